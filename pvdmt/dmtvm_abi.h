@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dmtvm_abi.h: the contract between the dmtvm VMM and its guest kernel.
+ *
+ * Included by the VMM (hosted C) and by the guest kernel (freestanding C and
+ * assembly: everything outside the __ASSEMBLER__ guard is plain #defines).
+ * The guest is untrusted: the VMM validates every gPA, length and number it
+ * finds in these structures.
+ *
+ * Boot protocol (x86-64)
+ * ----------------------
+ * - Guest RAM is one range of guest-physical memory [0, mem_size).
+ * - The VMM loads the kernel ELF's PT_LOAD segments at their p_paddr
+ *   (which must lie in RAM, above DMTVM_KERNEL_MIN_PADDR), zeroes p_memsz
+ *   beyond p_filesz, and enters at e_entry in 64-bit long mode, CPL 0,
+ *   interrupts off, RFLAGS = 0x2, with:
+ *     rdi = gPA of the flattened device tree (FDT, libfdt format)
+ *     rsi = DMTVM_BOOT_MAGIC
+ *     rsp = 0 (the kernel sets its own stack first)
+ *     CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = SCE|LME|LMA|NXE
+ *     GDT at DMTVM_BOOT_GDT_GPA: 0x08 = 64-bit ring-0 code, 0x10 = ring-0 data
+ *   and page tables built by the VMM (2 MiB pages) that map
+ *     [DMTVM_DIRECT_MAP_BASE, + mem_size)       -> gPA [0, mem_size)  (RW, NX)
+ *     [DMTVM_KERNEL_VIRT_BASE, + 1 GiB)         -> gPA [0, 1 GiB)     (RW, X)
+ *   and nothing in the lower half. The kernel links at
+ *   DMTVM_KERNEL_VIRT_BASE + paddr. The boot page tables, GDT and FDT live
+ *   in the ranges listed by /chosen/dmtvm,reserved; the kernel may reuse the
+ *   upper-half PML4 entries (index >= 256) of the boot PML4 in every address
+ *   space.
+ *
+ * FDT contents (all integers big-endian, as FDT requires)
+ *   /#address-cells = <2>, /#size-cells = <2>, /compatible = "dmtvm,virt"
+ *   /memory@0/device_type = "memory", reg = <0 0 hi lo>   (RAM size)
+ *   /chosen/bootargs                 kernel command line (string)
+ *   /chosen/linux,initrd-start       u64 gPA of the initramfs (cpio newc)
+ *   /chosen/linux,initrd-end         u64 gPA one past its end
+ *   /chosen/dmtvm,abi-version        u32 DMTVM_ABI_VERSION
+ *   /chosen/dmtvm,mode               string: native|ept|spt|dmt|pvdmt
+ *   /chosen/dmtvm,reserved           u64 pairs <gpa size>...: RAM the
+ *                                    kernel must not allocate (boot tables,
+ *                                    GDT, FDT, initramfs, kernel image)
+ *   /chosen/dmtvm,tsc-khz            u32 guest TSC frequency in kHz
+ *   /chosen/dmtvm,vcpus              u32 number of vCPUs
+ *
+ * Hypercalls
+ * ----------
+ * From ring 0 only: `outl %eax, %dx` with dx = DMTVM_HC_PORT(nr) and eax =
+ * the guest-physical address of the call's argument structure (which must
+ * lie below 4 GiB, be 8-byte aligned and lie wholly inside RAM). Every
+ * argument structure starts with `int64_t ret`: the VMM stores 0 or a
+ * result >= 0 on success, or -errno (DMTVM_E*) on a bad call. Unknown
+ * numbers get -DMTVM_ENOSYS. (vmcall is not usable on every KVM: see
+ * ENVIRONMENT.md; port I/O from ring 3 may #GP, so only the kernel calls.)
+ */
+#ifndef DMTVM_ABI_H
+#define DMTVM_ABI_H
+
+#define DMTVM_ABI_VERSION 1
+
+#define DMTVM_BOOT_MAGIC 0x444d54564d424f4fULL /* "DMTVMBOO" */
+
+/* Guest-physical layout fixed by the boot protocol. */
+#define DMTVM_BOOT_GDT_GPA     0x1000ULL   /* one page */
+#define DMTVM_BOOT_FDT_GPA     0x2000ULL   /* up to DMTVM_BOOT_FDT_MAX bytes */
+#define DMTVM_BOOT_FDT_MAX     0xe000ULL   /* FDT fits in [0x2000, 0x10000) */
+#define DMTVM_BOOT_PT_GPA      0x10000ULL  /* boot page tables start here */
+#define DMTVM_KERNEL_MIN_PADDR 0x100000ULL /* kernel image at or above 1 MiB */
+
+/* Guest-virtual layout. */
+#define DMTVM_DIRECT_MAP_BASE  0xffff888000000000ULL /* all RAM, like Linux */
+#define DMTVM_KERNEL_VIRT_BASE 0xffffffff80000000ULL /* kernel image */
+
+/* Hypercall ports. */
+#define DMTVM_HC_PORT_BASE 0x500
+#define DMTVM_HC_PORT_MAX  0x5ff
+#define DMTVM_HC_PORT(nr)  (DMTVM_HC_PORT_BASE + (nr))
+
+/* Hypercall numbers. 13 is the artifact's ALLOC_TEA number, kept on purpose. */
+#define DMTVM_HC_CONSOLE      0  /* struct dmtvm_hc_console */
+#define DMTVM_HC_EXIT         1  /* struct dmtvm_hc_exit: /init's status */
+#define DMTVM_HC_PANIC        2  /* struct dmtvm_hc_panic: kernel fault */
+#define DMTVM_HC_INIT_STARTED 3  /* struct dmtvm_hc_ret: /init about to run */
+#define DMTVM_HC_TIME         4  /* struct dmtvm_hc_time */
+#define DMTVM_HC_ALLOC_TEA    13 /* struct dmtvm_hc_alloc_tea (pvDMT) */
+#define DMTVM_HC_MAX          63
+
+/* Error codes returned in ret (negated), same values as Linux errno. */
+#define DMTVM_EPERM  1
+#define DMTVM_ENOMEM 12
+#define DMTVM_EFAULT 14
+#define DMTVM_EINVAL 22
+#define DMTVM_ENOSYS 38
+
+/* dmtvm's own exit statuses (the guest's /init status passes through). */
+#define DMTVM_EXIT_VMM_ERROR   1   /* host-side failure */
+#define DMTVM_EXIT_BAD_INPUT   2   /* usage, bad image, bad option value */
+#define DMTVM_EXIT_GUEST_PANIC 125 /* guest kernel fault or panic */
+
+/* Console: at most this many bytes per call (longer calls are cut). */
+#define DMTVM_CONSOLE_MAX 4096
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+struct dmtvm_hc_ret {
+	int64_t ret;
+};
+
+struct dmtvm_hc_console {
+	int64_t ret; /* bytes written */
+	uint64_t buf_gpa;
+	uint64_t len;
+};
+
+struct dmtvm_hc_exit {
+	int64_t ret;
+	int64_t status; /* 0..255 as Linux exit_group; 128+sig for a signal */
+};
+
+struct dmtvm_hc_panic {
+	int64_t ret;
+	uint64_t vector; /* exception vector, or ~0 for a software panic */
+	uint64_t error_code;
+	uint64_t rip;
+	uint64_t cr2;
+	uint64_t rsp;
+	uint64_t msg_gpa; /* optional NUL-free message, 0 if none */
+	uint64_t msg_len;
+};
+
+struct dmtvm_hc_time {
+	int64_t ret;
+	uint64_t monotonic_ns; /* since VMM start */
+	uint64_t realtime_ns;  /* since the Unix epoch */
+};
+
+/*
+ * pvDMT: ask the hypervisor to back the guest-physical range
+ * [gpa, gpa + pgcnt * 4 KiB) with host-physically contiguous frames, so a
+ * guest TEA placed there is contiguous in gPA and hPA (DMT.md).
+ * mode = vmid << 32 | is_free << 8 | nested_level, as in the artifact.
+ * On success ret = 0 and hpa = the host-physical base of the range.
+ */
+struct dmtvm_hc_alloc_tea {
+	int64_t ret;
+	uint64_t id;
+	uint64_t gpa;
+	uint64_t pgcnt;
+	uint64_t mode;
+	uint64_t hpa; /* out */
+};
+
+#define DMTVM_TEA_MODE(vmid, is_free, level)                                                       \
+	(((uint64_t)(vmid) << 32) | ((uint64_t)((is_free) & 1) << 8) | ((uint64_t)(level)&0xff))
+#define DMTVM_TEA_MODE_LEVEL(mode) ((mode)&0xff)
+#define DMTVM_TEA_MODE_FREE(mode)  (((mode) >> 8) & 1)
+#define DMTVM_TEA_MODE_VMID(mode)  ((mode) >> 32)
+
+#endif /* __ASSEMBLER__ */
+#endif /* DMTVM_ABI_H */
