@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hypercall.h: the guest side of the dmtvm hypercall ABI (dmtvm_abi.h).
+ *
+ * A hypercall is one `outl` of the argument structure's gPA to the call's
+ * port: vmcall hangs on this machine's KVM and port I/O from ring 3 may #GP,
+ * so only ring 0 calls. The VMM writes `ret` before the vCPU resumes.
+ */
+#ifndef HYPERCALL_H
+#define HYPERCALL_H
+
+#include "kernel.h"
+
+static inline int64_t hypercall(unsigned nr, void *arg)
+{
+	uint32_t gpa = (uint32_t)kva_to_phys(arg);
+	__asm__ volatile("outl %0, %w1" ::"a"(gpa), "Nd"((uint16_t)DMTVM_HC_PORT(nr)) : "memory");
+	return *(volatile int64_t *)arg;
+}
+
+#endif /* HYPERCALL_H */

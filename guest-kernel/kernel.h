@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel.h: types, address-space constants and helpers shared by every file
+ * of the dmtvm guest kernel.
+ *
+ * Address spaces: the lower half belongs to the process (/init); the upper
+ * half is the VMM's boot mapping, shared by every address space: all RAM at
+ * DMTVM_DIRECT_MAP_BASE and the kernel image at DMTVM_KERNEL_VIRT_BASE.
+ */
+#ifndef KERNEL_H
+#define KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dmtvm_abi.h"
+
+#define PAGE_SIZE  4096ULL
+#define HPAGE_SIZE (2ULL << 20)
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+#define HPAGE_MASK (~(HPAGE_SIZE - 1))
+
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
+#define ALIGN_UP(x, a)   (((x) + (uint64_t)(a)-1) & ~((uint64_t)(a)-1))
+#define ARRAY_SIZE(a)    (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * One page below the canonical boundary, as Linux's TASK_SIZE_MAX: a
+ * `syscall` in the last page would leave a non-canonical RCX for sysret.
+ */
+#define USER_TOP 0x7ffffffff000ULL
+
+/* Segment selectors (gdt in cpu.c); the order is what syscall/sysret need. */
+#define KERNEL_CS 0x08
+#define KERNEL_DS 0x10
+#define USER_DS   0x23
+#define USER_CS   0x2b
+#define TSS_SEL   0x30
+
+/* Linux errno values the system calls return (negated). */
+#define EPERM   1
+#define ESRCH   3
+#define EBADF   9
+#define ENOMEM  12
+#define EFAULT  14
+#define EEXIST  17
+#define ENODEV  19
+#define EINVAL  22
+#define ENOTTY  25
+#define ENOSYS  38
+
+static inline void *phys_to_virt(uint64_t pa)
+{
+	return (void *)(pa + DMTVM_DIRECT_MAP_BASE);
+}
+
+/* gPA of a kernel object: in the image (text/data/bss/stack) or the direct map. */
+static inline uint64_t kva_to_phys(const void *p)
+{
+	uint64_t va = (uint64_t)p;
+	if (va >= DMTVM_KERNEL_VIRT_BASE)
+		return va - DMTVM_KERNEL_VIRT_BASE;
+	return va - DMTVM_DIRECT_MAP_BASE;
+}
+
+/* string.S / string.c */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strncmp(const char *a, const char *b, size_t n);
+void zero_page(void *p); /* rep stosq of 4 KiB */
+
+/* entry.S: copy to or from user memory; returns 0 or -EFAULT (fixup in trap.c) */
+long copy_user_raw(void *dst, const void *src, size_t n);
+extern char copy_user_insn[], copy_user_fault[];
+
+static inline bool user_range_ok(uint64_t addr, uint64_t len)
+{
+	return addr + len >= addr && addr + len <= USER_TOP;
+}
+
+static inline long copy_from_user(void *dst, uint64_t usrc, size_t n)
+{
+	if (!user_range_ok(usrc, n))
+		return -EFAULT;
+	return copy_user_raw(dst, (const void *)usrc, n);
+}
+
+static inline long copy_to_user(uint64_t udst, const void *src, size_t n)
+{
+	if (!user_range_ok(udst, n))
+		return -EFAULT;
+	return copy_user_raw((void *)udst, src, n);
+}
+
+/* Control registers and MSRs. */
+#define MSR_EFER           0xc0000080
+#define MSR_STAR           0xc0000081
+#define MSR_LSTAR          0xc0000082
+#define MSR_SFMASK         0xc0000084
+#define MSR_FS_BASE        0xc0000100
+#define MSR_GS_BASE        0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static inline uint64_t read_cr2(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t read_cr3(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr3(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* Software panic: PANIC hypercall with a message; never returns. */
+__attribute__((noreturn)) void panic(const char *msg);
+
+/* Kernel command line switches (main.c). */
+extern bool kernel_verbose;
+
+#endif /* KERNEL_H */

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmu_internal.h: data types shared by libmmu's modules (not installed):
+ * the cache hierarchy, set-associative TLBs, page-walk caches, the model's
+ * own table memory (shadow tables, EPT02) and the per-scheme state.
+ */
+#ifndef MMU_INTERNAL_H
+#define MMU_INTERNAL_H
+
+#include "mmu.h"
+
+/* ---- cache hierarchy (mmu_cache.c): L1, L2, LLC, LRU, line tags ---- */
+struct mmu_cache_level {
+	uint64_t *tags; /* sets * ways, MRU first per set; 0 = empty, else line + 1 */
+	uint32_t ways, set_mask;
+};
+
+struct mmu_cache {
+	struct mmu_cache_level lv[3];
+	uint32_t line_shift;
+	uint32_t lat[4]; /* L1, L2, LLC, DRAM */
+};
+
+int mmu_cache_init(struct mmu_cache *c, const struct mmu_config *cfg);
+void mmu_cache_free(struct mmu_cache *c);
+void mmu_cache_clear(struct mmu_cache *c);
+/* Looks up pa and fills it into every level; returns the level that served it
+ * (MMU_SRV_L1 .. MMU_SRV_DRAM). */
+int mmu_cache_access(struct mmu_cache *c, uint64_t pa);
+
+/* ---- set-associative TLB (mmu_tlb.c), also the nested TLB ---- */
+struct mmu_tlb {
+	uint64_t *key; /* sets * ways, MRU first; 0 = empty */
+	uint64_t *val;
+	uint32_t ways, set_mask;
+};
+
+int mmu_tlb_init(struct mmu_tlb *t, uint32_t entries, uint32_t ways);
+void mmu_tlb_free(struct mmu_tlb *t);
+void mmu_tlb_clear(struct mmu_tlb *t);
+/* Looks up the 4 KiB entry of addr, then (if use_2m) the 2 MiB one. On a hit
+ * returns the page shift and *base = the page's physical base. 0 on a miss. */
+unsigned mmu_tlb_lookup(struct mmu_tlb *t, uint64_t addr, bool use_2m, uint64_t *base);
+void mmu_tlb_insert(struct mmu_tlb *t, uint64_t addr, unsigned shift, uint64_t base);
+void mmu_tlb_flush_page(struct mmu_tlb *t, uint64_t addr);
+
+/* ---- page-walk cache: one small fully-associative LRU array per level ---- */
+struct mmu_pwc {
+	uint32_t n;
+	uint64_t key[64]; /* tag + 1; 0 = empty; MRU first */
+	uint64_t val[64];
+};
+
+bool mmu_pwc_lookup(struct mmu_pwc *p, uint64_t tag, uint64_t *val);
+void mmu_pwc_insert(struct mmu_pwc *p, uint64_t tag, uint64_t val);
+void mmu_pwc_clear(struct mmu_pwc *p);
+
+/* Walk caches of one vCPU for one scheme: [dim][0 = PML4E, 1 = PDPTE, 2 = PDE]. */
+struct mmu_vpwc {
+	struct mmu_pwc pwc[MMU_NDIMS][3];
+	struct mmu_tlb ntlb; /* gPA -> hPA, when ntlb_entries > 0 */
+	bool has_ntlb;
+};
+
+/* ---- the model's own table memory (shadow tables, agile, EPT02) ---- */
+struct mmu_pstore {
+	uint8_t **frames;
+	uint32_t n, cap;
+	uint64_t base; /* physical base of this store's frames (above phys_bits) */
+};
+
+void mmu_pstore_init(struct mmu_pstore *s, uint64_t base);
+void mmu_pstore_free(struct mmu_pstore *s);
+/* Allocates a zeroed frame; returns its address or 0 when out of memory. */
+uint64_t mmu_pstore_alloc(struct mmu_pstore *s);
+const void *mmu_pstore_frame(void *ctx, uint64_t pa);
+uint64_t *mmu_pstore_entry(struct mmu_pstore *s, uint64_t pa);
+
+#define MMU_PRIV_BASE        (1ULL << 51)
+#define MMU_PRIV_SHADOW_BASE (MMU_PRIV_BASE)
+#define MMU_PRIV_AGILE_BASE  (MMU_PRIV_BASE + (1ULL << 48))
+#define MMU_PRIV_EPT02_BASE  (MMU_PRIV_BASE + (2ULL << 48))
+#define MMU_PRIV_ECPT_G_BASE (MMU_PRIV_BASE + (3ULL << 48))
+#define MMU_PRIV_ECPT_H_BASE (MMU_PRIV_BASE + (4ULL << 48))
+
+#define MMU_MAX_ROOTS 64
+
+/* Per-scheme state: its walk caches per vCPU, its cache hierarchy, its own
+ * tables and its counters. */
+struct mmu_scheme_state {
+	enum mmu_scheme id;
+	const struct mmu_config *cfg;
+	struct mmu_cache *cache; /* NULL: uncached (every ref costs lat_dram) */
+	struct mmu_vpwc **vpwc;  /* [max_vcpus], lazily allocated; NULL = no PWCs */
+	struct mmu_pstore store; /* shadow / agile / EPT02 tables */
+	uint32_t nroots;
+	uint64_t root_key[MMU_MAX_ROOTS][2]; /* (asid, cr3) or (ept12, ept01) */
+	uint64_t root_pa[MMU_MAX_ROOTS];
+	uint64_t cur_root; /* own root for the current batch (0 = none yet) */
+	struct mmu_counters ctr;
+};
+
+/* mmu_walk.c: one translation of va under st's scheme, counting into st. */
+void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, unsigned vcpu,
+		     uint64_t va, enum mmu_kind kind, struct mmu_walk_result *res);
+/* Selects st->cur_root for (ctx), creating an empty own root if needed. */
+void mmu_walk_select_root(struct mmu_scheme_state *st, const struct mmu_ctx *ctx);
+/* Drops own shadow entries for [va, va + len) (len 0: all). */
+void mmu_walk_invalidate(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uint64_t va,
+			 uint64_t len);
+void mmu_scheme_state_clear_tables(struct mmu_scheme_state *st);
+
+/* TLB group of a scheme: 0 native, 1 virtualized, 2 nested. */
+int mmu_scheme_group(enum mmu_scheme s);
+/* Does the scheme apply to this context? */
+bool mmu_scheme_applies(enum mmu_scheme s, const struct mmu_ctx *ctx);
+
+#endif /* MMU_INTERNAL_H */
