@@ -75,7 +75,7 @@ void zero_page(void *p); /* rep stosq of 4 KiB */
 
 /* entry.S: copy to or from user memory; returns 0 or -EFAULT (fixup in trap.c) */
 long copy_user_raw(void *dst, const void *src, size_t n);
-extern char copy_user_insn[], copy_user_fault[];
+extern char copy_user_insn[], copy_user_insn2[], copy_user_fault[];
 
 static inline bool user_range_ok(uint64_t addr, uint64_t len)
 {
@@ -139,7 +139,9 @@ static inline uint64_t rdtsc(void)
 /* Software panic: PANIC hypercall with a message; never returns. */
 __attribute__((noreturn)) void panic(const char *msg);
 
-/* Kernel command line switches (main.c). */
+/* Kernel command line switches and boot facts (main.c). */
 extern bool kernel_verbose;
+extern uint64_t kernel_boot_tsc; /* TSC at kmain entry */
+extern uint32_t kernel_tsc_khz;
 
 #endif /* KERNEL_H */

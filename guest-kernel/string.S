@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * string.S: memcpy/memset/memmove and page zeroing as single `rep` string
- * instructions. Ring 0 is emulated here (~1-2 us per instruction), so one
- * `rep movsb` of 4 KiB (~2.5 us) beats a C loop (~2 ms) by three orders.
+ * string.S: memcpy/memset/memmove and page zeroing as `rep` string
+ * instructions. Ring 0 is emulated here (~1-2 us per instruction), so a
+ * `rep` of 4 KiB beats a C loop (~2 ms) by orders of magnitude. The bulk
+ * moves 8 bytes per iteration (rep movsq/stosq): measured here, a 4 KiB
+ * `rep movsb` costs ~0.8 ms but `rep movsq` only a few us.
  */
 	.text
 
@@ -10,16 +12,26 @@
 memcpy:
 	mov %rdi, %rax
 	mov %rdx, %rcx
+	shr $3, %rcx
 	cld
+	rep movsq
+	mov %edx, %ecx
+	and $7, %ecx
 	rep movsb
 	ret
 
 	.globl memset
 memset:
 	mov %rdi, %r8
-	mov %esi, %eax
+	movzbl %sil, %eax
+	movabs $0x0101010101010101, %r9
+	imul %r9, %rax
 	mov %rdx, %rcx
+	shr $3, %rcx
 	cld
+	rep stosq
+	mov %edx, %ecx
+	and $7, %ecx
 	rep stosb
 	mov %r8, %rax
 	ret

@@ -17,8 +17,9 @@
  *   hpa  host-physical memory: guest RAM frames at their hPA AND the host's
  *        EPT / shadow tables / host TEAs. Virtualized schemes read guest
  *        table entries here, at the hPA the walk produced (as hardware does).
- *   l1   L1 guest-physical memory (nesting only; optional: the model reads
- *        EPT12 at its hPA through hpa, l1 is used only when hpa has no frame).
+ *   l1   L1 guest-physical memory (nesting). Not read by the walkers: as in
+ *        hardware, EPT12 entries are read at their hPA through hpa. Kept for
+ *        callers and tools.
  *
  * Page-table formats: x86-64 4-level PTEs (P, RW, US, PS, NX; reserved bits
  * -> fault), EPT entries (R/W/X bits 0-2, bit 7 large page, bits 51:12 the
@@ -52,28 +53,31 @@ struct mmu_space {
 /* Stable names (JSON keys, --schemes=): mmu_scheme_name(). */
 enum mmu_scheme {
 	MMU_X86_NATIVE = 0,   /* "x86-native": 1D radix walk, 4 refs */
-	MMU_X86_2D,           /* "x86-2d": guest radix over EPT, 24 refs */
-	MMU_X86_SHADOW,       /* "x86-shadow": shadow table gVA->hPA, 4 refs + exits */
+	MMU_X86_2D,	      /* "x86-2d": guest radix over EPT, 24 refs */
+	MMU_X86_SHADOW,	      /* "x86-shadow": shadow table gVA->hPA, 4 refs + exits */
 	MMU_X86_NESTED_EPT02, /* "x86-nested-ept02": L2 2D walk over EPT02, 24 */
-	MMU_X86_3D,           /* "x86-3d": L2 tables x EPT12 x EPT01, 124 */
-	MMU_DMT_NATIVE,       /* "dmt-native": 1 ref on a DMT register hit */
-	MMU_DMT_VIRT,         /* "dmt-virt": 3 refs */
-	MMU_PVDMT,            /* "pvdmt": 2 refs */
+	MMU_X86_3D,	      /* "x86-3d": L2 tables x EPT12 x EPT01, 124 */
+	MMU_DMT_NATIVE,	      /* "dmt-native": 1 ref on a DMT register hit */
+	MMU_DMT_VIRT,	      /* "dmt-virt": 3 refs */
+	MMU_PVDMT,	      /* "pvdmt": 2 refs */
 	MMU_PVDMT_NESTED,     /* "pvdmt-nested": 3 refs */
-	MMU_FPT,              /* "fpt": flattened tables, virtualized, 8 refs */
-	MMU_ECPT,             /* "ecpt": elastic cuckoo page tables, virtualized */
-	MMU_ASAP,             /* "asap": 2D walk with prefetched lower levels */
-	MMU_AGILE,            /* "agile": shadow upper levels, nested leaf, 8 */
-	MMU_FPT_NATIVE,       /* "fpt-native": flattened tables, native, 2 refs */
+	MMU_FPT,	      /* "fpt": flattened tables, virtualized, 8 refs */
+	MMU_ECPT,	      /* "ecpt": elastic cuckoo page tables, virtualized */
+	MMU_ASAP,	      /* "asap": 2D walk with prefetched lower levels */
+	MMU_AGILE,	      /* "agile": shadow upper levels, nested leaf, 8 */
+	MMU_FPT_NATIVE,	      /* "fpt-native": flattened tables, native, 2 refs */
 	MMU_NSCHEMES
 };
 
 #define MMU_SCHEME_BIT(s) (1u << (s))
-#define MMU_ALL_SCHEMES   ((1u << MMU_NSCHEMES) - 1)
+#define MMU_ALL_SCHEMES	  ((1u << MMU_NSCHEMES) - 1)
 
 const char *mmu_scheme_name(enum mmu_scheme s);
 /* Returns the scheme for a stable name, or -1. */
 int mmu_scheme_from_name(const char *name);
+/* The setup a scheme models: which contexts it runs on (mmu_ctx). */
+enum mmu_setup { MMU_SETUP_NATIVE = 0, MMU_SETUP_VIRT = 1, MMU_SETUP_NESTED = 2 };
+enum mmu_setup mmu_scheme_setup(enum mmu_scheme s);
 /* Parses "x86-native,dmt-virt" or "all" into a mask; 0 and err on error. */
 uint32_t mmu_scheme_mask_parse(const char *list, char *err, size_t errlen);
 
@@ -88,23 +92,25 @@ struct mmu_config {
 	/* TLBs (entries must be ways * power of two) */
 	uint32_t l1d_tlb_entries, l1d_tlb_ways; /* 64 / 4 */
 	uint32_t l1i_tlb_entries, l1i_tlb_ways; /* 128 / 8 */
-	uint32_t stlb_entries, stlb_ways;       /* 1536 / 12 (4 KiB and 2 MiB) */
-	bool tlb_2m;                            /* 2 MiB entries in TLBs: 1 */
+	uint32_t stlb_entries, stlb_ways;	/* 1536 / 12 (4 KiB and 2 MiB) */
+	bool tlb_2m;				/* 2 MiB entries in TLBs: 1 */
 	/* page-walk caches per level, per dimension (guest, host, EPT12) */
 	uint32_t pwc_pml4e, pwc_pdpte, pwc_pde; /* 2 / 4 / 32; 0 = off */
-	bool pwc;                               /* master switch: 1 */
-	uint32_t ntlb_entries, ntlb_ways;       /* nested TLB gPA->hPA: 0 (off) / 4 */
+	bool pwc;				/* master switch: 1 */
+	uint32_t ntlb_entries, ntlb_ways;	/* nested TLB gPA->hPA: 0 (off) / 4 */
 	/* cache hierarchy (per scheme): sizes in bytes */
-	uint32_t line_size;                                  /* 64 */
-	uint32_t l1_size, l1_ways, l2_size, l2_ways;         /* 32 KiB/8, 1 MiB/16 */
-	uint32_t llc_size, llc_ways;                         /* 22 MiB / 11 */
-	bool cache_data;                                     /* data accesses fill caches: 1 */
+	uint32_t line_size;			     /* 64 */
+	uint32_t l1_size, l1_ways, l2_size, l2_ways; /* 32 KiB/8, 1 MiB/16 */
+	uint32_t llc_size, llc_ways;		     /* 22 MiB / 11 */
+	bool cache_data;			     /* data accesses fill caches: 1 */
 	/* latencies in cycles */
 	uint32_t lat_pwc, lat_l1, lat_l2, lat_llc, lat_dram; /* 1 4 14 54 200 */
-	uint32_t dmt_regs;                                   /* DMT registers per level: 16 */
-	uint32_t ecpt_ways;                                  /* ECPT cuckoo ways: 3 */
-	uint32_t max_vcpus;                                  /* 64 */
+	uint32_t dmt_regs;				     /* DMT registers per level: 16 */
+	uint32_t ecpt_ways;				     /* ECPT cuckoo ways: 3 */
+	uint32_t max_vcpus;				     /* 64 */
 	uint32_t phys_bits; /* MAXPHYADDR: entry bits 51:phys_bits are reserved: 46 */
+	/* page-walk cache associativity (the artifact's 1 / 4 / 4) */
+	uint32_t pwc_pml4e_ways, pwc_pdpte_ways, pwc_pde_ways;
 };
 
 void mmu_config_default(struct mmu_config *cfg);
@@ -154,16 +160,16 @@ struct mmu_dmt_reg {
  */
 struct mmu_ctx {
 	struct mmu_space gpa, hpa, l1;
-	uint64_t cr3;        /* guest CR3: gPA of the PML4 (flag bits ignored) */
-	uint64_t native_cr3; /* native setup: PML4 in gpa space; 0 = cr3 */
-	uint64_t ept_root;   /* hPA of the EPT PML4 (EPT01 when nested); 0 = native only */
+	uint64_t cr3;	      /* guest CR3: gPA of the PML4 (flag bits ignored) */
+	uint64_t native_cr3;  /* native setup: PML4 in gpa space; 0 = cr3 */
+	uint64_t ept_root;    /* hPA of the EPT PML4 (EPT01 when nested); 0 = native only */
 	uint64_t shadow_root; /* caller-kept shadow PML4 (gVA->hPA) in hpa; 0 = model keeps one */
-	uint64_t ept12_root; /* nested: EPT12 PML4 (L1 gPA); 0 = not nested */
-	uint64_t ept02_root; /* nested: caller-kept EPT02 in hpa; 0 = model composes one */
-	uint64_t asid;       /* address-space id: TLBs are flushed when (asid, cr3) changes */
+	uint64_t ept12_root;  /* nested: EPT12 PML4 (L1 gPA); 0 = not nested */
+	uint64_t ept02_root;  /* nested: caller-kept EPT02 in hpa; 0 = model composes one */
+	uint64_t asid;	      /* address-space id: TLBs are flushed when (asid, cr3) changes */
 	uint32_t n_guest_regs, n_host_regs, n_ept12_regs;
 	struct mmu_dmt_reg guest_regs[MMU_MAX_DMT_REGS]; /* VA -> guest TEA */
-	struct mmu_dmt_reg host_regs[MMU_MAX_DMT_REGS];  /* gPA (L1 gPA if nested) -> host TEA */
+	struct mmu_dmt_reg host_regs[MMU_MAX_DMT_REGS];	 /* gPA (L1 gPA if nested) -> host TEA */
 	struct mmu_dmt_reg ept12_regs[MMU_MAX_DMT_REGS]; /* L2 gPA -> EPT12 TEA */
 };
 
@@ -171,6 +177,8 @@ struct mmu_ctx {
 
 enum mmu_kind { MMU_LOAD = 0, MMU_STORE = 1, MMU_FETCH = 2 };
 
+/* One access. An access that crosses a page boundary is translated for its
+ * first byte only (the trace writer splits wide accesses). */
 struct mmu_access {
 	uint64_t va;
 	uint32_t size;
@@ -184,8 +192,8 @@ struct mmu_access {
 /* Walk dimensions (for refs by dimension and level). */
 enum mmu_dim {
 	MMU_DIM_GUEST = 0, /* guest (or native) tables, also TEAs and FPT/ECPT */
-	MMU_DIM_HOST,      /* EPT / EPT01 / EPT02 / shadow tables / host TEAs */
-	MMU_DIM_MID,       /* EPT12 (nested only) */
+	MMU_DIM_HOST,	   /* EPT / EPT01 / EPT02 / shadow tables / host TEAs */
+	MMU_DIM_MID,	   /* EPT12 (nested only) */
 	MMU_NDIMS
 };
 
@@ -211,21 +219,21 @@ enum mmu_fault {
 	MMU_FAULT_NOT_PRESENT, /* P=0 (x86) / R=W=X=0 (EPT) */
 	MMU_FAULT_RESERVED,    /* reserved bit set */
 	MMU_FAULT_BAD_PA,      /* entry address outside memory (frame == NULL) */
-	MMU_FAULT_PROT,        /* permission (write to RO, fetch from NX, ...) */
+	MMU_FAULT_PROT,	       /* permission (write to RO, fetch from NX, ...) */
 };
 
 /* Result of one stand-alone walk (mmu_translate, for tests and tools). */
 struct mmu_walk_result {
-	int fault;          /* enum mmu_fault */
-	int fault_dim;      /* enum mmu_dim where it faulted */
-	int fault_level;    /* 4..1 level of the faulting entry */
-	uint64_t pa;        /* final physical address (hPA, or PA natively) */
+	int fault;	     /* enum mmu_fault */
+	int fault_dim;	     /* enum mmu_dim where it faulted */
+	int fault_level;     /* 4..1 level of the faulting entry */
+	uint64_t pa;	     /* final physical address (hPA, or PA natively) */
 	uint32_t page_shift; /* 12, 21 or 30 */
-	uint32_t refs;      /* memory references (not counting PWC hits) */
+	uint32_t refs;	     /* memory references (not counting PWC hits) */
 	uint32_t pwc_hits;
 	uint64_t cycles;
-	bool dmt_hit;       /* DMT register hit (DMT schemes) */
-	bool fallback;      /* register miss / TEA entry not present -> radix */
+	bool dmt_hit;  /* DMT register hit (DMT schemes) */
+	bool fallback; /* register miss / TEA entry not present -> radix */
 };
 
 /* ---------------------------------------------------------------- counters */
@@ -240,10 +248,10 @@ struct mmu_counters {
 	uint64_t tlb_misses;
 	uint64_t walks;
 	uint64_t faults;
-	uint64_t refs;                          /* walk memory refs, total */
-	uint64_t refs_hist[MMU_HIST_REFS];      /* walks by refs per walk */
-	uint64_t refs_dim_level[MMU_NDIMS][5];  /* [dim][level 1..4; 0 = other] */
-	uint64_t served[MMU_NSERVED];           /* PWC hits + refs by level served */
+	uint64_t refs;			       /* walk memory refs, total */
+	uint64_t refs_hist[MMU_HIST_REFS];     /* walks by refs per walk */
+	uint64_t refs_dim_level[MMU_NDIMS][5]; /* [dim][level 1..4; 0 = other] */
+	uint64_t served[MMU_NSERVED];	       /* PWC hits + refs by level served */
 	uint64_t walk_cycles;
 	uint64_t dmt_hits, dmt_misses, dmt_fallbacks;
 	uint64_t shadow_fills, shadow_invalidations; /* VM exits of shadow / EPT02 */
@@ -277,8 +285,7 @@ void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uin
  * and model-kept shadow entries for it are dropped; each call counts one
  * shadow invalidation exit for the shadow-based schemes. len = 0: all.
  */
-void mmu_sim_invalidate(struct mmu_sim *sim, const struct mmu_ctx *ctx, uint64_t va,
-			uint64_t len);
+void mmu_sim_invalidate(struct mmu_sim *sim, const struct mmu_ctx *ctx, uint64_t va, uint64_t len);
 
 const struct mmu_counters *mmu_sim_counters(const struct mmu_sim *sim, enum mmu_scheme s);
 uint32_t mmu_sim_schemes(const struct mmu_sim *sim);
@@ -315,7 +322,7 @@ void mmu_report_table_counters(const struct mmu_config *cfg, const struct mmu_co
  * counters[MMU_NSCHEMES] (absent schemes zeroed) and *mask (schemes present).
  * Returns 0, or -1 with a message naming the offset in err.
  */
-int mmu_report_json_read(const char *text, struct mmu_counters *counters, uint32_t *mask,
-			 char *err, size_t errlen);
+int mmu_report_json_read(const char *text, struct mmu_counters *counters, uint32_t *mask, char *err,
+			 size_t errlen);
 
 #endif /* MMU_H */

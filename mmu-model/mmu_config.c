@@ -20,19 +20,27 @@ struct key_desc {
 	enum key_type type;
 };
 
-#define K(f)  {#f, offsetof(struct mmu_config, f), KEY_U32}
-#define KB(f) {#f, offsetof(struct mmu_config, f), KEY_BOOL}
+#define K(f)                                                                                       \
+	{                                                                                          \
+#f, offsetof(struct mmu_config, f), KEY_U32                                        \
+	}
+#define KB(f)                                                                                      \
+	{                                                                                          \
+#f, offsetof(struct mmu_config, f), KEY_BOOL                                       \
+	}
 
 /* One row per field: the key name IS the field name. */
 static const struct key_desc mmu_keys[] = {
-	K(l1d_tlb_entries), K(l1d_tlb_ways), K(l1i_tlb_entries), K(l1i_tlb_ways),
-	K(stlb_entries),    K(stlb_ways),    KB(tlb_2m),         K(pwc_pml4e),
-	K(pwc_pdpte),       K(pwc_pde),      KB(pwc),            K(ntlb_entries),
-	K(ntlb_ways),       K(line_size),    K(l1_size),         K(l1_ways),
-	K(l2_size),         K(l2_ways),      K(llc_size),        K(llc_ways),
-	KB(cache_data),     K(lat_pwc),      K(lat_l1),          K(lat_l2),
-	K(lat_llc),         K(lat_dram),     K(dmt_regs),        K(ecpt_ways),
-	K(max_vcpus),       K(phys_bits),
+    K(l1d_tlb_entries), K(l1d_tlb_ways), K(l1i_tlb_entries),
+    K(l1i_tlb_ways),	K(stlb_entries), K(stlb_ways),
+    KB(tlb_2m),		K(pwc_pml4e),	 K(pwc_pdpte),
+    K(pwc_pde),		KB(pwc),	 K(ntlb_entries),
+    K(ntlb_ways),	K(line_size),	 K(l1_size),
+    K(l1_ways),		K(l2_size),	 K(l2_ways),
+    K(llc_size),	K(llc_ways),	 KB(cache_data),
+    K(lat_pwc),		K(lat_l1),	 K(lat_l2),
+    K(lat_llc),		K(lat_dram),	 K(dmt_regs),
+    K(ecpt_ways),	K(max_vcpus),	 K(phys_bits),
 };
 
 #define NKEYS (sizeof(mmu_keys) / sizeof(mmu_keys[0]))
@@ -73,6 +81,9 @@ void mmu_config_default(struct mmu_config *c)
 	c->ecpt_ways = 3;
 	c->max_vcpus = 64;
 	c->phys_bits = 46;
+	c->pwc_pml4e_ways = 1;
+	c->pwc_pdpte_ways = 4;
+	c->pwc_pde_ways = 4;
 }
 
 unsigned mmu_config_nkeys(void)
@@ -178,8 +189,7 @@ int mmu_config_check(const struct mmu_config *c, char *err, size_t errlen)
 	    check_assoc("ntlb", c->ntlb_entries, c->ntlb_ways, true, err, errlen))
 		return -1;
 	if (!pow2(c->line_size) || c->line_size < 8 || c->line_size > 4096) {
-		snprintf(err, errlen, "line_size %u: need a power of two in 8..4096",
-			 c->line_size);
+		snprintf(err, errlen, "line_size %u: need a power of two in 8..4096", c->line_size);
 		return -1;
 	}
 	if (check_assoc("l1 cache", c->l1_size / c->line_size, c->l1_ways, false, err, errlen) ||
@@ -190,6 +200,10 @@ int mmu_config_check(const struct mmu_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "pwc_*: at most 64 entries per page-walk cache");
 		return -1;
 	}
+	if (check_assoc("pwc_pml4e", c->pwc_pml4e, c->pwc_pml4e_ways, true, err, errlen) ||
+	    check_assoc("pwc_pdpte", c->pwc_pdpte, c->pwc_pdpte_ways, true, err, errlen) ||
+	    check_assoc("pwc_pde", c->pwc_pde, c->pwc_pde_ways, true, err, errlen))
+		return -1;
 	if (c->dmt_regs > MMU_MAX_DMT_REGS) {
 		snprintf(err, errlen, "dmt_regs %u: at most %d", c->dmt_regs, MMU_MAX_DMT_REGS);
 		return -1;

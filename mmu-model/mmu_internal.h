@@ -11,8 +11,12 @@
 
 /* ---- cache hierarchy (mmu_cache.c): L1, L2, LLC, LRU, line tags ---- */
 struct mmu_cache_level {
-	uint64_t *tags; /* sets * ways, MRU first per set; 0 = empty, else line + 1 */
-	uint32_t ways, set_mask;
+	/* sets * ways, MRU first per set; 0 = empty, else (line >> set bits) + 1.
+	 * 32-bit tags when they fit (the LLC: halves the model's footprint in
+	 * the host's caches), else 64-bit. */
+	uint64_t *tags;
+	uint32_t *tags32;
+	uint32_t ways, set_mask, set_shift;
 };
 
 struct mmu_cache {
@@ -44,12 +48,16 @@ unsigned mmu_tlb_lookup(struct mmu_tlb *t, uint64_t addr, bool use_2m, uint64_t 
 void mmu_tlb_insert(struct mmu_tlb *t, uint64_t addr, unsigned shift, uint64_t base);
 void mmu_tlb_flush_page(struct mmu_tlb *t, uint64_t addr);
 
-/* ---- page-walk cache: one small fully-associative LRU array per level ---- */
+/* ---- page-walk cache: one small set-associative LRU array per level ---- */
 struct mmu_pwc {
-	uint32_t n;
-	uint64_t key[64]; /* tag + 1; 0 = empty; MRU first */
+	uint32_t n;	   /* entries; 0 = off */
+	uint32_t ways;	   /* per set */
+	uint32_t set_mask; /* sets - 1 */
+	uint64_t key[64];  /* per set, MRU first: tag + 1; 0 = empty */
 	uint64_t val[64];
 };
+
+void mmu_pwc_init(struct mmu_pwc *p, uint32_t entries, uint32_t ways);
 
 bool mmu_pwc_lookup(struct mmu_pwc *p, uint64_t tag, uint64_t *val);
 void mmu_pwc_insert(struct mmu_pwc *p, uint64_t tag, uint64_t val);
@@ -76,7 +84,7 @@ uint64_t mmu_pstore_alloc(struct mmu_pstore *s);
 const void *mmu_pstore_frame(void *ctx, uint64_t pa);
 uint64_t *mmu_pstore_entry(struct mmu_pstore *s, uint64_t pa);
 
-#define MMU_PRIV_BASE        (1ULL << 51)
+#define MMU_PRIV_BASE	     (1ULL << 51)
 #define MMU_PRIV_SHADOW_BASE (MMU_PRIV_BASE)
 #define MMU_PRIV_AGILE_BASE  (MMU_PRIV_BASE + (1ULL << 48))
 #define MMU_PRIV_EPT02_BASE  (MMU_PRIV_BASE + (2ULL << 48))
@@ -91,7 +99,7 @@ struct mmu_scheme_state {
 	enum mmu_scheme id;
 	const struct mmu_config *cfg;
 	struct mmu_cache *cache; /* NULL: uncached (every ref costs lat_dram) */
-	struct mmu_vpwc **vpwc;  /* [max_vcpus], lazily allocated; NULL = no PWCs */
+	struct mmu_vpwc **vpwc;	 /* [max_vcpus], lazily allocated; NULL = no PWCs */
 	struct mmu_pstore store; /* shadow / agile / EPT02 tables */
 	uint32_t nroots;
 	uint64_t root_key[MMU_MAX_ROOTS][2]; /* (asid, cr3) or (ept12, ept01) */
@@ -114,5 +122,14 @@ void mmu_scheme_state_clear_tables(struct mmu_scheme_state *st);
 int mmu_scheme_group(enum mmu_scheme s);
 /* Does the scheme apply to this context? */
 bool mmu_scheme_applies(enum mmu_scheme s, const struct mmu_ctx *ctx);
+
+/* mmu_report.c: JSON names shared by the writer and the reader. */
+struct mmu_field {
+	const char *name;
+	size_t off;
+};
+extern const struct mmu_field mmu_fields[]; /* ends with {NULL, 0} */
+const char *mmu_served_name(unsigned i);
+const char *mmu_dim_name(unsigned i);
 
 #endif /* MMU_INTERNAL_H */

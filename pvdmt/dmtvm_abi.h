@@ -27,6 +27,9 @@
  *   in the ranges listed by /chosen/dmtvm,reserved; the kernel may reuse the
  *   upper-half PML4 entries (index >= 256) of the boot PML4 in every address
  *   space.
+ *   All RAM outside the loaded segments, boot tables, GDT, FDT and initramfs
+ *   reads as zero at entry (the guest kernel relies on it: it does not zero
+ *   fresh frames).
  *
  * FDT contents (all integers big-endian, as FDT requires)
  *   /#address-cells = <2>, /#size-cells = <2>, /compatible = "dmtvm,virt"

@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #define BFS_EDGEFACTOR 16
-#define BFS_NONE       0xffffffffu
+#define BFS_NONE       0xffffffffu /* scale <= 31 keeps it out of the vertex ids */
 
 /* Bytes per vertex at the peak (edge list + CSR + offsets + parent/queue/perm). */
 #define BFS_BYTES_PER_VERTEX (BFS_EDGEFACTOR * 8 + 2 * BFS_EDGEFACTOR * 4 + 8 + 4 + 4 + 4)
@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 		      sizeof(opts) / sizeof(opts[0]));
 
 	unsigned scale = 1;
-	while (scale < 32 && (2ULL << scale) * BFS_BYTES_PER_VERTEX <= mem)
+	while (scale < 31 && (2ULL << scale) * BFS_BYTES_PER_VERTEX <= mem)
 		scale++;
 	uint64_t nv = 1ULL << scale, ne = BFS_EDGEFACTOR * nv;
 	struct wl_rng rng;

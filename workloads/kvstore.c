@@ -98,7 +98,7 @@ static void kv_set(struct kv_store *s, const char *key, uint64_t h, const char *
 
 int main(int argc, char **argv)
 {
-	uint64_t mem = 256ULL << 20, ops = 8ULL << 20, get_pct = 90, seed = 1;
+	uint64_t mem = 320ULL << 20, ops = 8ULL << 20, get_pct = 90, seed = 1;
 	struct wl_opt opts[] = {
 	    {'m', "SIZE", "store bytes (sets the key space)", &mem, 4096, 1ULL << 46},
 	    {'n', "N", "requests", &ops, 1, 1ULL << 50},

@@ -75,7 +75,8 @@ int main(int argc, char **argv)
 	unsigned long long fetch_lo = ~0ULL, fetch_hi = 0;
 	int in_roi = 0;
 	uint64_t r;
-	while (fread(&r, sizeof(r), 1, f) == 1) {
+	size_t got;
+	while ((got = fread(&r, 1, sizeof(r), f)) == sizeof(r)) {
 		unsigned kind = dmtvm_trace_kind(r), size = dmtvm_trace_size(r);
 		total++;
 		n[kind]++;
@@ -111,6 +112,8 @@ int main(int argc, char **argv)
 	}
 	if (ferror(f))
 		return tc_fail(path, "read error");
+	if (got != 0)
+		return tc_fail(path, "trailing partial record");
 	fclose(f);
 	printf("%s: %llu records: %llu loads, %llu stores, %llu fetches (pc %llx..%llx), "
 	       "%llu ROIs\n",

@@ -13,6 +13,14 @@
  * is not traced either, which is why workloads keep libc calls out of their
  * ROI.
  *
+ * Why clang and not gcc's -fsanitize=kernel-address callbacks: clang's
+ * callbacks carry no shadow-memory semantics, split loads from stores with
+ * the exact width (16-byte SSE accesses included), and trace-pc gives the
+ * fetch side in the same build; above all clang -flto + ld.lld inlines the
+ * callbacks (below), which gcc's LTO cannot do across musl-gcc + clang
+ * objects. Measured on gups: 2.6x over the plain build, vs ~4.3x for the
+ * same clang callbacks called out of line.
+ *
  * Fetch records: one per basic block entered, but only when its PC lies in a
  * different 64-byte line than the previous fetch record's. A loop whose body
  * sits in one line thus costs one fetch record per visit of another line, not
@@ -49,9 +57,8 @@
 #define TRACE_RT_BUF_RECS (1u << 17)
 
 #define TRACE_RT_VA_MASK 0xffffffffffffULL
-#define TRACE_RT_TAG(kind, size)                                                                   \
-	(((uint64_t)(size) << 48) | ((uint64_t)(kind) << 56)) /* vcpu 0                            \
-							       */
+/* Record bits above the address; vcpu 0 (workloads are single-threaded). */
+#define TRACE_RT_TAG(kind, size) (((uint64_t)(size) << 48) | ((uint64_t)(kind) << 56))
 
 enum trace_rt_backend {
 	TRACE_RT_UNSET = 0,

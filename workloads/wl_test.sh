@@ -4,6 +4,7 @@
 #   wl_test.sh badargs BIN                bad arguments exit 2 with a usage; -h exits 0
 #   wl_test.sh tracefile CHECK BIN OUT N  traced gups with N updates writes a valid trace
 #   wl_test.sh nobackend BIN              traced build without DMTVM_TRACE_OUT still runs
+#   wl_test.sh badtrace CHECK             trace_check rejects malformed trace files
 set -u
 fail() { echo "FAIL: $*" >&2; exit 1; }
 tmp=$(mktemp -d) || exit 1
@@ -47,6 +48,24 @@ nobackend)
 		fail "$bin exited $?"
 	grep -q 'no trace back-end' "$tmp/err" || fail "no message about the missing back-end"
 	grep -q '^checksum ' "$tmp/out" || fail "no checksum"
+	;;
+badtrace)
+	check=$1
+	hdr='DMTVMTRC\001\000\000\000\010\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000'
+	begin='\000\000\000\000\000\000\001\003'
+	end='\000\000\000\000\000\000\002\003'
+	load='\000\020\000\000\000\000\010\000'
+	printf "$hdr$begin$load$end" >"$tmp/good"
+	"$check" "$tmp/good" --min-loads 1 >/dev/null || fail "valid trace rejected"
+	for bad in "" "DMTVMTRX" "$hdr" "$hdr$load" "$hdr$begin$load" "$hdr$end" \
+		"$hdr$begin$load$end\000\000\000"; do
+		printf "$bad" >"$tmp/bad"
+		"$check" "$tmp/bad" >/dev/null 2>&1
+		rc=$?
+		[ $rc -eq 1 ] || fail "trace_check accepted a bad trace (exit $rc): $bad"
+	done
+	"$check" "$tmp/good" --min-loads 2 >/dev/null 2>&1 && fail "--min-loads not enforced"
+	"$check" "$tmp/good" --max-records 2 >/dev/null 2>&1 && fail "--max-records not enforced"
 	;;
 *)
 	fail "unknown mode $mode"

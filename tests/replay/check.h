@@ -21,7 +21,8 @@ static int check_failures;
 	do {                                                                                       \
 		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
 		if (a_ != b_) {                                                                    \
-			fprintf(stderr, "%s:%d: %s == 0x%" PRIx64 ", expected %s == 0x%" PRIx64 "\n", \
+			fprintf(stderr,                                                            \
+				"%s:%d: %s == 0x%" PRIx64 ", expected %s == 0x%" PRIx64 "\n",      \
 				__FILE__, __LINE__, #a, a_, #b, b_);                               \
 			check_failures++;                                                          \
 		}                                                                                  \

@@ -104,7 +104,8 @@ static void expect_error(const char *t, size_t len, const char *msg)
 static void test_lackey_errors(void)
 {
 	expect_error("I  10,1\n L 20,2\nX 30,3\n", 22, "t:3: malformed lackey line \"X 30,3\"");
-	expect_error("I  10,1\n L zz,2\n", 16, "t:2: malformed lackey line \" L zz,2\": expected a hex");
+	expect_error("I  10,1\n L zz,2\n", 16,
+		     "t:2: malformed lackey line \" L zz,2\": expected a hex");
 	expect_error(" L 10\n", 6, "t:1: malformed lackey line \" L 10\": expected ','");
 	expect_error(" L 10,\n", 7, "expected a decimal size");
 	expect_error(" L 10,0\n", 8, "size out of range");
@@ -113,6 +114,8 @@ static void test_lackey_errors(void)
 	expect_error(" L 123456789abcdef01,8\n", 23, "address wider than 64 bits");
 	expect_error(" L 800000000000,8\n", 18, "non-canonical");
 	expect_error(" L 10,8 x\n", 10, "trailing characters");
+	expect_error(" L 7ffffffffffc,8\n", 18, "crosses the end of its canonical half");
+	expect_error(" L ffffffffffffffff,2\n", 22, "crosses the end of its canonical half");
 	expect_error(" L10,8\n", 7, "expected a blank");
 	expect_error(" L 10,8\n\x01\x02\n", 11, "t:2: malformed lackey line \"\\x01\\x02\"");
 	/* a line longer than TRACE_LINE_MAX, with and without a newline */
@@ -137,12 +140,12 @@ static void test_binary_ok(void)
 	uint8_t b[32 + 6 * 8];
 	put_hdr(b, DMTVM_TRACE_MAGIC, 1, 8, 0);
 	uint64_t recs[6] = {
-		dmtvm_trace_rec(0, DMTVM_TRACE_ROI_BEGIN, DMTVM_TRACE_CONTROL, 0),
-		dmtvm_trace_rec(0x7f0000001000ULL, 8, DMTVM_TRACE_LOAD, 3),
-		dmtvm_trace_rec(0xffff888000000000ULL, 255, DMTVM_TRACE_STORE, 63),
-		dmtvm_trace_rec(42, DMTVM_TRACE_ASID, DMTVM_TRACE_CONTROL, 0),
-		dmtvm_trace_rec(0x401000, 4, DMTVM_TRACE_FETCH, 0),
-		dmtvm_trace_rec(0, DMTVM_TRACE_ROI_END, DMTVM_TRACE_CONTROL, 0),
+	    dmtvm_trace_rec(0, DMTVM_TRACE_ROI_BEGIN, DMTVM_TRACE_CONTROL, 0),
+	    dmtvm_trace_rec(0x7f0000001000ULL, 8, DMTVM_TRACE_LOAD, 3),
+	    dmtvm_trace_rec(0xffff888000000000ULL, 255, DMTVM_TRACE_STORE, 63),
+	    dmtvm_trace_rec(42, DMTVM_TRACE_ASID, DMTVM_TRACE_CONTROL, 0),
+	    dmtvm_trace_rec(0x401000, 4, DMTVM_TRACE_FETCH, 0),
+	    dmtvm_trace_rec(0, DMTVM_TRACE_ROI_END, DMTVM_TRACE_CONTROL, 0),
 	};
 	memcpy(b + 32, recs, sizeof(recs));
 	for (size_t step = 1; step <= 64; step *= 2) {
@@ -191,12 +194,20 @@ static void test_binary_errors(void)
 	expect_error((char *)b, 45, "truncated record 2 at byte offset 40 (5 of 8 bytes)");
 	uint64_t z = dmtvm_trace_rec(0x1000, 0, DMTVM_TRACE_LOAD, 0);
 	memcpy(b + 40, &z, 8);
-	expect_error((char *)b, 48, "record 2 (byte offset 40, 0x0000000000001000): access of size 0");
+	expect_error((char *)b, 48,
+		     "record 2 (byte offset 40, 0x0000000000001000): access of size 0");
+	uint64_t x = dmtvm_trace_rec(0xfffffffffffeULL, 8, DMTVM_TRACE_STORE, 0);
+	memcpy(b + 40, &x, 8);
+	expect_error((char *)b, 48,
+		     "record 2 (byte offset 40, 0x0108fffffffffffe): access crosses");
 	uint64_t c = dmtvm_trace_rec(0, 9, DMTVM_TRACE_CONTROL, 0);
 	memcpy(b + 40, &c, 8);
-	expect_error((char *)b, 48, "record 2 (byte offset 40, 0x0309000000000000): unknown control");
+	expect_error((char *)b, 48,
+		     "record 2 (byte offset 40, 0x0309000000000000): unknown control");
 	/* binary junk without the magic */
-	expect_error("\x7f" "ELF\x02\x01\x01\x00", 8, "unknown trace format: bad magic \"\\x7fELF");
+	expect_error("\x7f"
+		     "ELF\x02\x01\x01\x00",
+		     8, "unknown trace format: bad magic \"\\x7fELF");
 }
 
 int main(void)

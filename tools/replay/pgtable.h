@@ -18,17 +18,17 @@ enum pt_format {
 };
 
 /* x86-64 entry bits */
-#define PTE_P    0x1ULL
-#define PTE_RW   0x2ULL
-#define PTE_US   0x4ULL
-#define PTE_A    0x20ULL
-#define PTE_D    0x40ULL
-#define PTE_PS   0x80ULL
+#define PTE_P	 0x1ULL
+#define PTE_RW	 0x2ULL
+#define PTE_US	 0x4ULL
+#define PTE_A	 0x20ULL
+#define PTE_D	 0x40ULL
+#define PTE_PS	 0x80ULL
 #define PTE_ADDR 0x000ffffffffff000ULL
 /* EPT entry bits */
-#define EPT_RWX   0x7ULL
+#define EPT_RWX	  0x7ULL
 #define EPT_MT_WB (6ULL << 3)
-#define EPT_PS    0x80ULL
+#define EPT_PS	  0x80ULL
 
 /* Level of a table: 4 = PML4 ... 1 = PT. Entries of level L map 1 << pt_shift(L). */
 static inline unsigned pt_shift(int level)

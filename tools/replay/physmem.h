@@ -14,7 +14,7 @@
 
 #include "u64map.h"
 
-#define PM_PAGE 4096ULL
+#define PM_PAGE	     4096ULL
 #define PM_MAX_HOLES 64
 
 struct physmem {

@@ -15,25 +15,25 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: dmtvm replay [options] TRACE|-\n"
-		"       dmtvm replay [options] --synthetic=SPEC [--write-trace=FILE]\n"
-		"Replays a memory-access trace (valgrind lackey --trace-mem=yes text, or a\n"
-		"dmtvm binary trace; detected from its first bytes) through the MMU model,\n"
-		"with simos building real page tables, TEAs and EPTs as the trace goes.\n"
-		"  --mode=M           native|ept|spt|dmt|pvdmt|nested|all (default all)\n"
-		"  --schemes=LIST     model schemes by name (e.g. x86-2d,dmt-virt), or all\n"
-		"  --thp              2 MiB guest data pages and 2 MiB host pages\n"
-		"  --host-pages=4k|2m host (EPT) page size (default 4k; 2m with --thp)\n"
-		"  --config=FILE      model configuration, `key = value` lines\n"
-		"  --set KEY=VALUE    one model key, or simos.vma_gap / simos.tea_min /\n"
-		"                     simos.tea_max / simos.guest_mem (sizes take K/M/G)\n"
-		"  --report=table|json, --report-file=FILE\n"
-		"  --batch=N          records per model batch (default 65536)\n"
-		"  --synthetic=SPEC   gups:SIZE:N[:SEED] or stream:SIZE:N instead of a trace\n"
-		"  --write-trace=FILE with --synthetic: write the binary trace, do not replay\n"
-		"  --quiet            no progress lines on stderr\n"
-		"Exit status: 0 ok, 1 environment error, 2 bad usage or malformed trace.\n");
+	fprintf(f, "usage: dmtvm replay [options] TRACE|-\n"
+		   "       dmtvm replay [options] --synthetic=SPEC [--write-trace=FILE]\n"
+		   "Replays a memory-access trace (valgrind lackey --trace-mem=yes text, or a\n"
+		   "dmtvm binary trace; detected from its first bytes) through the MMU model,\n"
+		   "with simos building real page tables, TEAs and EPTs as the trace goes.\n"
+		   "  --mode=M           native|ept|spt|dmt|pvdmt|nested|all (default all)\n"
+		   "  --schemes=LIST     model schemes by name (e.g. x86-2d,dmt-virt), or all\n"
+		   "  --thp              2 MiB guest data pages and 2 MiB host pages\n"
+		   "  --host-pages=4k|2m host (EPT) page size (default 4k; 2m with --thp)\n"
+		   "  --config=FILE      model configuration, `key = value` lines\n"
+		   "  --set KEY=VALUE    one model key, or simos.vma_gap (4M), simos.tea_min\n"
+		   "                     (64M), simos.tea_max (dmt_regs), simos.guest_mem\n"
+		   "                     (default: sized from the trace); sizes take K/M/G\n"
+		   "  --report=table|json, --report-file=FILE\n"
+		   "  --batch=N          records per model batch (default 65536)\n"
+		   "  --synthetic=SPEC   gups:SIZE:N[:SEED] or stream:SIZE:N instead of a trace\n"
+		   "  --write-trace=FILE with --synthetic: write the binary trace, do not replay\n"
+		   "  --quiet            no progress lines on stderr\n"
+		   "Exit status: 0 ok, 1 environment error, 2 bad usage or malformed trace.\n");
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -50,15 +50,15 @@ static int mode_mask(const char *m, uint32_t *mask)
 		const char *name;
 		uint32_t mask;
 	} modes[] = {
-		{"native", MMU_SCHEME_BIT(MMU_X86_NATIVE) | MMU_SCHEME_BIT(MMU_DMT_NATIVE)},
-		{"ept", MMU_SCHEME_BIT(MMU_X86_2D)},
-		{"spt", MMU_SCHEME_BIT(MMU_X86_SHADOW)},
-		{"dmt", MMU_SCHEME_BIT(MMU_X86_2D) | MMU_SCHEME_BIT(MMU_DMT_VIRT)},
-		{"pvdmt", MMU_SCHEME_BIT(MMU_X86_2D) | MMU_SCHEME_BIT(MMU_DMT_VIRT) |
-				  MMU_SCHEME_BIT(MMU_PVDMT)},
-		{"nested", MMU_SCHEME_BIT(MMU_X86_NESTED_EPT02) | MMU_SCHEME_BIT(MMU_X86_3D) |
-				   MMU_SCHEME_BIT(MMU_PVDMT_NESTED)},
-		{"all", MMU_ALL_SCHEMES},
+	    {"native", MMU_SCHEME_BIT(MMU_X86_NATIVE) | MMU_SCHEME_BIT(MMU_DMT_NATIVE)},
+	    {"ept", MMU_SCHEME_BIT(MMU_X86_2D)},
+	    {"spt", MMU_SCHEME_BIT(MMU_X86_2D) | MMU_SCHEME_BIT(MMU_X86_SHADOW)},
+	    {"dmt", MMU_SCHEME_BIT(MMU_X86_2D) | MMU_SCHEME_BIT(MMU_DMT_VIRT)},
+	    {"pvdmt",
+	     MMU_SCHEME_BIT(MMU_X86_2D) | MMU_SCHEME_BIT(MMU_DMT_VIRT) | MMU_SCHEME_BIT(MMU_PVDMT)},
+	    {"nested", MMU_SCHEME_BIT(MMU_X86_NESTED_EPT02) | MMU_SCHEME_BIT(MMU_X86_3D) |
+			   MMU_SCHEME_BIT(MMU_PVDMT_NESTED)},
+	    {"all", MMU_ALL_SCHEMES},
 	};
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (strcmp(m, modes[i].name) == 0) {
@@ -86,14 +86,14 @@ static int set_key(struct replay_opts *o, const char *kv)
 			o->vma_gap = v;
 		else if (strcmp(key, "simos.tea_min") == 0 && v <= (1ULL << 46))
 			o->tea_min = v;
-		else if (strcmp(key, "simos.tea_max") == 0 && v <= 64)
+		else if (strcmp(key, "simos.tea_max") == 0 && v >= 1 && v <= 64)
 			o->tea_max = (unsigned)v;
 		else if (strcmp(key, "simos.guest_mem") == 0 && v >= (64 * MiB) &&
 			 v <= (1ULL << 44))
 			o->guest_mem = v;
 		else
 			return bad("--set '%s': unknown simos key or value out of range "
-				   "(vma_gap <= 64T, tea_min <= 64T, tea_max <= 64, "
+				   "(vma_gap <= 64T, tea_min <= 64T, 1 <= tea_max <= 64, "
 				   "64M <= guest_mem <= 16T)",
 				   kv);
 		return 0;
@@ -128,7 +128,7 @@ int replay_main(int argc, char **argv)
 	o.host_shift = 0;
 	o.vma_gap = 4 * MiB;
 	o.tea_min = 64 * MiB;
-	o.tea_max = 16;
+	o.tea_max = 0; /* default: the model's DMT register count */
 	o.batch = 1 << 16;
 	const char *v;
 	char err[256];
@@ -202,6 +202,8 @@ int replay_main(int argc, char **argv)
 					     : "no TRACE given (a file, or - for stdin)");
 	if (o.write_trace && !o.synthetic)
 		return bad("%s", "--write-trace needs --synthetic");
+	if (o.tea_max == 0)
+		o.tea_max = o.cfg.dmt_regs < 64 ? o.cfg.dmt_regs : 64;
 	if (o.host_shift == 0)
 		o.host_shift = o.thp ? 21 : 12;
 	if (mmu_config_check(&o.cfg, err, sizeof(err)) < 0) {

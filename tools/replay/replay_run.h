@@ -16,18 +16,18 @@
 
 struct replay_opts {
 	struct mmu_config cfg;
-	uint32_t mask;       /* schemes to run */
-	bool thp;            /* 2 MiB guest data pages and 2 MiB host pages */
+	uint32_t mask;	     /* schemes to run */
+	bool thp;	     /* 2 MiB guest data pages and 2 MiB host pages */
 	unsigned host_shift; /* host (EPT) page size: 12 or 21 */
 	uint64_t vma_gap;    /* VMA clustering gap, bytes */
 	uint64_t tea_min;    /* TEA eligibility, bytes */
 	unsigned tea_max;    /* TEAs per address space */
 	uint64_t guest_mem;  /* 0: sized from the first pass */
-	size_t batch;        /* records per model batch */
+	size_t batch;	     /* records per model batch */
 	bool json;
-	bool quiet;          /* no progress lines */
+	bool quiet; /* no progress lines */
 	const char *report_file;
-	const char *trace;   /* path, "-" for stdin; NULL with synthetic */
+	const char *trace; /* path, "-" for stdin; NULL with synthetic */
 	bool synthetic;
 	struct synth synth;
 	const char *write_trace; /* synthetic: write the trace here instead */

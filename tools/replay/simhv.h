@@ -26,8 +26,8 @@ struct simhv {
 	uint64_t guest_span; /* gPA [0, guest_span) may be backed */
 	uint64_t ept_root;
 	uint64_t tea_base, tea_pages, tea_hpa; /* host TEA of EPT leaf tables */
-	struct u64map backed;                  /* guest chunk -> host chunk */
-	char *err;                             /* caller's error buffer */
+	struct u64map backed;		       /* guest chunk -> host chunk */
+	char *err;			       /* caller's error buffer */
 	unsigned errlen;
 	/* statistics */
 	uint64_t ept_tables[5]; /* by level; [4] the root */

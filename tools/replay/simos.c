@@ -70,6 +70,12 @@ struct simos_as *simos_find_as(struct simos *os, uint64_t asid)
 	return NULL;
 }
 
+static int cmp_vma(const void *a, const void *b)
+{
+	const struct simos_vma *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 struct simos_as *simos_add_as(struct simos *os, uint64_t asid, const struct simos_vma *vmas,
 			      unsigned nvmas)
 {
@@ -91,6 +97,7 @@ struct simos_as *simos_add_as(struct simos *os, uint64_t asid, const struct simo
 	}
 	memcpy(as->vmas, vmas, nvmas * sizeof(*vmas));
 	as->nvmas = nvmas;
+	qsort(as->vmas, nvmas, sizeof(*vmas), cmp_vma);
 	for (unsigned i = 0; i < nvmas; i++) {
 		as->vmas[i].tea = -1;
 		as->vmas[i].refused = false;
@@ -130,11 +137,12 @@ static int make_tea(struct simos *os, struct simos_as *as, struct simos_vma *vma
 {
 	unsigned shift = simos_page_shift(os);
 	uint64_t span = 512ULL << shift;
-	uint64_t lo = vma->start & ~(span - 1), hi = (vma->end + span - 1) & ~(span - 1);
+	/* [lo, hi] inclusive: the top of the address space must not wrap. */
+	uint64_t lo = vma->start & ~(span - 1), hi = (vma->end - 1) | (span - 1);
 	bool shared = false;
 	for (unsigned i = 0; i < as->nvmas; i++) {
 		struct simos_vma *o = &as->vmas[i];
-		if (o != vma && o->start < hi && o->end > lo)
+		if (o != vma && o->start <= hi && o->end - 1 >= lo)
 			shared = true;
 	}
 	if (shared || as->nteas >= os->p.tea_max) {
@@ -147,7 +155,7 @@ static int make_tea(struct simos *os, struct simos_as *as, struct simos_vma *vma
 	t->vma_start = vma->start;
 	t->vma_end = vma->end;
 	t->va_base = lo;
-	t->pages = (hi - lo) / span;
+	t->pages = (hi - lo) / span + 1;
 	t->page_shift = shift;
 	/* 2 MiB-aligned and sized so any host page size can back it contiguously. */
 	uint64_t bytes = (t->pages * PM_PAGE + ALIGN_2M - 1) & ~(ALIGN_2M - 1);
@@ -200,7 +208,8 @@ int simos_touch(struct simos *os, struct simos_as *as, uint64_t va)
 		as->last_page = page;
 		return 0;
 	}
-	struct simos_vma *vma = find_vma(as, va);
+	/* By page start: a VMA ending at UINT64_MAX excludes that last byte. */
+	struct simos_vma *vma = find_vma(as, page << shift);
 	if (!vma)
 		return fail(os, "access outside every VMA at va", va);
 	uint64_t size = 1ULL << shift, gpa;

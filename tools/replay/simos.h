@@ -33,11 +33,11 @@ struct simos_vma {
 
 struct simos_tea {
 	uint64_t vma_start, vma_end; /* VA covered (the DMT register's range) */
-	uint64_t va_base;            /* vma_start rounded down to a table's span */
-	uint64_t gpa;                /* TEA base (guest-physical) */
+	uint64_t va_base;	     /* vma_start rounded down to a table's span */
+	uint64_t gpa;		     /* TEA base (guest-physical) */
 	uint64_t pages;
 	uint64_t hpa[SIMOS_MAX_HV]; /* pvDMT: host-contiguous base per world */
-	uint32_t page_shift;        /* leaf size: 12 or 21 */
+	uint32_t page_shift;	    /* leaf size: 12 or 21 */
 };
 
 struct simos_as {
@@ -52,19 +52,19 @@ struct simos_as {
 };
 
 struct simos_params {
-	bool thp;            /* 2 MiB data pages (and PD-level TEAs) */
-	uint64_t tea_min;    /* bytes; 64 MiB */
-	unsigned tea_max;    /* per address space; 16 */
-	uint64_t guest_mem;  /* guest-physical span */
+	bool thp;	    /* 2 MiB data pages (and PD-level TEAs) */
+	uint64_t tea_min;   /* bytes; 64 MiB */
+	unsigned tea_max;   /* per address space; 16 */
+	uint64_t guest_mem; /* guest-physical span */
 };
 
 struct simos_stats {
-	uint64_t data_pages;       /* 4 KiB or 2 MiB */
-	uint64_t table_pages[5];   /* by level; [4] PML4s */
-	uint64_t tea_table_pages;  /* leaf tables placed in TEAs */
-	uint64_t teas, tea_pages;  /* TEAs created, pages reserved */
-	uint64_t tea_fallbacks;    /* leaf tables of eligible VMAs without a TEA */
-	uint64_t vmas_refused;     /* eligible VMAs refused a TEA */
+	uint64_t data_pages;	  /* 4 KiB or 2 MiB */
+	uint64_t table_pages[5];  /* by level; [4] PML4s */
+	uint64_t tea_table_pages; /* leaf tables placed in TEAs */
+	uint64_t teas, tea_pages; /* TEAs created, pages reserved */
+	uint64_t tea_fallbacks;	  /* leaf tables of eligible VMAs without a TEA */
+	uint64_t vmas_refused;	  /* eligible VMAs refused a TEA */
 	uint64_t new_mappings;
 };
 
@@ -86,7 +86,7 @@ void simos_free(struct simos *os);
 /* Attaches a hypervisor whose guest memory is os->mem (before any space). */
 int simos_attach_hv(struct simos *os, struct simhv *hv);
 
-/* Adds an address space with its VMAs (copied; sorted and disjoint). */
+/* Adds an address space with its VMAs (copied and sorted; disjoint). */
 struct simos_as *simos_add_as(struct simos *os, uint64_t asid, const struct simos_vma *vmas,
 			      unsigned nvmas);
 struct simos_as *simos_find_as(struct simos *os, uint64_t asid);

@@ -74,7 +74,8 @@ long trace_dmtvm_read(struct trace_reader *r, struct trace_rec *recs, size_t max
 						  "%s: truncated record %llu at byte offset %llu "
 						  "(%zu of 8 bytes)",
 						  r->src.name, (unsigned long long)r->units + 1,
-						  (unsigned long long)(r->consumed + r->start), avail);
+						  (unsigned long long)(r->consumed + r->start),
+						  avail);
 			}
 			if (n > 0)
 				break;
@@ -104,12 +105,17 @@ long trace_dmtvm_read(struct trace_reader *r, struct trace_rec *recs, size_t max
 				} else if (size == DMTVM_TRACE_ASID) {
 					o->kind = TRACE_ASID;
 				} else {
-					return bad_record(r, v, "unknown control type (expected 1..3)");
+					return bad_record(r, v,
+							  "unknown control type (expected 1..3)");
 				}
 			} else {
 				if (size == 0)
 					return bad_record(r, v, "access of size 0");
 				o->va = dmtvm_trace_va(v);
+				if ((o->va >> 47) != ((o->va + size - 1) >> 47))
+					return bad_record(r, v,
+							  "access crosses the end of its "
+							  "canonical half");
 				o->size = size;
 				o->kind = (uint8_t)kind; /* TRACE_LOAD/STORE/FETCH == 0/1/2 */
 			}

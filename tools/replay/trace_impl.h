@@ -9,7 +9,7 @@
 
 #include "trace.h"
 
-#define TRACE_BUF_SIZE (1u << 20)
+#define TRACE_BUF_SIZE (1u << 16)
 #define TRACE_ERR_MAX  256
 
 struct trace_reader {
@@ -18,11 +18,11 @@ struct trace_reader {
 	uint8_t *buf;
 	size_t start, end; /* unread bytes are buf[start, end) */
 	int eof;
-	int failed;      /* sticky: -1 from every later read */
-	int input_error; /* the failure is the input's fault */
-	int header_done; /* binary header checked */
+	int failed;	   /* sticky: -1 from every later read */
+	int input_error;   /* the failure is the input's fault */
+	int header_done;   /* binary header checked */
 	uint64_t consumed; /* bytes before buf[start] */
-	uint64_t units;    /* lines (lackey) or records (binary) consumed */
+	uint64_t units;	   /* lines (lackey) or records (binary) consumed */
 	char err[TRACE_ERR_MAX];
 };
 
@@ -30,7 +30,7 @@ struct trace_reader {
 int trace_fill(struct trace_reader *r);
 /* Marks the reader failed with a formatted message; returns -1. */
 int trace_fail(struct trace_reader *r, int input, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Copies at most max bytes of s into out as printable ASCII (\xNN escapes). */
 void trace_escape(char *out, size_t outlen, const uint8_t *s, size_t len, size_t max);
 

@@ -87,6 +87,8 @@ static int parse_line(struct trace_reader *r, const uint8_t *line, size_t len,
 	uint64_t top = va >> 47;
 	if (top != 0 && top != 0x1ffff)
 		return bad_line(r, line, len, "non-canonical address (bits 63..47 must agree)");
+	if ((va >> 47) != ((va + size - 1) >> 47))
+		return bad_line(r, line, len, "access crosses the end of its canonical half");
 	struct trace_rec rec = {.va = va, .size = (uint32_t)size};
 	switch (op) {
 	case 'I':
@@ -129,9 +131,9 @@ long trace_lackey_read(struct trace_reader *r, struct trace_rec *recs, size_t ma
 				r->units++;
 				char esc[128];
 				trace_escape(esc, sizeof(esc), p, avail, 80);
-				return trace_fail(r, 1, "%s:%llu: line longer than %d bytes: \"%s\"",
-						  r->src.name, (unsigned long long)r->units,
-						  TRACE_LINE_MAX, esc);
+				return trace_fail(
+				    r, 1, "%s:%llu: line longer than %d bytes: \"%s\"", r->src.name,
+				    (unsigned long long)r->units, TRACE_LINE_MAX, esc);
 			}
 			if (n > 0)
 				break; /* hand out what we have before blocking */

@@ -29,12 +29,14 @@ int vma_cluster(const struct u64map *set, uint64_t gap, struct simos_vma **out)
 	uint64_t chunk = 1ULL << VMA_CHUNK_SHIFT;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t start = c[i] << VMA_CHUNK_SHIFT;
+		/* The topmost chunk's end would wrap to 0: stop one byte short. */
+		uint64_t end = start + chunk ? start + chunk : UINT64_MAX;
 		if (nv > 0 && start - v[nv - 1].end <= gap) {
-			v[nv - 1].end = start + chunk;
+			v[nv - 1].end = end;
 			continue;
 		}
 		v[nv].start = start;
-		v[nv].end = start + chunk;
+		v[nv].end = end;
 		v[nv].tea = -1;
 		v[nv].refused = 0;
 		nv++;

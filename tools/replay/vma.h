@@ -21,7 +21,8 @@
 /*
  * Clusters the chunk numbers (va >> 21) stored as keys of set into VMAs.
  * Returns the number of VMAs (*out malloc'ed, sorted), or -1 when out of
- * memory. The VMA end is the end of its last chunk.
+ * memory. The VMA end is the end of its last chunk (UINT64_MAX for the
+ * topmost chunk of the address space, whose end would wrap).
  */
 int vma_cluster(const struct u64map *set, uint64_t gap, struct simos_vma **out);
 

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c: boot. The VMM enters _start (entry.S) in long mode with its own
+ * page tables; kmain sets up the CPU tables, reads the device tree, starts
+ * the frame allocator, loads /init and drops to ring 3. Ring 0 is emulated
+ * (~1-2 us per instruction), so boot does nothing it does not need: no
+ * banner unless dmtvm.verbose, no zeroing of fresh RAM, no interrupts.
+ */
+#include "console.h"
+#include "cpu.h"
+#include "fdt.h"
+#include "pmm.h"
+#include "proc.h"
+#include "selftest.h"
+
+bool kernel_verbose;
+uint64_t kernel_boot_tsc;
+uint32_t kernel_tsc_khz;
+
+extern char __kernel_start[], __kernel_end[];
+
+/* Kernel options: words before "--" in bootargs. */
+static void parse_options(const char *s)
+{
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (!strncmp(s, "-- ", 3) || !strncmp(s, "--", 3))
+			break;
+		if (!strncmp(s, "dmtvm.selftest=ring0-fault", 26))
+			selftest = SELFTEST_RING0_FAULT;
+		else if (!strncmp(s, "dmtvm.selftest=syscall-sysret", 29))
+			selftest = SELFTEST_SYSCALL_SYSRET;
+		else if (!strncmp(s, "dmtvm.verbose", 13))
+			kernel_verbose = true;
+		while (*s && *s != ' ')
+			s++;
+	}
+}
+
+void kmain(uint64_t fdt_gpa, uint64_t magic)
+{
+	static struct boot_info bi;
+
+	kernel_boot_tsc = rdtsc();
+	cpu_init();
+	vm_init();
+	if (magic != DMTVM_BOOT_MAGIC)
+		panic("bad boot magic in rsi");
+	if (fdt_parse(fdt_gpa, &bi))
+		panic("bad device tree (magic, layout or no /memory)");
+	if (bi.abi_version != DMTVM_ABI_VERSION)
+		panic("device tree dmtvm,abi-version differs from the kernel's DMTVM_ABI_VERSION");
+	parse_options(bi.bootargs);
+	kernel_tsc_khz = bi.tsc_khz;
+	pmm_init(&bi, (uint64_t)__kernel_start - DMTVM_KERNEL_VIRT_BASE,
+		 (uint64_t)__kernel_end - DMTVM_KERNEL_VIRT_BASE);
+	if (!cpu_lstar_supervisor())
+		panic("LSTAR page is user-accessible in the boot tables (the PVM syscall path needs U/S=0)");
+	if (kernel_verbose)
+		kprintf("dmtvm kernel: %lu MiB RAM, %lu MiB free, mode %s, tsc %u kHz, args \"%s\"\n",
+			bi.mem_size >> 20, pmm_free_bytes() >> 20, bi.mode, bi.tsc_khz, bi.bootargs);
+	if (selftest == SELFTEST_RING0_FAULT)
+		selftest_ring0_fault();
+	if (proc_exec_init(&bi))
+		panic("cannot start /init");
+	if (selftest == SELFTEST_SYSCALL_SYSRET)
+		selftest_sysret_run();
+	proc_start_init();
+}

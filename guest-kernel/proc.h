@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* proc.h: the one process, /init: exec from the initramfs, start, exit (proc.c). */
+#ifndef PROC_H
+#define PROC_H
+
+#include "elf.h"
+#include "fdt.h"
+
+/* The initial stack: [USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_TOP). */
+#define USER_STACK_TOP  0x7fffffe00000ULL /* 2 MiB aligned: the top block is one 2 MiB page */
+#define USER_STACK_SIZE (8ULL << 20)
+/* mmap without a hint searches downwards from here. */
+#define USER_MMAP_TOP 0x7ff000000000ULL
+
+struct proc {
+	int pid;
+	struct mm mm;
+	uint64_t entry, sp; /* where /init starts */
+	struct elf_info elf;
+};
+
+extern struct proc init_proc;
+
+/* Load /init from the initramfs and build its stack; 0 or a negative errno (reported). */
+int proc_exec_init(const struct boot_info *bi);
+/* INIT_STARTED hypercall, then iretq into /init. */
+__attribute__((noreturn)) void proc_start_init(void);
+/* /init is gone: EXIT hypercall with a Linux wait status byte (code, or 128+signal). */
+__attribute__((noreturn)) void proc_exit(int status);
+/* Kill /init with a signal's default action (status 128 + sig). */
+__attribute__((noreturn)) void proc_kill(int sig);
+
+#endif /* PROC_H */

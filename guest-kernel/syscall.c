@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * syscall.c: the Linux x86-64 system calls /init may use, enough for an
+ * unmodified static musl program: I/O on the console, exit, memory (brk,
+ * anonymous mmap/munmap), TLS (arch_prctl), time and identity. Others
+ * return -ENOSYS and are reported once per number. Every user pointer goes
+ * through copy_from_user/copy_to_user (range check + fault fixup), so a bad
+ * pointer is -EFAULT, never a kernel fault. entry.S calls
+ * syscall_table[nr] directly: no dispatcher in between (each emulated
+ * ring-0 instruction costs ~1-2 us here).
+ */
+#include "syscall.h"
+#include "console.h"
+#include "hypercall.h"
+#include "proc.h"
+#include "selftest.h"
+
+#define SYS_read            0
+#define SYS_write           1
+#define SYS_close           3
+#define SYS_mmap            9
+#define SYS_munmap          11
+#define SYS_brk             12
+#define SYS_rt_sigaction    13
+#define SYS_rt_sigprocmask  14
+#define SYS_ioctl           16
+#define SYS_readv           19
+#define SYS_writev          20
+#define SYS_sched_yield     24
+#define SYS_getpid          39
+#define SYS_exit            60
+#define SYS_kill            62
+#define SYS_uname           63
+#define SYS_getuid          102
+#define SYS_getgid          104
+#define SYS_geteuid         107
+#define SYS_getegid         108
+#define SYS_getppid         110
+#define SYS_arch_prctl      158
+#define SYS_gettid          186
+#define SYS_tkill           200
+#define SYS_set_tid_address 218
+#define SYS_clock_gettime   228
+#define SYS_exit_group      231
+#define SYS_tgkill          234
+
+#define PROT_READ     1
+#define PROT_WRITE    2
+#define PROT_EXEC     4
+#define MAP_SHARED    0x01
+#define MAP_PRIVATE   0x02
+#define MAP_FIXED     0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_FIXED_NOREPLACE 0x100000
+#define ARCH_SET_FS   0x1002
+#define TIOCGWINSZ    0x5413
+
+/* write(2)/writev(2) gather into this, so one write is one CONSOLE hypercall. */
+static char console_buf[DMTVM_CONSOLE_MAX];
+
+static long sys_read(struct syscall_args *a)
+{
+	return a->a0 == 0 ? 0 : -EBADF; /* stdin is empty: EOF */
+}
+
+/* Copy user bytes into console_buf at *fill, flushing when full. */
+static long console_gather(uint64_t ubuf, uint64_t len, size_t *fill)
+{
+	struct dmtvm_hc_console hc;
+	while (len) {
+		size_t n = sizeof(console_buf) - *fill;
+		if (n > len)
+			n = len;
+		if (copy_from_user(console_buf + *fill, ubuf, n))
+			return -EFAULT;
+		*fill += n;
+		ubuf += n;
+		len -= n;
+		if (*fill == sizeof(console_buf) && len) {
+			hc.buf_gpa = kva_to_phys(console_buf);
+			hc.len = *fill;
+			hypercall(DMTVM_HC_CONSOLE, &hc);
+			*fill = 0;
+		}
+	}
+	return 0;
+}
+
+static void console_flush(size_t fill)
+{
+	struct dmtvm_hc_console hc = {.buf_gpa = kva_to_phys(console_buf), .len = fill};
+	if (fill)
+		hypercall(DMTVM_HC_CONSOLE, &hc);
+}
+
+static long sys_write(struct syscall_args *a)
+{
+	size_t fill = 0;
+	if (a->a0 != 1 && a->a0 != 2)
+		return -EBADF;
+	if ((int64_t)a->a2 < 0)
+		return -EINVAL;
+	if (console_gather(a->a1, a->a2, &fill))
+		return -EFAULT;
+	console_flush(fill);
+	return (long)a->a2;
+}
+
+static long sys_writev(struct syscall_args *a)
+{
+	struct {
+		uint64_t base, len;
+	} iov[16];
+	size_t fill = 0, total = 0;
+	if (a->a0 != 1 && a->a0 != 2)
+		return -EBADF;
+	if (a->a2 > 1024)
+		return -EINVAL;
+	for (uint64_t done = 0; done < a->a2;) {
+		uint64_t n = a->a2 - done < ARRAY_SIZE(iov) ? a->a2 - done : ARRAY_SIZE(iov);
+		if (copy_from_user(iov, a->a1 + done * sizeof(iov[0]), n * sizeof(iov[0])))
+			return -EFAULT;
+		for (uint64_t i = 0; i < n; i++) {
+			if ((int64_t)iov[i].len < 0)
+				return -EINVAL;
+			if (console_gather(iov[i].base, iov[i].len, &fill))
+				return -EFAULT;
+			total += iov[i].len;
+		}
+		done += n;
+	}
+	console_flush(fill);
+	return (long)total;
+}
+
+static long sys_readv(struct syscall_args *a)
+{
+	return a->a0 == 0 ? 0 : -EBADF;
+}
+
+static long sys_close(struct syscall_args *a)
+{
+	return a->a0 <= 2 ? 0 : -EBADF;
+}
+
+static long sys_exit_group(struct syscall_args *a)
+{
+	proc_exit((int)a->a0);
+}
+
+static long sys_kill(struct syscall_args *a)
+{
+	/* kill/tkill/tgkill: the only process is 1; no handlers run, so a signal kills. */
+	uint64_t pid = a->nr == SYS_tgkill ? a->a1 : a->a0;
+	int sig = (int)(a->nr == SYS_tgkill ? a->a2 : a->a1);
+	if (pid != 1 && !(a->nr == SYS_kill && (pid == 0 || (int64_t)pid == -1)))
+		return -ESRCH;
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	if (sig == 0)
+		return 0;
+	proc_kill(sig);
+}
+
+static long sys_brk(struct syscall_args *a)
+{
+	struct mm *mm = &init_proc.mm;
+	uint64_t want = a->a0, old_end = ALIGN_UP(mm->brk, PAGE_SIZE);
+	if (want < mm->brk_start || want > USER_MMAP_TOP)
+		return (long)mm->brk;
+	uint64_t new_end = ALIGN_UP(want, PAGE_SIZE);
+	if (new_end > old_end) {
+		if (vma_overlaps(&mm->vmas, old_end, new_end) ||
+		    vma_insert(&mm->vmas, old_end, new_end, VMA_READ | VMA_WRITE, VMA_HEAP))
+			return (long)mm->brk;
+	} else if (new_end < old_end) {
+		if (vma_remove(&mm->vmas, new_end, old_end))
+			return (long)mm->brk;
+		vm_unmap(mm, new_end, old_end);
+	}
+	mm->brk = want;
+	return (long)want;
+}
+
+static long sys_mmap(struct syscall_args *a)
+{
+	struct mm *mm = &init_proc.mm;
+	uint64_t addr = a->a0, len = a->a1, prot = a->a2, flags = a->a3;
+	if (!(flags & MAP_ANONYMOUS))
+		return -ENODEV; /* no files to map */
+	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
+		addr = ALIGN_DOWN(addr, PAGE_SIZE); /* only a hint */
+	if (!len || (addr & ~PAGE_MASK) || !(flags & (MAP_PRIVATE | MAP_SHARED)) ||
+	    (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return -EINVAL;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (len == 0 || len > USER_MMAP_TOP)
+		return -ENOMEM;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if (!user_range_ok(addr, len) || addr < PAGE_SIZE)
+			return -EINVAL;
+		if (vma_overlaps(&mm->vmas, addr, addr + len)) {
+			if (flags & MAP_FIXED_NOREPLACE)
+				return -EEXIST;
+			if (vma_remove(&mm->vmas, addr, addr + len))
+				return -ENOMEM;
+			vm_unmap(mm, addr, addr + len);
+		}
+	} else {
+		/* Hint if free, else top-down; 2 MiB alignment for big areas (2 MiB pages). */
+		uint64_t align = len >= HPAGE_SIZE ? HPAGE_SIZE : PAGE_SIZE;
+		if (!addr || !user_range_ok(addr, len) || vma_overlaps(&mm->vmas, addr, addr + len))
+			addr = vma_find_gap(&mm->vmas, len, align, 1ULL << 32, mm->mmap_top);
+		if (!addr)
+			return -ENOMEM;
+	}
+	if (vma_insert(&mm->vmas, addr, addr + len, (uint32_t)prot, VMA_ANON))
+		return -ENOMEM;
+	return (long)addr;
+}
+
+static long sys_munmap(struct syscall_args *a)
+{
+	struct mm *mm = &init_proc.mm;
+	uint64_t addr = a->a0, len = ALIGN_UP(a->a1, PAGE_SIZE);
+	if ((addr & ~PAGE_MASK) || !len || !user_range_ok(addr, len))
+		return -EINVAL;
+	if (vma_remove(&mm->vmas, addr, addr + len))
+		return -ENOMEM;
+	vm_unmap(mm, addr, addr + len);
+	return 0;
+}
+
+static long sys_zero(struct syscall_args *a)
+{
+	(void)a;
+	return 0;
+}
+
+static long sys_getpid(struct syscall_args *a)
+{
+	(void)a;
+	return 1;
+}
+
+static long sys_ioctl(struct syscall_args *a)
+{
+	if (a->a0 > 2)
+		return -EBADF;
+	return -ENOTTY; /* the console is not a terminal: musl then buffers stdout fully */
+}
+
+static long sys_arch_prctl(struct syscall_args *a)
+{
+	if (a->a0 != ARCH_SET_FS)
+		return -EINVAL;
+	if (a->a1 >= USER_TOP)
+		return -EPERM;
+	wrmsr(MSR_FS_BASE, a->a1);
+	return 0;
+}
+
+static long sys_uname(struct syscall_args *a)
+{
+	static const char fields[6][65] = {"Linux", "dmtvm", "6.1.0-dmtvm", "#1 dmtvm",
+					   "x86_64", "(none)"};
+	return copy_to_user(a->a0, fields, sizeof(fields));
+}
+
+static long sys_clock_gettime(struct syscall_args *a)
+{
+	struct dmtvm_hc_time hc;
+	uint64_t ns, ts[2];
+	if (a->a0 > 11)
+		return -EINVAL;
+	hypercall(DMTVM_HC_TIME, &hc);
+	/* CLOCK_REALTIME (0), _COARSE (5), TAI (11) are wall clocks; the rest monotonic. */
+	ns = (a->a0 == 0 || a->a0 == 5 || a->a0 == 11) ? hc.realtime_ns : hc.monotonic_ns;
+	ts[0] = ns / 1000000000;
+	ts[1] = ns % 1000000000;
+	return copy_to_user(a->a1, ts, sizeof(ts));
+}
+
+long syscall_unknown(struct syscall_args *a)
+{
+	static uint64_t reported[(NR_SYSCALLS + 63) / 64];
+	if (a->nr == DMTVM_SYS_SELFTEST)
+		return selftest_sysret_done(a->a0);
+	if (a->nr >= NR_SYSCALLS) {
+		kprintf("dmtvm: unsupported syscall %lu\n", a->nr);
+	} else if (!(reported[a->nr / 64] & (1ULL << (a->nr % 64)))) {
+		reported[a->nr / 64] |= 1ULL << (a->nr % 64);
+		kprintf("dmtvm: unsupported syscall %lu\n", a->nr);
+	}
+	return -ENOSYS;
+}
+
+#pragma GCC diagnostic ignored "-Woverride-init"
+const syscall_fn syscall_table[NR_SYSCALLS] = {
+    [0 ... NR_SYSCALLS - 1] = syscall_unknown,
+    [SYS_read] = sys_read,
+    [SYS_write] = sys_write,
+    [SYS_close] = sys_close,
+    [SYS_mmap] = sys_mmap,
+    [SYS_munmap] = sys_munmap,
+    [SYS_brk] = sys_brk,
+    [SYS_rt_sigaction] = sys_zero,
+    [SYS_rt_sigprocmask] = sys_zero,
+    [SYS_ioctl] = sys_ioctl,
+    [SYS_readv] = sys_readv,
+    [SYS_writev] = sys_writev,
+    [SYS_sched_yield] = sys_zero,
+    [SYS_getpid] = sys_getpid,
+    [SYS_exit] = sys_exit_group, /* one thread: exit ends the process */
+    [SYS_kill] = sys_kill,
+    [SYS_uname] = sys_uname,
+    [SYS_getuid] = sys_zero,
+    [SYS_getgid] = sys_zero,
+    [SYS_geteuid] = sys_zero,
+    [SYS_getegid] = sys_zero,
+    [SYS_getppid] = sys_zero,
+    [SYS_arch_prctl] = sys_arch_prctl,
+    [SYS_gettid] = sys_getpid,
+    [SYS_tkill] = sys_kill,
+    [SYS_set_tid_address] = sys_getpid, /* returns the tid */
+    [SYS_clock_gettime] = sys_clock_gettime,
+    [SYS_exit_group] = sys_exit_group,
+    [SYS_tgkill] = sys_kill,
+};

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm.c: page tables (x86-64, 4 levels, 4 KiB and 2 MiB leaves) and demand
+ * paging.
+ *
+ * Every address space gets a fresh lower half and a copy of the boot
+ * PML4's upper half (the VMM's direct map and kernel image; the VMM never
+ * touches tables once the guest runs). Leaves carry the VMA's protection;
+ * upper levels are P|W|U so that leaves alone decide.
+ *
+ * Demand paging is the hot ring-0 path here (~1-2 us per emulated
+ * instruction), so a fault maps more than one page: a 2 MiB page when the
+ * aligned 2 MiB block lies wholly inside an anonymous (non-image) VMA and no page
+ * table exists for it yet, else up to FAULT_AROUND 4 KiB pages around the
+ * fault, inside its VMA and its page-table page.
+ */
+#include "vm.h"
+#include "pmm.h"
+
+#define FAULT_AROUND (64 * 1024ULL)
+
+static uint64_t boot_pml4_pa;
+
+void vm_init(void)
+{
+	boot_pml4_pa = read_cr3() & PTE_ADDR;
+}
+
+int vm_mm_init(struct mm *mm)
+{
+	memset(mm, 0, sizeof(*mm));
+	mm->pml4_pa = pmm_alloc(PMM_ORDER_4K, PMM_ZERO);
+	if (!mm->pml4_pa)
+		return -ENOMEM;
+	uint64_t *pml4 = phys_to_virt(mm->pml4_pa);
+	memcpy(pml4 + 256, (uint64_t *)phys_to_virt(boot_pml4_pa) + 256, 256 * 8);
+	return 0;
+}
+
+void vm_activate(const struct mm *mm)
+{
+	write_cr3(mm->pml4_pa);
+}
+
+static uint64_t leaf_flags(uint32_t prot)
+{
+	uint64_t f = PTE_P | PTE_U;
+	if (prot & VMA_WRITE)
+		f |= PTE_W;
+	if (!(prot & VMA_EXEC))
+		f |= PTE_NX;
+	return f;
+}
+
+/* The PDE covering va, allocating the PDPT and PD on the way if asked. */
+static uint64_t *pd_entry(struct mm *mm, uint64_t va, bool alloc)
+{
+	uint64_t *t = phys_to_virt(mm->pml4_pa);
+	for (int shift = 39; shift > 21; shift -= 9) {
+		uint64_t *e = &t[(va >> shift) & 511];
+		if (!(*e & PTE_P)) {
+			uint64_t pa;
+			if (!alloc || !(pa = pmm_alloc(PMM_ORDER_4K, PMM_ZERO)))
+				return NULL;
+			*e = pa | PTE_P | PTE_W | PTE_U;
+		}
+		t = phys_to_virt(*e & PTE_ADDR);
+	}
+	return &t[(va >> 21) & 511];
+}
+
+/* The page-table page under a PDE, allocated if absent; NULL for a 2 MiB leaf. */
+static uint64_t *pt_of(uint64_t *pde, bool alloc)
+{
+	if (!(*pde & PTE_P)) {
+		uint64_t pa;
+		if (!alloc || !(pa = pmm_alloc(PMM_ORDER_4K, PMM_ZERO)))
+			return NULL;
+		*pde = pa | PTE_P | PTE_W | PTE_U;
+	}
+	if (*pde & PTE_PS)
+		return NULL;
+	return phys_to_virt(*pde & PTE_ADDR);
+}
+
+int vm_map_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+{
+	uint64_t *pde = pd_entry(mm, va, true);
+	uint64_t *pt = pde ? pt_of(pde, true) : NULL;
+	if (!pt)
+		return -ENOMEM;
+	pt[(va >> 12) & 511] = pa | leaf_flags(prot);
+	return 0;
+}
+
+uint64_t vm_translate(struct mm *mm, uint64_t va)
+{
+	uint64_t *pde = pd_entry(mm, va, false);
+	if (!pde || !(*pde & PTE_P))
+		return 0;
+	if (*pde & PTE_PS)
+		return (*pde & PTE_ADDR2) + (va & ~HPAGE_MASK & PAGE_MASK);
+	uint64_t pte = ((uint64_t *)phys_to_virt(*pde & PTE_ADDR))[(va >> 12) & 511];
+	return pte & PTE_P ? pte & PTE_ADDR : 0;
+}
+
+int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
+{
+	struct vma *v = vma_find(&mm->vmas, va);
+	if (!v || !v->prot || ((err & PF_WRITE) && !(v->prot & VMA_WRITE)) ||
+	    ((err & PF_FETCH) && !(v->prot & VMA_EXEC)))
+		return -EFAULT;
+	uint64_t flags = leaf_flags(v->prot);
+	uint64_t *pde = pd_entry(mm, va, true);
+	if (!pde)
+		return -ENOMEM;
+	if (err & PF_PROT) {
+		/* Present: allowed by the VMA, so only a stale TLB entry can explain it. */
+		__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+		return 0;
+	}
+
+	uint64_t block = va & HPAGE_MASK;
+	if (!(*pde & PTE_P) && !(v->flags & VMA_IMAGE) && v->start <= block &&
+	    block + HPAGE_SIZE <= v->end) {
+		uint64_t pa = pmm_alloc(PMM_ORDER_2M, PMM_ZERO);
+		if (pa) {
+			*pde = pa | flags | PTE_PS;
+			return 0;
+		}
+	}
+	uint64_t *pt = pt_of(pde, true);
+	if (!pt)
+		return (*pde & PTE_PS) ? 0 : -ENOMEM;
+
+	uint64_t s = va & ~(FAULT_AROUND - 1), e = s + FAULT_AROUND;
+	if (s < v->start)
+		s = v->start;
+	if (e > v->end)
+		e = v->end;
+	uint64_t *pte = &pt[(va >> 12) & 511];
+	uint64_t pa = pmm_alloc(PMM_ORDER_4K, PMM_ZERO);
+	if (!pa)
+		return -ENOMEM;
+	*pte = pa | flags;
+	for (pte = &pt[(s >> 12) & 511]; s < e; s += PAGE_SIZE, pte++) {
+		if (*pte)
+			continue;
+		if (!(pa = pmm_alloc(PMM_ORDER_4K, PMM_ZERO)))
+			break;
+		*pte = pa | flags;
+	}
+	return 0;
+}
+
+/* Replace a 2 MiB leaf by a page table of the same 512 frames (for a partial unmap). */
+static bool split_2m(uint64_t *pde)
+{
+	uint64_t pt_pa = pmm_alloc(PMM_ORDER_4K, 0);
+	if (!pt_pa)
+		return false;
+	uint64_t *pt = phys_to_virt(pt_pa);
+	uint64_t e = (*pde & PTE_ADDR2) | (*pde & (0xfffULL & ~PTE_PS)) | (*pde & PTE_NX);
+	for (unsigned i = 0; i < 512; i++, e += PAGE_SIZE)
+		pt[i] = e;
+	*pde = pt_pa | PTE_P | PTE_W | PTE_U;
+	return true;
+}
+
+void vm_unmap(struct mm *mm, uint64_t start, uint64_t end)
+{
+	for (uint64_t a = start, next; a < end; a = next) {
+		next = (a & HPAGE_MASK) + HPAGE_SIZE;
+		if (next > end)
+			next = end;
+		uint64_t *pde = pd_entry(mm, a, false);
+		if (!pde || !(*pde & PTE_P))
+			continue;
+		if (*pde & PTE_PS) {
+			if (!(a & ~HPAGE_MASK) && next - a == HPAGE_SIZE) {
+				pmm_free(*pde & PTE_ADDR2, PMM_ORDER_2M);
+				*pde = 0;
+				continue;
+			}
+			if (!split_2m(pde))
+				panic("vm_unmap: no frame to split a 2 MiB page");
+		}
+		uint64_t *pt = phys_to_virt(*pde & PTE_ADDR);
+		for (uint64_t b = a; b < next; b += PAGE_SIZE) {
+			uint64_t *pte = &pt[(b >> 12) & 511];
+			if (*pte & PTE_P)
+				pmm_free(*pte & PTE_ADDR, PMM_ORDER_4K);
+			*pte = 0;
+		}
+	}
+	write_cr3(read_cr3()); /* no PCID here: a CR3 write flushes the lower half */
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm.h: a process's address space (struct mm): its x86-64 4-level page
+ * tables and VMAs, demand paging and unmapping (vm.c).
+ */
+#ifndef VM_H
+#define VM_H
+
+#include "vma.h"
+
+#define PTE_P     0x1ULL
+#define PTE_W     0x2ULL
+#define PTE_U     0x4ULL
+#define PTE_PS    0x80ULL
+#define PTE_NX    (1ULL << 63)
+#define PTE_ADDR  0x000ffffffffff000ULL
+#define PTE_ADDR2 0x000fffffffe00000ULL
+
+/* #PF error code bits. */
+#define PF_PROT  0x1
+#define PF_WRITE 0x2
+#define PF_USER  0x4
+#define PF_FETCH 0x10
+
+struct mm {
+	uint64_t pml4_pa;
+	uint64_t brk_start, brk; /* heap: VMA [brk_start, ALIGN_UP(brk)) */
+	uint64_t mmap_top;       /* mmap without a hint searches below this */
+	struct vma_list vmas;
+};
+
+/* Remember the boot PML4 (its upper half is shared by every mm). */
+void vm_init(void);
+/* New address space: empty lower half, the boot upper half. 0 / -ENOMEM. */
+int vm_mm_init(struct mm *mm);
+void vm_activate(const struct mm *mm);
+/* Map one 4 KiB frame at va with VMA protection prot. 0 / -ENOMEM. */
+int vm_map_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);
+/* The frame mapped at va (4 KiB or inside a 2 MiB page), or 0. */
+uint64_t vm_translate(struct mm *mm, uint64_t va);
+/*
+ * Demand paging: map the faulting page (and its neighbours, see vm.c) if a
+ * VMA allows the access. 0, -EFAULT (no VMA or not allowed), -ENOMEM.
+ */
+int vm_fault(struct mm *mm, uint64_t va, uint64_t err);
+/* Unmap [start, end) (page aligned), free its frames, flush the TLB. */
+void vm_unmap(struct mm *mm, uint64_t start, uint64_t end);
+
+#endif /* VM_H */

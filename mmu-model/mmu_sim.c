@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmu_sim.c: the simulator: runs batches of accesses through every requested
+ * scheme. For equal page sizes the TLBs see the same stream whatever the walk
+ * scheme, so TLBs are simulated once per group (native, virtualized, nested)
+ * and only the walkers (with their walk caches and cache hierarchy) run per
+ * scheme on a TLB miss.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmtvm_trace.h"
+#include "mmu_internal.h"
+
+#define NGROUPS 3
+
+struct mmu_group_vcpu {
+	struct mmu_tlb l1d, l1i, stlb;
+	uint64_t asid, cr3, ept; /* context of the cached translations */
+	bool valid;
+};
+
+struct mmu_group {
+	uint32_t mask; /* active schemes of this group */
+	struct mmu_group_vcpu **v;
+	uint64_t accesses[3], l1_hits, l2_hits, misses, skipped;
+};
+
+struct mmu_sim {
+	struct mmu_config cfg;
+	uint32_t mask;
+	struct mmu_scheme_state st[MMU_NSCHEMES];
+	struct mmu_cache cache[MMU_NSCHEMES];
+	struct mmu_group grp[NGROUPS];
+};
+
+static const char *const scheme_names[MMU_NSCHEMES] = {
+    [MMU_X86_NATIVE] = "x86-native",
+    [MMU_X86_2D] = "x86-2d",
+    [MMU_X86_SHADOW] = "x86-shadow",
+    [MMU_X86_NESTED_EPT02] = "x86-nested-ept02",
+    [MMU_X86_3D] = "x86-3d",
+    [MMU_DMT_NATIVE] = "dmt-native",
+    [MMU_DMT_VIRT] = "dmt-virt",
+    [MMU_PVDMT] = "pvdmt",
+    [MMU_PVDMT_NESTED] = "pvdmt-nested",
+    [MMU_FPT] = "fpt",
+    [MMU_ECPT] = "ecpt",
+    [MMU_ASAP] = "asap",
+    [MMU_AGILE] = "agile",
+    [MMU_FPT_NATIVE] = "fpt-native",
+};
+
+const char *mmu_scheme_name(enum mmu_scheme s)
+{
+	return (unsigned)s < MMU_NSCHEMES ? scheme_names[s] : "?";
+}
+
+enum mmu_setup mmu_scheme_setup(enum mmu_scheme s)
+{
+	return (enum mmu_setup)mmu_scheme_group(s);
+}
+
+int mmu_scheme_from_name(const char *name)
+{
+	for (int i = 0; i < MMU_NSCHEMES; i++)
+		if (!strcmp(name, scheme_names[i]))
+			return i;
+	return -1;
+}
+
+uint32_t mmu_scheme_mask_parse(const char *list, char *err, size_t errlen)
+{
+	uint32_t mask = 0;
+	const char *p = list;
+
+	if (!strcmp(list, "all"))
+		return MMU_ALL_SCHEMES;
+	while (*p) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		char name[32];
+		int s;
+
+		if (n == 0 || n >= sizeof(name)) {
+			snprintf(err, errlen, "bad scheme list '%s'", list);
+			return 0;
+		}
+		memcpy(name, p, n);
+		name[n] = 0;
+		s = mmu_scheme_from_name(name);
+		if (s < 0) {
+			snprintf(err, errlen,
+				 "unknown scheme '%s' (expected e.g. x86-native, "
+				 "x86-2d, dmt-virt, pvdmt, or all)",
+				 name);
+			return 0;
+		}
+		mask |= MMU_SCHEME_BIT(s);
+		p = c ? c + 1 : p + n;
+	}
+	if (!mask)
+		snprintf(err, errlen, "empty scheme list");
+	return mask;
+}
+
+static uint64_t store_base(enum mmu_scheme s)
+{
+	return s == MMU_AGILE		   ? MMU_PRIV_AGILE_BASE
+	       : s == MMU_X86_NESTED_EPT02 ? MMU_PRIV_EPT02_BASE
+					   : MMU_PRIV_SHADOW_BASE;
+}
+
+struct mmu_sim *mmu_sim_create(const struct mmu_config *cfg, uint32_t mask, char *err,
+			       size_t errlen)
+{
+	struct mmu_sim *sim;
+
+	if (mmu_config_check(cfg, err, errlen))
+		return NULL;
+	mask &= MMU_ALL_SCHEMES;
+	sim = calloc(1, sizeof(*sim));
+	if (!sim)
+		goto oom;
+	sim->cfg = *cfg;
+	sim->mask = mask;
+	for (int s = 0; s < MMU_NSCHEMES; s++) {
+		struct mmu_scheme_state *st = &sim->st[s];
+		st->id = (enum mmu_scheme)s;
+		st->cfg = &sim->cfg;
+		mmu_pstore_init(&st->store, store_base(st->id));
+		if (!(mask & MMU_SCHEME_BIT(s)))
+			continue;
+		sim->grp[mmu_scheme_group(st->id)].mask |= MMU_SCHEME_BIT(s);
+		if (mmu_cache_init(&sim->cache[s], cfg))
+			goto oom;
+		st->cache = &sim->cache[s];
+		st->vpwc = calloc(cfg->max_vcpus, sizeof(*st->vpwc));
+		if (!st->vpwc)
+			goto oom;
+	}
+	for (int g = 0; g < NGROUPS; g++) {
+		if (!sim->grp[g].mask)
+			continue;
+		sim->grp[g].v = calloc(cfg->max_vcpus, sizeof(*sim->grp[g].v));
+		if (!sim->grp[g].v)
+			goto oom;
+	}
+	return sim;
+oom:
+	snprintf(err, errlen, "out of memory creating the MMU model");
+	mmu_sim_destroy(sim);
+	return NULL;
+}
+
+static void free_gv(struct mmu_group_vcpu *gv)
+{
+	mmu_tlb_free(&gv->l1d);
+	mmu_tlb_free(&gv->l1i);
+	mmu_tlb_free(&gv->stlb);
+	free(gv);
+}
+
+void mmu_sim_destroy(struct mmu_sim *sim)
+{
+	if (!sim)
+		return;
+	for (int s = 0; s < MMU_NSCHEMES; s++) {
+		struct mmu_scheme_state *st = &sim->st[s];
+		if (st->vpwc) {
+			for (unsigned v = 0; v < sim->cfg.max_vcpus; v++) {
+				if (st->vpwc[v] && st->vpwc[v]->has_ntlb)
+					mmu_tlb_free(&st->vpwc[v]->ntlb);
+				free(st->vpwc[v]);
+			}
+			free(st->vpwc);
+		}
+		mmu_pstore_free(&st->store);
+		mmu_cache_free(&sim->cache[s]);
+	}
+	for (int g = 0; g < NGROUPS; g++) {
+		if (!sim->grp[g].v)
+			continue;
+		for (unsigned v = 0; v < sim->cfg.max_vcpus; v++)
+			if (sim->grp[g].v[v])
+				free_gv(sim->grp[g].v[v]);
+		free(sim->grp[g].v);
+	}
+	free(sim);
+}
+
+static void clear_vpwc(struct mmu_vpwc *v)
+{
+	for (int d = 0; d < MMU_NDIMS; d++)
+		for (int l = 0; l < 3; l++)
+			mmu_pwc_clear(&v->pwc[d][l]);
+	if (v->has_ntlb)
+		mmu_tlb_clear(&v->ntlb);
+}
+
+/* A CR3 switch without PCID: the vCPU's TLBs and walk caches are flushed. */
+static void flush_vcpu(struct mmu_sim *sim, int g, unsigned vcpu)
+{
+	struct mmu_group_vcpu *gv = sim->grp[g].v[vcpu];
+
+	if (gv) {
+		mmu_tlb_clear(&gv->l1d);
+		mmu_tlb_clear(&gv->l1i);
+		mmu_tlb_clear(&gv->stlb);
+	}
+	for (int s = 0; s < MMU_NSCHEMES; s++)
+		if ((sim->grp[g].mask & MMU_SCHEME_BIT(s)) && sim->st[s].vpwc &&
+		    sim->st[s].vpwc[vcpu])
+			clear_vpwc(sim->st[s].vpwc[vcpu]);
+}
+
+void mmu_sim_reset_counters(struct mmu_sim *sim)
+{
+	for (int s = 0; s < MMU_NSCHEMES; s++)
+		memset(&sim->st[s].ctr, 0, sizeof(sim->st[s].ctr));
+	for (int g = 0; g < NGROUPS; g++) {
+		struct mmu_group *gr = &sim->grp[g];
+		memset(gr->accesses, 0, sizeof(gr->accesses));
+		gr->l1_hits = gr->l2_hits = gr->misses = gr->skipped = 0;
+	}
+}
+
+void mmu_sim_reset(struct mmu_sim *sim)
+{
+	mmu_sim_reset_counters(sim);
+	for (int g = 0; g < NGROUPS; g++)
+		if (sim->grp[g].v)
+			for (unsigned v = 0; v < sim->cfg.max_vcpus; v++)
+				flush_vcpu(sim, g, v);
+	for (int s = 0; s < MMU_NSCHEMES; s++) {
+		if (!(sim->mask & MMU_SCHEME_BIT(s)))
+			continue;
+		mmu_cache_clear(&sim->cache[s]);
+		mmu_scheme_state_clear_tables(&sim->st[s]);
+	}
+}
+
+static struct mmu_group_vcpu *get_gv(struct mmu_sim *sim, int g, unsigned vcpu)
+{
+	struct mmu_group_vcpu *gv = sim->grp[g].v[vcpu];
+	const struct mmu_config *c = &sim->cfg;
+
+	if (gv)
+		return gv;
+	gv = calloc(1, sizeof(*gv));
+	if (!gv)
+		return NULL;
+	if (mmu_tlb_init(&gv->l1d, c->l1d_tlb_entries, c->l1d_tlb_ways) ||
+	    mmu_tlb_init(&gv->l1i, c->l1i_tlb_entries, c->l1i_tlb_ways) ||
+	    mmu_tlb_init(&gv->stlb, c->stlb_entries, c->stlb_ways)) {
+		free_gv(gv);
+		return NULL;
+	}
+	sim->grp[g].v[vcpu] = gv;
+	return gv;
+}
+
+static void sync_counters(struct mmu_sim *sim)
+{
+	for (int s = 0; s < MMU_NSCHEMES; s++) {
+		struct mmu_group *gr;
+		struct mmu_counters *c = &sim->st[s].ctr;
+		if (!(sim->mask & MMU_SCHEME_BIT(s)))
+			continue;
+		gr = &sim->grp[mmu_scheme_group((enum mmu_scheme)s)];
+		memcpy(c->accesses, gr->accesses, sizeof(c->accesses));
+		c->tlb_l1_hits = gr->l1_hits;
+		c->tlb_l2_hits = gr->l2_hits;
+		c->tlb_misses = gr->misses;
+		c->skipped = gr->skipped;
+	}
+}
+
+static void run_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
+		      const struct mmu_access *acc, size_t n)
+{
+	struct mmu_group *gr = &sim->grp[g];
+	const struct mmu_config *cfg = &sim->cfg;
+	uint64_t key = g == 0 && ctx->native_cr3 ? ctx->native_cr3 : ctx->cr3;
+	/* a new EPT (or EPT12) root also invalidates cached translations */
+	uint64_t ept = g == 0 ? 0 : ctx->ept_root ^ (ctx->ept12_root << 1) ^ ctx->shadow_root;
+	struct mmu_walk_result res;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mmu_access *a = &acc[i];
+		unsigned vcpu = a->vcpu < cfg->max_vcpus ? a->vcpu : cfg->max_vcpus - 1;
+		enum mmu_kind kind = a->kind <= MMU_FETCH ? (enum mmu_kind)a->kind : MMU_LOAD;
+		struct mmu_group_vcpu *gv = get_gv(sim, g, vcpu);
+		struct mmu_tlb *l1;
+		uint64_t base = 0, pa = 0, va = a->va;
+		unsigned s;
+		bool have = true;
+
+		if (!gv)
+			continue;
+		if (!gv->valid || gv->asid != ctx->asid || gv->cr3 != key || gv->ept != ept) {
+			flush_vcpu(sim, g, vcpu);
+			gv->valid = true;
+			gv->asid = ctx->asid;
+			gv->cr3 = key;
+			gv->ept = ept;
+		}
+		gr->accesses[kind]++;
+		l1 = kind == MMU_FETCH ? &gv->l1i : &gv->l1d;
+		if ((s = mmu_tlb_lookup(l1, va, cfg->tlb_2m, &base))) {
+			gr->l1_hits++;
+			pa = base | (va & ((1ULL << s) - 1));
+		} else if ((s = mmu_tlb_lookup(&gv->stlb, va, cfg->tlb_2m, &base))) {
+			gr->l2_hits++;
+			mmu_tlb_insert(l1, va, s, base);
+			pa = base | (va & ((1ULL << s) - 1));
+		} else {
+			gr->misses++;
+			have = false;
+			for (int sc = 0; sc < MMU_NSCHEMES; sc++) {
+				if (!(gr->mask & MMU_SCHEME_BIT(sc)))
+					continue;
+				mmu_walk_scheme(&sim->st[sc], ctx, vcpu, va, kind, &res);
+				if (!have && !res.fault) {
+					have = true;
+					pa = res.pa;
+					s = res.page_shift >= 21 && cfg->tlb_2m ? 21 : 12;
+				}
+			}
+			if (have) {
+				base = pa & ~((1ULL << s) - 1);
+				mmu_tlb_insert(&gv->stlb, va, s, base);
+				mmu_tlb_insert(l1, va, s, base);
+			}
+		}
+		if (cfg->cache_data && have) {
+			for (int sc = 0; sc < MMU_NSCHEMES; sc++) {
+				int srv;
+				if (!(gr->mask & MMU_SCHEME_BIT(sc)))
+					continue;
+				srv = mmu_cache_access(&sim->cache[sc], pa);
+				sim->st[sc].ctr.data_cycles += srv == MMU_SRV_DRAM
+								   ? cfg->lat_dram
+								   : sim->cache[sc].lat[srv - 1];
+			}
+		}
+	}
+}
+
+void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
+		 size_t n)
+{
+	for (int g = 0; g < NGROUPS; g++) {
+		struct mmu_group *gr = &sim->grp[g];
+		int first;
+		if (!gr->mask)
+			continue;
+		first = __builtin_ctz(gr->mask);
+		if (!mmu_scheme_applies((enum mmu_scheme)first, ctx)) {
+			gr->skipped += n;
+			continue;
+		}
+		for (int s = 0; s < MMU_NSCHEMES; s++)
+			if (gr->mask & MMU_SCHEME_BIT(s))
+				mmu_walk_select_root(&sim->st[s], ctx);
+		run_group(sim, g, ctx, acc, n);
+	}
+	sync_counters(sim);
+}
+
+void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uint64_t *recs,
+		       size_t n)
+{
+	struct mmu_access buf[256];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned kind = dmtvm_trace_kind(recs[i]);
+		if (kind == DMTVM_TRACE_CONTROL)
+			continue;
+		buf[k].va = dmtvm_trace_va(recs[i]);
+		buf[k].size = dmtvm_trace_size(recs[i]);
+		buf[k].kind = (uint8_t)kind;
+		buf[k].vcpu = (uint8_t)dmtvm_trace_vcpu(recs[i]);
+		buf[k].pad = 0;
+		if (++k == 256) {
+			mmu_sim_run(sim, ctx, buf, k);
+			k = 0;
+		}
+	}
+	if (k)
+		mmu_sim_run(sim, ctx, buf, k);
+}
+
+void mmu_sim_invalidate(struct mmu_sim *sim, const struct mmu_ctx *ctx, uint64_t va, uint64_t len)
+{
+	bool all = len == 0 || len > (64ULL << 12);
+
+	for (int g = 0; g < NGROUPS; g++) {
+		if (!sim->grp[g].v)
+			continue;
+		for (unsigned v = 0; v < sim->cfg.max_vcpus; v++) {
+			struct mmu_group_vcpu *gv = sim->grp[g].v[v];
+			if (!gv)
+				continue;
+			if (all) {
+				flush_vcpu(sim, g, v);
+				continue;
+			}
+			for (uint64_t a = va & ~0xfffULL; a < va + len; a += 4096) {
+				mmu_tlb_flush_page(&gv->l1d, a);
+				mmu_tlb_flush_page(&gv->l1i, a);
+				mmu_tlb_flush_page(&gv->stlb, a);
+			}
+			/* invlpg also drops paging-structure caches */
+			for (int s = 0; s < MMU_NSCHEMES; s++)
+				if ((sim->grp[g].mask & MMU_SCHEME_BIT(s)) && sim->st[s].vpwc &&
+				    sim->st[s].vpwc[v])
+					clear_vpwc(sim->st[s].vpwc[v]);
+		}
+	}
+	for (int s = 0; s < MMU_NSCHEMES; s++)
+		if (sim->mask & MMU_SCHEME_BIT(s))
+			mmu_walk_invalidate(&sim->st[s], ctx, va, len);
+}
+
+const struct mmu_counters *mmu_sim_counters(const struct mmu_sim *sim, enum mmu_scheme s)
+{
+	return (unsigned)s < MMU_NSCHEMES ? &sim->st[s].ctr : NULL;
+}
+
+uint32_t mmu_sim_schemes(const struct mmu_sim *sim)
+{
+	return sim->mask;
+}
+
+const struct mmu_config *mmu_sim_config(const struct mmu_sim *sim)
+{
+	return &sim->cfg;
+}
+
+void mmu_translate(const struct mmu_config *cfg, const struct mmu_ctx *ctx, enum mmu_scheme s,
+		   uint64_t va, enum mmu_kind kind, struct mmu_walk_result *res)
+{
+	struct mmu_scheme_state st;
+
+	memset(&st, 0, sizeof(st));
+	memset(res, 0, sizeof(*res));
+	if ((unsigned)s >= MMU_NSCHEMES) {
+		res->fault = MMU_FAULT_BAD_PA;
+		return;
+	}
+	st.id = s;
+	st.cfg = cfg;
+	mmu_pstore_init(&st.store, store_base(s));
+	mmu_walk_select_root(&st, ctx);
+	mmu_walk_scheme(&st, ctx, 0, va, kind, res);
+	mmu_pstore_free(&st.store);
+}

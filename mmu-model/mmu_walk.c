@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmu_walk.c: the radix walkers and the dispatch of one translation per
+ * scheme. Every scheme is a walk over real table bytes at real byte
+ * addresses: x86 radix (1D, 2D over EPT, 2D over a shadow EPT02, true 3D),
+ * DMT / pvDMT (native, virtualized, nested); FPT and ECPT live in
+ * mmu_walk_peers.c, shadow / Agile / EPT02 in mmu_walk_own.c. Each memory
+ * reference goes through the scheme's cache hierarchy and is counted by
+ * (dimension, level), by where it was served and in the trajectory histogram.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmu_walk.h"
+
+int mmu_wk_x86_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim)
+{
+	uint64_t r = rsvd;
+
+	if (!(e & X86_P))
+		return set_fault(w, MMU_FAULT_NOT_PRESENT, dim, level);
+	if (level == 4)
+		r |= X86_PS;
+	else if (level == 3 && (e & X86_PS))
+		r |= 0x3fffe000ULL; /* bits 29:13 of a 1 GiB leaf */
+	else if (level == 2 && (e & X86_PS))
+		r |= 0x1fe000ULL; /* bits 20:13 of a 2 MiB leaf */
+	if (e & r)
+		return set_fault(w, MMU_FAULT_RESERVED, dim, level);
+	return 0;
+}
+
+int mmu_wk_ept_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim)
+{
+	uint64_t r = rsvd;
+
+	if (!(e & EPT_RWX))
+		return set_fault(w, MMU_FAULT_NOT_PRESENT, dim, level);
+	if ((e & (EPT_R | EPT_W)) == EPT_W) /* write without read: misconfiguration */
+		return set_fault(w, MMU_FAULT_RESERVED, dim, level);
+	if (level == 4)
+		r |= 0xf8ULL; /* bits 7:3 */
+	else if (level == 3 && (e & EPT_PS))
+		r |= 0x3ffff000ULL;
+	else if (level == 2 && (e & EPT_PS))
+		r |= 0x1ff000ULL;
+	else if (level > 1)
+		r |= 0x78ULL; /* bits 6:3 of a non-leaf entry */
+	if (e & r)
+		return set_fault(w, MMU_FAULT_RESERVED, dim, level);
+	return 0;
+}
+
+/*
+ * One EPT-format radix walk of gpa from root. Tables are read in sp at their
+ * address, or, when thx != HX_NONE, their address is first translated by thx
+ * (EPT12 tables live in L1-physical memory and are read at their hPA).
+ * pwc: [3] walk caches of this dimension, or NULL.
+ */
+int mmu_wk_ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
+		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
+		    unsigned *shift)
+{
+	uint64_t table = root & ADDR_MASK, e = 0, v;
+	uint64_t perm = EPT_RWX;
+	int level = 4;
+	bool from_pwc = false;
+
+	if (pwc) {
+		for (int i = 2; i >= 0; i--) {
+			if (mmu_pwc_lookup(&pwc[i], gpa >> (39 - 9 * i), &v)) {
+				table = v & ADDR_MASK;
+				perm = v & EPT_RWX;
+				level = 3 - i;
+				from_pwc = true;
+				pwc_hit(w);
+				break;
+			}
+		}
+	}
+	for (;; level--) {
+		uint64_t ta = table;
+		unsigned idx = (unsigned)(gpa >> (12 + 9 * (level - 1))) & 511;
+
+		if (thx != HX_NONE && !from_pwc) {
+			unsigned hs;
+			if (mmu_wk_host_xlate(w, thx, table, EPT_R, &ta, &hs))
+				return -1;
+		}
+		if (pwc && level < 4 && !from_pwc)
+			mmu_pwc_insert(&pwc[3 - level], gpa >> (12 + 9 * level), ta | perm);
+		from_pwc = false;
+		w->rec_h[level] = ta + idx * 8;
+		if (rd(w, thx != HX_NONE ? &w->ctx->hpa : sp, ta + idx * 8, dim, level, &e))
+			return -1;
+		if (mmu_wk_ept_check(w, e, level, rsvd, dim))
+			return -1;
+		perm &= e & EPT_RWX;
+		if (level == 1 || (level < 4 && (e & EPT_PS)))
+			break;
+		table = e & ADDR_MASK;
+	}
+	w->leaf_level_h = level;
+	w->last_ept_perm = perm;
+	if ((perm & need) != need)
+		return set_fault(w, MMU_FAULT_PROT, dim, level);
+	*out = leaf_addr(e, level, gpa);
+	*shift = 12 + 9 * (unsigned)(level - 1);
+	return 0;
+}
+
+/*
+ * One x86 radix walk of va from root. Table addresses are physical in sp
+ * (hx == HX_NONE) or guest-physical, each translated by hx and read in the
+ * host space (the 2D / 3D walk). The data address is translated by hx too.
+ */
+int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t va,
+		    enum hx hx, int dim, struct mmu_pwc *pwc, uint64_t rsvd, enum mmu_kind kind,
+		    uint64_t *out, unsigned *shift)
+{
+	uint64_t table = root & ADDR_MASK, e = 0, v, gpa;
+	bool rw = true, nx = false, from_pwc = false;
+	int level = 4;
+	unsigned gshift, hshift = 30;
+
+	if (pwc) {
+		for (int i = 2; i >= 0; i--) {
+			if (mmu_pwc_lookup(&pwc[i], va >> (39 - 9 * i), &v)) {
+				table = v & ADDR_MASK;
+				rw = v & 1;
+				nx = v & 2;
+				level = 3 - i;
+				from_pwc = true;
+				pwc_hit(w);
+				break;
+			}
+		}
+	}
+	for (;; level--) {
+		uint64_t ta = table;
+		unsigned idx = (unsigned)(va >> (12 + 9 * (level - 1))) & 511;
+
+		w->row = 4 - level;
+		w->overlap = w->asap && level <= 2;
+		if (hx != HX_NONE && !from_pwc) {
+			unsigned hs;
+			if (mmu_wk_host_xlate(w, hx, table, EPT_R, &ta, &hs))
+				return -1;
+		}
+		if (pwc && level < 4 && !from_pwc)
+			mmu_pwc_insert(&pwc[3 - level], va >> (12 + 9 * level),
+				       ta | (rw ? 1 : 0) | (nx ? 2 : 0));
+		from_pwc = false;
+		w->rec[level] = table + idx * 8;
+		w->rec_t[level] = ta;
+		if (rd(w, hx != HX_NONE ? &w->ctx->hpa : sp, ta + idx * 8, dim, level, &e))
+			return -1;
+		if (mmu_wk_x86_check(w, e, level, rsvd, dim))
+			return -1;
+		rw = rw && (e & X86_RW);
+		nx = nx || (e & X86_NX);
+		if (x86_leaf(e, level))
+			break;
+		table = e & ADDR_MASK;
+	}
+	w->overlap = false;
+	w->leaf_level = level;
+	w->last_rw = rw;
+	w->last_nx = nx;
+	if ((kind == MMU_STORE && !rw) || (kind == MMU_FETCH && nx))
+		return set_fault(w, MMU_FAULT_PROT, dim, level);
+	gpa = leaf_addr(e, level, va);
+	w->leaf_gpa = gpa;
+	gshift = 12 + 9 * (unsigned)(level - 1);
+	if (hx != HX_NONE) {
+		w->row = 4;
+		if (mmu_wk_host_xlate(w, hx, gpa, need_ept(kind), out, &hshift))
+			return -1;
+	} else {
+		*out = gpa;
+	}
+	*shift = gshift < hshift ? gshift : hshift;
+	return 0;
+}
+
+static const struct mmu_dmt_reg *find_reg(const struct mmu_dmt_reg *regs, uint32_t n, uint32_t max,
+					  uint64_t addr)
+{
+	if (n > max)
+		n = max;
+	for (uint32_t i = 0; i < n; i++)
+		if (addr >= regs[i].base && addr < regs[i].limit &&
+		    (regs[i].page_shift == 12 || regs[i].page_shift == 21))
+			return &regs[i];
+	return NULL;
+}
+
+/* A host-level DMT lookup: gPA -> EPT leaf in a host TEA. 1 on a miss or an
+ * unusable entry (the caller falls back to the radix walk), 0 on a hit. */
+static int host_tea(struct wk *w, const struct mmu_dmt_reg *regs, uint32_t n, uint64_t gpa,
+		    unsigned need, int dim, bool tea_is_hpa, enum hx tea_hx, uint64_t *hpa,
+		    unsigned *hshift)
+{
+	struct mmu_counters *c = &w->st->ctr;
+	const struct mmu_dmt_reg *r = find_reg(regs, n, w->cfg->dmt_regs, gpa);
+	uint64_t idx, ea, e;
+	int level;
+
+	if (!r) {
+		if (!w->silent) {
+			c->dmt_misses++;
+			c->dmt_fallbacks++;
+		}
+		return 1;
+	}
+	idx = (gpa - r->base) >> r->page_shift;
+	level = r->page_shift == 21 ? 2 : 1;
+	if (tea_is_hpa) {
+		ea = r->tea + idx * 8;
+	} else if (r->tea_hpa) {
+		ea = r->tea_hpa + idx * 8; /* host-contiguous TEA (pvDMT) */
+	} else {
+		unsigned hs;
+		if (mmu_wk_host_xlate(w, tea_hx, r->tea + idx * 8, EPT_R, &ea, &hs)) {
+			clear_fault(w);
+			goto fallback;
+		}
+	}
+	if (rd(w, &w->ctx->hpa, ea, dim, level, &e) ||
+	    mmu_wk_ept_check(w, e, level, w->rsvd, dim) || (level == 2 && !(e & EPT_PS)) ||
+	    ((e & need) != need)) {
+		clear_fault(w);
+		goto fallback;
+	}
+	if (!w->silent)
+		c->dmt_hits++;
+	*hpa = leaf_addr(e, level, gpa);
+	*hshift = r->page_shift;
+	return 0;
+fallback:
+	if (!w->silent)
+		c->dmt_fallbacks++;
+	return 1;
+}
+
+int mmu_wk_host_xlate(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uint64_t *hpa,
+		      unsigned *hshift)
+{
+	const struct mmu_ctx *ctx = w->ctx;
+	uint64_t l1;
+	unsigned s1, s2;
+	int r;
+
+	switch (hx) {
+	case HX_NONE:
+		*hpa = gpa;
+		*hshift = 30;
+		return 0;
+	case HX_EPT:
+		if (w->vp && w->vp->has_ntlb && !w->silent) {
+			uint64_t base;
+			unsigned s = mmu_tlb_lookup(&w->vp->ntlb, gpa, true, &base);
+			if (s) {
+				pwc_hit(w);
+				*hpa = base | (gpa & ((1ULL << s) - 1));
+				*hshift = s;
+				return 0;
+			}
+		}
+		r = mmu_wk_ept_walk(w, &ctx->hpa, ctx->ept_root, gpa, MMU_DIM_HOST,
+				    vpwc(w, MMU_DIM_HOST), w->rsvd, need, HX_NONE, hpa, hshift);
+		if (!r && w->vp && w->vp->has_ntlb && !w->silent)
+			mmu_tlb_insert(&w->vp->ntlb, gpa, *hshift > 21 ? 21 : *hshift,
+				       *hpa & ~((1ULL << (*hshift > 21 ? 21 : *hshift)) - 1));
+		return r;
+	case HX_EPT_DMT:
+		if (!host_tea(w, ctx->host_regs, ctx->n_host_regs, gpa, need, MMU_DIM_HOST, true,
+			      HX_NONE, hpa, hshift))
+			return 0;
+		return mmu_wk_host_xlate(w, HX_EPT, gpa, need, hpa, hshift);
+	case HX_EPT02:
+		return mmu_wk_ept02_xlate(w, gpa, need, hpa, hshift);
+	case HX_3D:
+		if (mmu_wk_ept_walk(w, NULL, ctx->ept12_root, gpa, MMU_DIM_MID,
+				    vpwc(w, MMU_DIM_MID), w->rsvd, need, HX_EPT, &l1, &s1))
+			return -1;
+		if (mmu_wk_host_xlate(w, HX_EPT, l1, need, hpa, &s2))
+			return -1;
+		*hshift = s1 < s2 ? s1 : s2;
+		return 0;
+	case HX_3D_DMT:
+		if (host_tea(w, ctx->ept12_regs, ctx->n_ept12_regs, gpa, need, MMU_DIM_MID, false,
+			     HX_EPT_DMT, &l1, &s1) &&
+		    mmu_wk_ept_walk(w, NULL, ctx->ept12_root, gpa, MMU_DIM_MID,
+				    vpwc(w, MMU_DIM_MID), w->rsvd, need, HX_EPT_DMT, &l1, &s1))
+			return -1;
+		if (mmu_wk_host_xlate(w, HX_EPT_DMT, l1, need, hpa, &s2))
+			return -1;
+		*hshift = s1 < s2 ? s1 : s2;
+		return 0;
+	case HX_FPT:
+		return mmu_wk_fpt_ept(w, gpa, need, hpa, hshift);
+	}
+	return -1;
+}
+
+/* ---- DMT: one register lookup, one TEA entry ---- */
+
+int mmu_wk_dmt_walk(struct wk *w, uint64_t va, enum hx hx, bool pv, enum mmu_kind kind,
+		    uint64_t *pa, unsigned *shift, bool *hit, bool *fallback)
+{
+	const struct mmu_ctx *ctx = w->ctx;
+	struct mmu_counters *c = &w->st->ctr;
+	const struct mmu_dmt_reg *r =
+	    find_reg(ctx->guest_regs, ctx->n_guest_regs, w->cfg->dmt_regs, va);
+	const struct mmu_space *sp = hx == HX_NONE ? &ctx->gpa : &ctx->hpa;
+	uint64_t root = hx == HX_NONE && ctx->native_cr3 ? ctx->native_cr3 : ctx->cr3;
+	uint64_t idx, ea, e, gpa;
+	unsigned hs = 30;
+	int level;
+
+	if (!r) {
+		c->dmt_misses++;
+		goto fallback;
+	}
+	idx = (va - r->base) >> r->page_shift;
+	level = r->page_shift == 21 ? 2 : 1;
+	w->row = 4 - level;
+	ea = r->tea + idx * 8;
+	if (hx != HX_NONE) {
+		if (pv && r->tea_hpa) {
+			ea = r->tea_hpa + idx * 8; /* pvDMT: host-contiguous TEA */
+		} else if (mmu_wk_host_xlate(w, hx, ea, EPT_R, &ea, &hs)) {
+			clear_fault(w);
+			goto fallback;
+		}
+	}
+	if (rd(w, sp, ea, MMU_DIM_GUEST, level, &e) ||
+	    mmu_wk_x86_check(w, e, level, w->rsvd, MMU_DIM_GUEST) ||
+	    (level == 2 && !(e & X86_PS)) || (kind == MMU_STORE && !(e & X86_RW)) ||
+	    (kind == MMU_FETCH && (e & X86_NX))) {
+		clear_fault(w);
+		goto fallback;
+	}
+	c->dmt_hits++;
+	*hit = true;
+	gpa = leaf_addr(e, level, va);
+	*shift = r->page_shift;
+	if (hx == HX_NONE) {
+		*pa = gpa;
+		return 0;
+	}
+	w->row = 4;
+	if (mmu_wk_host_xlate(w, hx, gpa, need_ept(kind), pa, &hs))
+		return -1;
+	if (hs < *shift)
+		*shift = hs;
+	return 0;
+fallback:
+	c->dmt_fallbacks++;
+	*fallback = true;
+	return mmu_wk_x86_walk(w, sp, root, va, hx, MMU_DIM_GUEST, vpwc(w, MMU_DIM_GUEST), w->rsvd,
+			       kind, pa, shift);
+}
+
+/* ---- scheme dispatch ---- */
+
+static struct mmu_vpwc *get_vpwc(struct mmu_scheme_state *st, unsigned vcpu)
+{
+	const struct mmu_config *cfg = st->cfg;
+	struct mmu_vpwc *v;
+
+	if (!st->vpwc)
+		return NULL;
+	v = st->vpwc[vcpu];
+	if (v)
+		return v;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (int d = 0; d < MMU_NDIMS; d++) {
+		mmu_pwc_init(&v->pwc[d][0], cfg->pwc ? cfg->pwc_pml4e : 0, cfg->pwc_pml4e_ways);
+		mmu_pwc_init(&v->pwc[d][1], cfg->pwc ? cfg->pwc_pdpte : 0, cfg->pwc_pdpte_ways);
+		mmu_pwc_init(&v->pwc[d][2], cfg->pwc ? cfg->pwc_pde : 0, cfg->pwc_pde_ways);
+	}
+	if (cfg->ntlb_entries && !mmu_tlb_init(&v->ntlb, cfg->ntlb_entries, cfg->ntlb_ways))
+		v->has_ntlb = true;
+	st->vpwc[vcpu] = v;
+	return v;
+}
+
+void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, unsigned vcpu,
+		     uint64_t va, enum mmu_kind kind, struct mmu_walk_result *res)
+{
+	struct wk w;
+	struct mmu_counters *c = &st->ctr;
+	uint64_t pa = 0;
+	unsigned shift = 12;
+	bool hit = false, fb = false;
+	struct mmu_pwc *pg;
+	int r = -1;
+
+	/* Field by field: this is the per-walk hot path, and the record
+	 * arrays at the end of struct wk are written before they are read. */
+	w.st = st;
+	w.cfg = st->cfg;
+	w.ctx = ctx;
+	w.vp = get_vpwc(st, vcpu);
+	w.silent = w.asap = w.overlap = w.no_traj = false;
+	w.row = -1;
+	w.refs = w.pwc_hits = 0;
+	w.cycles = w.ov_max = 0;
+	w.fault = w.fault_dim = w.fault_level = 0;
+	w.rsvd = ((1ULL << 52) - 1) & ~((1ULL << st->cfg->phys_bits) - 1);
+	w.leaf_level = w.leaf_level_h = 0;
+	w.leaf_gpa = 0;
+	pg = vpwc(&w, MMU_DIM_GUEST);
+
+	switch (st->id) {
+	case MMU_X86_NATIVE:
+		r = mmu_wk_x86_walk(&w, &ctx->gpa, ctx->native_cr3 ? ctx->native_cr3 : ctx->cr3, va,
+				    HX_NONE, MMU_DIM_GUEST, pg, w.rsvd, kind, &pa, &shift);
+		break;
+	case MMU_X86_2D:
+		r = mmu_wk_x86_walk(&w, NULL, ctx->cr3, va, HX_EPT, MMU_DIM_GUEST, pg, w.rsvd, kind,
+				    &pa, &shift);
+		break;
+	case MMU_ASAP:
+		w.asap = true;
+		r = mmu_wk_x86_walk(&w, NULL, ctx->cr3, va, HX_EPT, MMU_DIM_GUEST, pg, w.rsvd, kind,
+				    &pa, &shift);
+		w.cycles += w.ov_max;
+		break;
+	case MMU_X86_SHADOW:
+		r = mmu_wk_shadow_walk(&w, va, kind, &pa, &shift);
+		break;
+	case MMU_X86_NESTED_EPT02:
+		r = mmu_wk_x86_walk(&w, NULL, ctx->cr3, va, HX_EPT02, MMU_DIM_GUEST, pg, w.rsvd,
+				    kind, &pa, &shift);
+		break;
+	case MMU_X86_3D:
+		w.no_traj = true;
+		r = mmu_wk_x86_walk(&w, NULL, ctx->cr3, va, HX_3D, MMU_DIM_GUEST, pg, w.rsvd, kind,
+				    &pa, &shift);
+		break;
+	case MMU_DMT_NATIVE:
+		r = mmu_wk_dmt_walk(&w, va, HX_NONE, false, kind, &pa, &shift, &hit, &fb);
+		break;
+	case MMU_DMT_VIRT:
+		r = mmu_wk_dmt_walk(&w, va, HX_EPT_DMT, false, kind, &pa, &shift, &hit, &fb);
+		break;
+	case MMU_PVDMT:
+		r = mmu_wk_dmt_walk(&w, va, HX_EPT_DMT, true, kind, &pa, &shift, &hit, &fb);
+		break;
+	case MMU_PVDMT_NESTED:
+		w.no_traj = true;
+		r = mmu_wk_dmt_walk(&w, va, HX_3D_DMT, true, kind, &pa, &shift, &hit, &fb);
+		break;
+	case MMU_FPT:
+		r = mmu_wk_fpt_walk(&w, va, true, kind, &pa, &shift);
+		break;
+	case MMU_FPT_NATIVE:
+		r = mmu_wk_fpt_walk(&w, va, false, kind, &pa, &shift);
+		break;
+	case MMU_ECPT:
+		r = mmu_wk_ecpt_walk(&w, va, kind, &pa, &shift);
+		break;
+	case MMU_AGILE:
+		r = mmu_wk_agile_walk(&w, va, kind, &pa, &shift);
+		break;
+	case MMU_NSCHEMES:
+		break;
+	}
+	c->walks++;
+	c->refs += w.refs;
+	c->refs_hist[w.refs < MMU_HIST_REFS ? w.refs : MMU_HIST_REFS - 1]++;
+	c->walk_cycles += w.cycles;
+	if (r) {
+		c->faults++;
+		if (!w.fault)
+			w.fault = MMU_FAULT_BAD_PA;
+	}
+	if (res) {
+		memset(res, 0, sizeof(*res));
+		res->fault = r ? w.fault : MMU_OK;
+		res->fault_dim = w.fault_dim;
+		res->fault_level = w.fault_level;
+		res->pa = r ? 0 : pa;
+		res->page_shift = shift;
+		res->refs = w.refs;
+		res->pwc_hits = w.pwc_hits;
+		res->cycles = w.cycles;
+		res->dmt_hit = hit;
+		res->fallback = fb;
+	}
+}
+
+int mmu_scheme_group(enum mmu_scheme s)
+{
+	switch (s) {
+	case MMU_X86_NATIVE:
+	case MMU_DMT_NATIVE:
+	case MMU_FPT_NATIVE:
+		return 0;
+	case MMU_X86_NESTED_EPT02:
+	case MMU_X86_3D:
+	case MMU_PVDMT_NESTED:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+bool mmu_scheme_applies(enum mmu_scheme s, const struct mmu_ctx *ctx)
+{
+	switch (mmu_scheme_group(s)) {
+	case 0:
+		return ctx->gpa.frame && (ctx->native_cr3 || ctx->cr3);
+	case 1:
+		return ctx->hpa.frame && ctx->ept_root && !ctx->ept12_root;
+	default:
+		return ctx->hpa.frame && ctx->ept_root && ctx->ept12_root;
+	}
+}

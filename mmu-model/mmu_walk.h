@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmu_walk.h: the walkers' shared state (struct wk: one walk in progress)
+ * and their building blocks: counting a reference, reading an entry, the
+ * x86 / EPT radix walks and the gPA -> hPA translations (not installed).
+ */
+#ifndef MMU_WALK_H
+#define MMU_WALK_H
+
+#include <string.h>
+
+#include "mmu_internal.h"
+
+#define ADDR_MASK 0x000ffffffffff000ULL
+#define X86_P	  0x1ULL
+#define X86_RW	  0x2ULL
+#define X86_US	  0x4ULL
+#define X86_PS	  0x80ULL
+#define X86_NX	  (1ULL << 63)
+#define EPT_R	  0x1ULL
+#define EPT_W	  0x2ULL
+#define EPT_X	  0x4ULL
+#define EPT_RWX	  0x7ULL
+#define EPT_PS	  0x80ULL
+/* An ignored bit of our own Agile-paging entries: "switch to the guest's
+ * table at this hPA" (the point where Agile paging goes from shadow to nested). */
+#define AGILE_SWITCH (1ULL << 9)
+
+/* How a guest-physical address is turned into a host-physical one. */
+enum hx {
+	HX_NONE,    /* native: the address is already physical */
+	HX_EPT,	    /* EPT (EPT01) radix walk */
+	HX_EPT_DMT, /* host DMT registers -> host TEA entry, else EPT radix */
+	HX_EPT02,   /* shadow EPT02 (caller-kept or composed on demand) */
+	HX_3D,	    /* EPT12 radix (tables translated by EPT01), then EPT01 */
+	HX_3D_DMT,  /* EPT12 TEA (host-contiguous or via host DMT), then host DMT */
+	HX_FPT,	    /* flattened EPT: L4+L3 and L2+L1 entries */
+};
+
+struct wk {
+	struct mmu_scheme_state *st;
+	const struct mmu_config *cfg;
+	const struct mmu_ctx *ctx;
+	struct mmu_vpwc *vp; /* NULL: no walk caches */
+	bool silent;	     /* software walk (fills): no counting, no caches */
+	bool asap;	     /* ASAP: guest levels 2 and 1 are prefetched */
+	bool overlap;	     /* refs now being issued are overlapped */
+	bool no_traj;
+	int row; /* trajectory row: 0..3 = guest level 4..1, 4 = data; -1 none */
+	uint32_t refs, pwc_hits;
+	uint64_t cycles, ov_max;
+	int fault, fault_dim, fault_level;
+	uint64_t rsvd; /* reserved bits 51:phys_bits in real memory */
+	/* outputs of the last x86 / EPT walk (for fills and FPT) */
+	bool last_rw, last_nx;
+	uint64_t last_ept_perm;
+	uint64_t rec[5];   /* x86: entry address (untranslated) per level */
+	uint64_t rec_t[5]; /* x86: table address as read (translated) per level */
+	int leaf_level;
+	uint64_t leaf_gpa;
+	uint64_t rec_h[5];
+	int leaf_level_h;
+};
+
+static inline int set_fault(struct wk *w, int code, int dim, int level)
+{
+	if (!w->fault) {
+		w->fault = code;
+		w->fault_dim = dim;
+		w->fault_level = level;
+	}
+	return -1;
+}
+
+static inline void clear_fault(struct wk *w)
+{
+	w->fault = 0;
+	w->fault_dim = 0;
+	w->fault_level = 0;
+}
+
+static inline void add_cycles(struct wk *w, uint64_t lat)
+{
+	if (w->overlap) {
+		if (lat > w->ov_max)
+			w->ov_max = lat;
+	} else {
+		w->cycles += lat;
+	}
+}
+
+/* Counts one walk reference to pa (the read itself is done by rd()). */
+static inline void cnt(struct wk *w, uint64_t pa, int dim, int level)
+{
+	struct mmu_counters *c;
+	int srv;
+
+	if (w->silent)
+		return;
+	c = &w->st->ctr;
+	srv = w->st->cache ? mmu_cache_access(w->st->cache, pa) : MMU_SRV_DRAM;
+	w->refs++;
+	c->refs_dim_level[dim][level]++;
+	c->served[srv]++;
+	add_cycles(w, srv == MMU_SRV_DRAM ? w->cfg->lat_dram
+		      : srv == MMU_SRV_L1 ? w->cfg->lat_l1
+		      : srv == MMU_SRV_L2 ? w->cfg->lat_l2
+					  : w->cfg->lat_llc);
+	if (w->row >= 0 && !w->no_traj && level >= 1) {
+		if (dim == MMU_DIM_GUEST && w->row < 4)
+			c->traj[16 + w->row]++;
+		else if (dim == MMU_DIM_HOST)
+			c->traj[(w->row < 4 ? w->row * 4 : 20) + (4 - level)]++;
+	}
+}
+
+static inline void pwc_hit(struct wk *w)
+{
+	if (w->silent)
+		return;
+	w->pwc_hits++;
+	w->st->ctr.served[MMU_SRV_PWC]++;
+	add_cycles(w, w->cfg->lat_pwc);
+}
+
+/* Reads the 8-byte entry at pa from sp; a missing frame is a fault. */
+static inline int rd(struct wk *w, const struct mmu_space *sp, uint64_t pa, int dim, int level,
+		     uint64_t *out)
+{
+	const uint8_t *f = sp && sp->frame ? sp->frame(sp->ctx, pa & ~0xfffULL) : NULL;
+
+	if (!f)
+		return set_fault(w, MMU_FAULT_BAD_PA, dim, level);
+	/* Start the host's load of the entry, then model the cache lookup
+	 * while it is in flight: the two are independent memory misses. */
+	__builtin_prefetch(f + (pa & 0xff8));
+	cnt(w, pa, dim, level);
+	memcpy(out, f + (pa & 0xff8), 8);
+	return 0;
+}
+
+static inline bool x86_leaf(uint64_t e, int level)
+{
+	return level == 1 || (level < 4 && (e & X86_PS));
+}
+
+static inline uint64_t leaf_addr(uint64_t e, int level, uint64_t addr)
+{
+	unsigned shift = 12 + 9 * (unsigned)(level - 1);
+	uint64_t m = (1ULL << shift) - 1;
+
+	return (e & ADDR_MASK & ~m) | (addr & m);
+}
+
+static inline unsigned need_ept(enum mmu_kind kind)
+{
+	return kind == MMU_STORE ? EPT_W : kind == MMU_FETCH ? EPT_X : EPT_R;
+}
+
+static inline struct mmu_pwc *vpwc(struct wk *w, int dim)
+{
+	return w->vp && !w->silent ? w->vp->pwc[dim] : NULL;
+}
+
+int mmu_wk_x86_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim);
+int mmu_wk_ept_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim);
+int mmu_wk_ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
+		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
+		    unsigned *shift);
+int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t va,
+		    enum hx hx, int dim, struct mmu_pwc *pwc, uint64_t rsvd, enum mmu_kind kind,
+		    uint64_t *out, unsigned *shift);
+int mmu_wk_host_xlate(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uint64_t *hpa,
+		      unsigned *hshift);
+int mmu_wk_dmt_walk(struct wk *w, uint64_t va, enum hx hx, bool pv, enum mmu_kind kind,
+		    uint64_t *pa, unsigned *shift, bool *hit, bool *fallback);
+
+/* mmu_walk_peers.c: FPT and ECPT */
+int mmu_wk_fpt_ept(struct wk *w, uint64_t gpa, unsigned need, uint64_t *hpa, unsigned *hs);
+int mmu_wk_fpt_walk(struct wk *w, uint64_t va, bool virt, enum mmu_kind kind, uint64_t *pa,
+		    unsigned *shift);
+int mmu_wk_ecpt_walk(struct wk *w, uint64_t va, enum mmu_kind kind, uint64_t *pa, unsigned *shift);
+
+/* mmu_walk_own.c: tables the model keeps (shadow, Agile, EPT02) */
+int mmu_wk_shadow_walk(struct wk *w, uint64_t va, enum mmu_kind kind, uint64_t *pa,
+		       unsigned *shift);
+int mmu_wk_agile_walk(struct wk *w, uint64_t va, enum mmu_kind kind, uint64_t *pa, unsigned *shift);
+int mmu_wk_ept02_xlate(struct wk *w, uint64_t gpa, unsigned need, uint64_t *hpa, unsigned *hs);
+
+#endif /* MMU_WALK_H */

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_sim.c: the simulator: TLB hits cost nothing, walk caches skip upper
+ * levels, register misses are counted, shadow fills and invalidations,
+ * trajectory histograms of known walks, skipped schemes.
+ */
+#include <criterion/criterion.h>
+
+#include "world.h"
+
+static struct mmu_config cfg;
+static struct world W;
+static struct mmu_sim *sim;
+
+static void setup(void)
+{
+	mmu_config_default(&cfg);
+	cfg.pwc = false;
+	world_build(&W, 1, false);
+}
+
+static void teardown(void)
+{
+	mmu_sim_destroy(sim);
+	sim = NULL;
+	world_free(&W);
+}
+
+static void mk(uint32_t mask)
+{
+	char err[256];
+
+	sim = mmu_sim_create(&cfg, mask, err, sizeof(err));
+	cr_assert(sim, "%s", err);
+}
+
+static void one(uint64_t va, enum mmu_kind kind)
+{
+	struct mmu_access a = {.va = va, .size = 8, .kind = (uint8_t)kind, .vcpu = 0};
+
+	mmu_sim_run(sim, &W.ctx, &a, 1);
+}
+
+static const struct mmu_counters *C(enum mmu_scheme s)
+{
+	return mmu_sim_counters(sim, s);
+}
+
+#define VA (W_VA4K + 0x123456)
+
+TestSuite(sim, .init = setup, .fini = teardown);
+
+Test(sim, tlb_hit_costs_no_refs)
+{
+	mk(MMU_ALL_SCHEMES);
+	one(VA, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_2D)->refs, 24);
+	cr_expect_eq(C(MMU_X86_NATIVE)->refs, 4);
+	one(VA + 8, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_2D)->refs, 24);
+	cr_expect_eq(C(MMU_X86_2D)->tlb_l1_hits, 1);
+	cr_expect_eq(C(MMU_X86_2D)->tlb_misses, 1);
+	cr_expect_eq(C(MMU_X86_2D)->walks, 1);
+	cr_expect_eq(C(MMU_X86_2D)->accesses[MMU_LOAD], 2);
+	cr_expect_eq(C(MMU_DMT_VIRT)->refs, 3);
+	cr_expect_eq(C(MMU_PVDMT)->refs, 2);
+	cr_expect_eq(C(MMU_DMT_NATIVE)->refs, 1);
+	/* an instruction fetch looks in the iTLB (empty) then the STLB (hit) */
+	one(VA, MMU_FETCH);
+	cr_expect_eq(C(MMU_X86_2D)->tlb_l2_hits, 1);
+	cr_expect_eq(C(MMU_X86_2D)->refs, 24);
+	/* nested schemes do not apply to a non-nested context */
+	cr_expect_eq(C(MMU_X86_3D)->skipped, 3);
+	cr_expect_eq(C(MMU_X86_3D)->walks, 0);
+}
+
+Test(sim, cold_refs_are_served_by_dram_then_caches)
+{
+	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
+	one(VA, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_NATIVE)->served[MMU_SRV_DRAM], 4);
+	cr_expect_eq(C(MMU_X86_NATIVE)->walk_cycles, 4 * 200);
+	/* next page, same PT page: L4..L2 lines now hit L1, the PTE line is new */
+	one(VA + 0x10000, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_NATIVE)->served[MMU_SRV_L1], 3);
+	cr_expect_eq(C(MMU_X86_NATIVE)->served[MMU_SRV_DRAM], 5);
+	cr_expect_eq(C(MMU_X86_NATIVE)->walk_cycles, 5 * 200 + 3 * 4);
+	cr_expect_eq(C(MMU_X86_NATIVE)->refs_dim_level[MMU_DIM_GUEST][1], 2);
+	cr_expect_eq(C(MMU_X86_NATIVE)->refs_hist[4], 2);
+}
+
+Test(sim, pwc_hit_skips_upper_levels)
+{
+	cfg.pwc = true;
+	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE) | MMU_SCHEME_BIT(MMU_X86_2D));
+	one(VA, MMU_LOAD);
+	/* 2D, within one walk: the guest tables share a 2 MiB gPA region, so the
+	 * host walks for G3, G2, G1 hit the host PDE cache (1 ref each), and the
+	 * data gPA (another 2 MiB of the same 1 GiB) the PDPTE cache (2 refs):
+	 * (4 + 1) + 3 x (1 + 1) + 2 = 13 refs, 4 PWC hits */
+	cr_expect_eq(C(MMU_X86_2D)->refs, 13);
+	cr_expect_eq(C(MMU_X86_2D)->served[MMU_SRV_PWC], 4);
+	/* another 4 KiB page under the same PDE: PDE cache hit -> only the PTE */
+	one(VA + 0x1000, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_NATIVE)->refs, 4 + 1);
+	cr_expect_eq(C(MMU_X86_NATIVE)->served[MMU_SRV_PWC], 1);
+	cr_expect_eq(C(MMU_X86_NATIVE)->refs_hist[1], 1);
+	/* 2D: guest PDE cache gives the PT page's hPA; the host PDE cache covers
+	 * the data gPA's 2 MiB region: PTE read + 1 host ref (its EPT PTE) */
+	cr_expect_eq(C(MMU_X86_2D)->refs, 13 + 2);
+	cr_expect_eq(C(MMU_X86_2D)->served[MMU_SRV_PWC], 4 + 2);
+	/* another 1 GiB region of the same 512 GiB: PML4E cache hit, then the
+	 * PDPTE and the 2 MiB PDE leaf */
+	one(W_VA2M + 0x5000, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_NATIVE)->refs, 4 + 1 + 2);
+	cr_expect_eq(C(MMU_X86_NATIVE)->served[MMU_SRV_PWC], 2);
+}
+
+Test(sim, register_miss_counts_fallback)
+{
+	mk(MMU_SCHEME_BIT(MMU_DMT_NATIVE) | MMU_SCHEME_BIT(MMU_DMT_VIRT));
+	one(W_VA2M + 64, MMU_LOAD);
+	cr_expect_eq(C(MMU_DMT_NATIVE)->dmt_misses, 1);
+	cr_expect_eq(C(MMU_DMT_NATIVE)->dmt_fallbacks, 1);
+	cr_expect_eq(C(MMU_DMT_NATIVE)->dmt_hits, 0);
+	cr_expect_eq(C(MMU_DMT_NATIVE)->refs, 3);
+	one(VA, MMU_LOAD);
+	cr_expect_eq(C(MMU_DMT_NATIVE)->dmt_hits, 1);
+	/* dmt-virt: the fallback's 3 guest-table gPAs and the data gPA hit the
+	 * host register (4), then 1 guest + 2 host register hits */
+	cr_expect_eq(C(MMU_DMT_VIRT)->dmt_hits, 4 + 3, "%llu",
+		     (unsigned long long)C(MMU_DMT_VIRT)->dmt_hits);
+	cr_expect_eq(C(MMU_DMT_VIRT)->dmt_misses, 1);
+}
+
+Test(sim, trajectory_of_a_cold_2d_walk)
+{
+	mk(MMU_SCHEME_BIT(MMU_X86_2D));
+	one(VA, MMU_LOAD);
+	for (unsigned i = 0; i < MMU_NTRAJ; i++)
+		cr_expect_eq(C(MMU_X86_2D)->traj[i], 1, "%s", mmu_traj_name(i));
+}
+
+Test(sim, trajectory_of_a_2m_2m_walk)
+{
+	world_free(&W);
+	world_build(&W, 2, false);
+	mk(MMU_SCHEME_BIT(MMU_X86_2D));
+	one(W_VA2M + 0x1000, MMU_LOAD);
+	for (unsigned i = 0; i < MMU_NTRAJ; i++) {
+		const char *n = mmu_traj_name(i);
+		/* guest levels 4..2 and host levels 4..2 only */
+		unsigned exp = strchr(n, '1') ? 0 : 1;
+		cr_expect_eq(C(MMU_X86_2D)->traj[i], exp, "%s", n);
+	}
+	cr_expect_eq(C(MMU_X86_2D)->refs, 15);
+}
+
+Test(sim, dmt_trajectory_uses_g1h1_g1_udh1)
+{
+	mk(MMU_SCHEME_BIT(MMU_DMT_VIRT));
+	one(VA, MMU_LOAD);
+	cr_expect_eq(C(MMU_DMT_VIRT)->traj[15], 1); /* G1H1 */
+	cr_expect_eq(C(MMU_DMT_VIRT)->traj[19], 1); /* G1 */
+	cr_expect_eq(C(MMU_DMT_VIRT)->traj[23], 1); /* UDH1 */
+	cr_expect_eq(C(MMU_DMT_VIRT)->refs, 3);
+}
+
+Test(sim, shadow_fill_then_4_refs_and_invalidation)
+{
+	struct mmu_ctx other = W.ctx;
+	struct mmu_access a = {.va = VA, .size = 8, .kind = MMU_LOAD};
+
+	other.asid = 2;
+	mk(MMU_SCHEME_BIT(MMU_X86_SHADOW));
+	one(VA, MMU_LOAD); /* 1 ref, fill exit, 4 refs */
+	cr_expect_eq(C(MMU_X86_SHADOW)->shadow_fills, 1);
+	cr_expect_eq(C(MMU_X86_SHADOW)->refs, 5);
+	mmu_sim_run(sim, &other, &a, 1); /* switch away: TLB flushed */
+	mmu_sim_run(sim, &W.ctx, &a, 1); /* back: shadow kept, 4 refs */
+	cr_expect_eq(C(MMU_X86_SHADOW)->shadow_fills, 2);
+	cr_expect_eq(C(MMU_X86_SHADOW)->refs, 5 + 5 + 4);
+	/* the guest changes the PTE: invalidation exit, entry refilled */
+	mmu_sim_invalidate(sim, &W.ctx, VA & ~0xfffULL, 4096);
+	cr_expect_eq(C(MMU_X86_SHADOW)->shadow_invalidations, 1);
+	one(VA, MMU_LOAD); /* PTE slot empty: 4 refs, fill, 4 refs */
+	cr_expect_eq(C(MMU_X86_SHADOW)->shadow_fills, 3);
+	cr_expect_eq(C(MMU_X86_SHADOW)->refs, 14 + 8);
+}
+
+Test(sim, nested_schemes_on_a_nested_context)
+{
+	world_free(&W);
+	world_build(&W, 1, true);
+	mk(MMU_ALL_SCHEMES);
+	one(VA, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_3D)->refs, 124);
+	cr_expect_eq(C(MMU_PVDMT_NESTED)->refs, 3);
+	cr_expect_eq(C(MMU_X86_2D)->skipped, 1);
+	cr_expect_eq(C(MMU_X86_NATIVE)->refs, 4);
+	/* the composed EPT02 is warm now: after a CR3 switch, 24 refs */
+	{
+		struct mmu_ctx other = W.ctx;
+		uint64_t before, fills;
+		other.asid = 7;
+		mmu_sim_run(sim, &other, &(struct mmu_access){.va = VA}, 1);
+		before = C(MMU_X86_NESTED_EPT02)->refs;
+		fills = C(MMU_X86_NESTED_EPT02)->shadow_fills;
+		mmu_sim_run(sim, &W.ctx, &(struct mmu_access){.va = VA}, 1);
+		cr_expect_eq(C(MMU_X86_NESTED_EPT02)->refs - before, 24);
+		cr_expect_eq(C(MMU_X86_NESTED_EPT02)->shadow_fills, fills);
+	}
+}
+
+Test(sim, faults_are_counted_and_not_cached)
+{
+	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
+	one(0x1000, MMU_LOAD);
+	one(0x1000, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_NATIVE)->faults, 2);
+	cr_expect_eq(C(MMU_X86_NATIVE)->tlb_misses, 2);
+}
+
+Test(sim, trace_records_are_accepted)
+{
+	uint64_t recs[3] = {
+	    (VA & 0xffffffffffffULL) | (8ULL << 48) | (0ULL << 56),
+	    (1ULL << 48) | (3ULL << 56), /* control: ROI begin */
+	    ((VA + 8) & 0xffffffffffffULL) | (8ULL << 48) | (1ULL << 56),
+	};
+	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
+	mmu_sim_run_trace(sim, &W.ctx, recs, 3);
+	cr_expect_eq(C(MMU_X86_NATIVE)->accesses[MMU_LOAD], 1);
+	cr_expect_eq(C(MMU_X86_NATIVE)->accesses[MMU_STORE], 1);
+	cr_expect_eq(C(MMU_X86_NATIVE)->walks, 1);
+}
+
+Test(sim, reset_empties_everything)
+{
+	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
+	one(VA, MMU_LOAD);
+	mmu_sim_reset(sim);
+	cr_expect_eq(C(MMU_X86_NATIVE)->refs, 0);
+	one(VA, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_NATIVE)->refs, 4);
+	cr_expect_eq(C(MMU_X86_NATIVE)->served[MMU_SRV_DRAM], 4);
+}
+
+Test(sim, nested_tlb_skips_host_walks)
+{
+	cfg.ntlb_entries = 16;
+	mk(MMU_SCHEME_BIT(MMU_X86_2D));
+	one(VA, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_2D)->refs, 24);
+	/* same guest tables (4 nested-TLB hits), a new data page (4 host refs) */
+	one(VA + 0x1000, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_2D)->refs, 24 + 4 + 4);
+	cr_expect_eq(C(MMU_X86_2D)->served[MMU_SRV_PWC], 4);
+}
+
+Test(sim, data_accesses_in_the_cache_model_when_asked)
+{
+	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
+	one(VA, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_NATIVE)->data_cycles, 0);
+	mmu_sim_destroy(sim);
+	cfg.cache_data = true;
+	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
+	one(VA, MMU_LOAD);
+	one(VA, MMU_STORE);
+	cr_expect_eq(C(MMU_X86_NATIVE)->data_cycles, 200 + 4);
+}
+
+Test(sim, invlpg_drops_one_page)
+{
+	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
+	one(VA, MMU_LOAD);
+	one(VA + 0x1000, MMU_LOAD);
+	mmu_sim_invalidate(sim, &W.ctx, VA & ~0xfffULL, 4096);
+	one(VA + 0x1000, MMU_LOAD); /* still cached */
+	cr_expect_eq(C(MMU_X86_NATIVE)->walks, 2);
+	one(VA, MMU_LOAD); /* dropped: walks again */
+	cr_expect_eq(C(MMU_X86_NATIVE)->walks, 3);
+	cr_expect_eq(C(MMU_X86_NATIVE)->shadow_invalidations, 0);
+}
+
+Test(sim, pvdmt_nested_falls_back_per_level)
+{
+	world_free(&W);
+	world_build(&W, 1, true);
+	W.ctx.n_ept12_regs = 0; /* L1 gave no EPT12 TEA */
+	mk(MMU_SCHEME_BIT(MMU_PVDMT_NESTED));
+	one(VA, MMU_LOAD);
+	/* L2 PTE at its hPA (1); EPT12 radix walk, each EPT12 table's L1 gPA
+	 * through the host register (4 x (1 + 1)); data L1 gPA host register (1) */
+	cr_expect_eq(C(MMU_PVDMT_NESTED)->refs, 1 + 8 + 1);
+	cr_expect_eq(C(MMU_PVDMT_NESTED)->dmt_misses, 1);
+	cr_expect_eq(C(MMU_PVDMT_NESTED)->dmt_fallbacks, 1);
+	cr_expect_eq(C(MMU_PVDMT_NESTED)->dmt_hits, 1 + 4 + 1);
+}
+
+/* Garbage tables: every scheme must end each walk (fault or not) without
+ * reading outside the frames it is given, and keep its counters consistent. */
+Test(sim, random_table_bytes_never_crash)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct mmu_access acc[512];
+
+	world_free(&W);
+	world_build(&W, 1, false);
+	mk(MMU_ALL_SCHEMES);
+	for (int round = 0; round < 20; round++) {
+		/* corrupt random entries of the guest's and the host's tables */
+		for (int k = 0; k < 64; k++) {
+			uint64_t *e;
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			e = fx_entry(&W.g, 0x100000 + ((x >> 20) % 0x2000) * 8);
+			if (e)
+				*e = x;
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			e = fx_entry(&W.h, 0x1000 + ((x >> 20) % 0x4000) * 8);
+			if (e)
+				*e = x & ~(3ULL << 62);
+		}
+		for (int i = 0; i < 512; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			acc[i] = (struct mmu_access){.va = (i & 1) ? W_VA4K + (x & 0x3fffff) : x,
+						     .size = 8, .kind = (uint8_t)(x % 3)};
+		}
+		mmu_sim_run(sim, &W.ctx, acc, 512);
+		mmu_sim_invalidate(sim, &W.ctx, 0, 0);
+	}
+	for (int s = 0; s < MMU_NSCHEMES; s++) {
+		const struct mmu_counters *c = C((enum mmu_scheme)s);
+		if (mmu_scheme_setup((enum mmu_scheme)s) == MMU_SETUP_NESTED)
+			continue;
+		cr_expect_eq(c->walks, c->tlb_misses, "%s", mmu_scheme_name((enum mmu_scheme)s));
+		cr_expect_eq(c->accesses[0] + c->accesses[1] + c->accesses[2], 20 * 512);
+	}
+}

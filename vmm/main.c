@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c: the dmtvm command line: run, ctl, replay, --help, --version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "dmtvm_abi.h"
+#include "run.h"
+#ifdef DMTVM_HAVE_REPLAY
+#include "replay.h"
+#endif
+
+static const char usage[] =
+    "usage: dmtvm run [OPTIONS] guest.img [-- ARGS for /init]\n"
+    "       dmtvm ctl SOCKET status|counters|quit\n"
+    "       dmtvm replay ...           (see dmtvm replay --help)\n"
+    "       dmtvm --help | --version\n"
+    "\n"
+    "run options:\n"
+    "  --mode=native|ept|spt|dmt|pvdmt  translation scheme to model (default ept)\n"
+    "  --mem=SIZE         guest RAM, K/M/G suffixes, multiple of 2M (default 256M)\n"
+    "  --vcpus=N          number of vCPUs (default 1)\n"
+    "  --api-sock=PATH    serve the JSON control socket at PATH (mode 0600)\n"
+    "  --report=table|json  end-of-run report format on stderr (default table)\n"
+    "  --timeout=SEC      stop a guest still running after SEC seconds (exit 124)\n"
+    "  --no-seccomp       do not install the seccomp filters (debugging)\n"
+    "\n"
+    "exit status: the guest /init's status; 1 host error; 2 bad usage or image;\n"
+    "124 timeout; 125 guest kernel panic or fault.\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return DMTVM_EXIT_BAD_INPUT;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("dmtvm %s (ABI %d)\n", DMTVM_VERSION, DMTVM_ABI_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "run"))
+		return vmm_run_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ctl"))
+		return vmm_ctl_client_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "replay")) {
+#ifdef DMTVM_HAVE_REPLAY
+		return replay_main(argc - 1, argv + 1);
+#else
+		fprintf(stderr, "dmtvm: this build has no replay engine (tools/replay)\n");
+		return 1;
+#endif
+	}
+	fprintf(stderr, "dmtvm: unknown command '%s'\n%s", cmd, usage);
+	return DMTVM_EXIT_BAD_INPUT;
+}

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.c: `dmtvm run`: options, checks of the host's limits, loading the
+ * image into a fresh VM, starting the vCPU and control threads, and waiting
+ * for the end of the run (guest EXIT/PANIC, a fault, `quit`, --timeout).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "dmtvm_abi.h"
+#include "kernel_elf.h"
+#include "boot_fdt.h"
+#include "image.h"
+#include "report.h"
+#include "args.h"
+#include "run.h"
+#include "vmm_seccomp.h"
+#include "vmm.h"
+
+#define MIB (1ULL << 20)
+#define GIB (1ULL << 30)
+
+static struct vmm the_vm = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .kvm_fd = -1,
+    .vm_fd = -1,
+};
+
+void vmm_stop(struct vmm *vm, int status)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->stopped) {
+		vm->stopped = true;
+		vm->exit_status = status;
+		pthread_cond_signal(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "dmtvm run: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see dmtvm --help)\n");
+	return DMTVM_EXIT_BAD_INPUT;
+}
+
+/* What this host can back: RAM + swap, and the address-space limit. */
+static int check_mem(uint64_t mem, const char *arg)
+{
+	if (mem < 16 * MIB || mem % (2 * MIB))
+		return bad("--mem=%s: need a multiple of 2 MiB, at least 16M", arg);
+	struct sysinfo si;
+	if (sysinfo(&si) == 0) {
+		uint64_t host = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+		if (mem > host) {
+			fprintf(stderr,
+				"dmtvm run: --mem=%s exceeds this host's RAM + swap (%llu MiB)\n",
+				arg, (unsigned long long)(host / MIB));
+			return DMTVM_EXIT_BAD_INPUT;
+		}
+	}
+	uint64_t boot_limit = (DMTVM_KERNEL_MIN_PADDR - DMTVM_BOOT_PT_GPA) / 4096 - 4;
+	if (mem > boot_limit * GIB)
+		return bad("--mem=%s: boot page tables limit guest RAM to 236G", arg);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    mem > rl.rlim_cur / 2) {
+		fprintf(stderr,
+			"dmtvm run: --mem=%s exceeds half the address-space limit (ulimit -v)\n",
+			arg);
+		return DMTVM_EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+struct run_opts {
+	const char *mode;
+	uint64_t mem;
+	int vcpus;
+	const char *api_sock;
+	bool json;
+	bool seccomp;
+	unsigned timeout;
+	const char *probe;
+	const char *image;
+	char **args;
+	int nargs;
+};
+
+static int parse_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option lo[] = {
+	    {"mode", required_argument, 0, 'm'},
+	    {"mem", required_argument, 0, 'M'},
+	    {"vcpus", required_argument, 0, 'c'},
+	    {"api-sock", required_argument, 0, 's'},
+	    {"report", required_argument, 0, 'r'},
+	    {"no-seccomp", no_argument, 0, 'n'},
+	    {"timeout", required_argument, 0, 't'},
+	    {"debug-seccomp-probe", required_argument, 0, 'P'},
+	    {0, 0, 0, 0},
+	};
+	*o = (struct run_opts){.mode = "ept", .mem = 256 * MIB, .vcpus = 1, .seccomp = true};
+	optind = 1;
+	opterr = 0;
+	int c, r;
+	char *end;
+	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (strcmp(optarg, "native") && strcmp(optarg, "ept") &&
+			    strcmp(optarg, "spt") && strcmp(optarg, "dmt") &&
+			    strcmp(optarg, "pvdmt"))
+				return bad("--mode=%s: expected native, ept, spt, dmt or pvdmt",
+					   optarg);
+			o->mode = optarg;
+			break;
+		case 'M':
+			if (vmm_parse_size(optarg, &o->mem) < 0)
+				return bad("--mem=%s: expected a size such as 256M or 2G", optarg);
+			if ((r = check_mem(o->mem, optarg)))
+				return r;
+			break;
+		case 'c':
+			o->vcpus = (int)strtol(optarg, &end, 10);
+			if (*end || o->vcpus < 1 || o->vcpus > VMM_MAX_VCPUS)
+				return bad("--vcpus=%s: expected 1..64", optarg);
+			break;
+		case 's':
+			o->api_sock = optarg;
+			break;
+		case 'r':
+			if (strcmp(optarg, "json") && strcmp(optarg, "table"))
+				return bad("--report=%s: expected table or json", optarg);
+			o->json = strcmp(optarg, "json") == 0;
+			break;
+		case 'n':
+			o->seccomp = false;
+			break;
+		case 't': {
+			long t = strtol(optarg, &end, 10);
+			if (*end || end == optarg || t < 0 || t > 86400 * 365)
+				return bad("--timeout=%s: expected seconds (0 = none)", optarg);
+			o->timeout = (unsigned)t;
+			break;
+		}
+		case 'P':
+			if (strcmp(optarg, "socket") && strcmp(optarg, "execve"))
+				return bad("--debug-seccomp-probe=%s: expected socket or execve",
+					   optarg);
+			o->probe = optarg;
+			break;
+		default:
+			return bad("unknown or incomplete option %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return bad("%s", "missing guest image");
+	o->image = argv[optind++];
+	if (optind < argc) {
+		if (strcmp(argv[optind], "--") != 0)
+			return bad("unexpected argument %s (arguments for /init go after --)",
+				   argv[optind]);
+		o->args = argv + optind + 1;
+		o->nargs = argc - optind - 1;
+	}
+	return 0;
+}
+
+static int fail(const char *err)
+{
+	fprintf(stderr, "dmtvm: %s\n", err);
+	return DMTVM_EXIT_VMM_ERROR;
+}
+
+/* Load kernel, initramfs and FDT into RAM and build the boot tables. */
+static int load_guest(struct vmm *vm, struct vmm_image *img, const struct run_opts *o)
+{
+	char err[512];
+	struct vmm_elf elf;
+	if (vmm_elf_parse(img->kernel, img->kernel_size, vm->mem_size, &elf, err, sizeof(err)) <
+	    0) {
+		fprintf(stderr, "dmtvm: %s: %s\n", o->image, err);
+		return DMTVM_EXIT_BAD_INPUT;
+	}
+	uint64_t initrd = (elf.hi + 4095) & ~4095ULL;
+	if (initrd > vm->mem_size || img->initrd_size > vm->mem_size - initrd) {
+		fprintf(stderr,
+			"dmtvm: %s: kernel + initramfs (%zu bytes) do not fit in %llu MiB of RAM\n",
+			o->image, img->initrd_size, (unsigned long long)(vm->mem_size / MIB));
+		return DMTVM_EXIT_BAD_INPUT;
+	}
+	if (vmm_cpu_build_boot_tables(vm, err, sizeof(err)) < 0)
+		return fail(err);
+	vmm_elf_load(&elf, img->kernel, vm->ram);
+	memcpy(vm->ram + initrd, img->initrd, img->initrd_size);
+	vm->entry = elf.entry;
+	vm->fdt_gpa = DMTVM_BOOT_FDT_GPA;
+
+	static char bootargs[8192];
+	if (vmm_bootargs(img->cmdline, o->args, o->nargs, bootargs, sizeof(bootargs), err,
+			 sizeof(err)) < 0) {
+		fprintf(stderr, "dmtvm run: %s\n", err);
+		return DMTVM_EXIT_BAD_INPUT;
+	}
+	struct vmm_fdt_params p = {
+	    .mem_size = vm->mem_size,
+	    .bootargs = bootargs,
+	    .initrd_start = initrd,
+	    .initrd_end = initrd + img->initrd_size,
+	    .mode = vm->mode,
+	    .tsc_khz = vmm_kvm_tsc_khz(vm),
+	    .vcpus = (uint32_t)vm->nvcpus,
+	    .nreserved = 0,
+	};
+	uint64_t res[][2] = {
+	    {0, DMTVM_BOOT_PT_GPA}, /* zero page, GDT, FDT */
+	    {DMTVM_BOOT_PT_GPA, vmm_cpu_boot_tables_size(vm->mem_size)},
+	    {elf.lo, elf.hi - elf.lo},
+	    {initrd, (img->initrd_size + 4095) & ~4095ULL},
+	};
+	for (unsigned i = 0; i < 4; i++) {
+		if (res[i][1] == 0)
+			continue;
+		p.reserved[p.nreserved][0] = res[i][0];
+		p.reserved[p.nreserved++][1] = res[i][1];
+	}
+	if (vmm_fdt_build(vm->ram + DMTVM_BOOT_FDT_GPA, DMTVM_BOOT_FDT_MAX, &p, err, sizeof(err)) <
+	    0) {
+		fprintf(stderr, "dmtvm: %s\n", err);
+		return DMTVM_EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+static int wait_for_end(struct vmm *vm, unsigned timeout)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout;
+	pthread_mutex_lock(&vm->lock);
+	while (!vm->stopped) {
+		if (!timeout) {
+			pthread_cond_wait(&vm->cond, &vm->lock);
+			continue;
+		}
+		if (pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline) == ETIMEDOUT &&
+		    !vm->stopped) {
+			vm->stopped = true;
+			vm->exit_status = 124;
+			fprintf(stderr,
+				"dmtvm: guest still running after --timeout=%u s; stopped\n",
+				timeout);
+		}
+	}
+	int status = vm->exit_status;
+	pthread_mutex_unlock(&vm->lock);
+	return status;
+}
+
+int vmm_run_main(int argc, char **argv)
+{
+	struct run_opts o;
+	int r = parse_opts(argc, argv, &o);
+	if (r)
+		return r;
+	if (o.mem == 256 * MIB && (r = check_mem(o.mem, "256M")))
+		return r;
+
+	char err[512];
+	struct vmm_image img;
+	if (vmm_image_load(o.image, &img, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dmtvm: %s\n", err);
+		return DMTVM_EXIT_BAD_INPUT;
+	}
+	struct vmm *vm = &the_vm;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->cond, &ca);
+	pthread_cond_init(&vm->start_cond, NULL);
+	vm->mode = o.mode;
+	vm->nvcpus = o.vcpus;
+	vm->seccomp = o.seccomp;
+	vm->seccomp_probe = o.probe;
+
+	if (vmm_kvm_open(vm, err, sizeof(err)) < 0 ||
+	    vmm_kvm_ram(vm, o.mem, err, sizeof(err)) < 0 ||
+	    vmm_kvm_irqchip(vm, err, sizeof(err)) < 0)
+		return fail(err);
+	for (int i = 0; i < vm->nvcpus; i++)
+		if (vmm_kvm_vcpu(vm, i, err, sizeof(err)) < 0)
+			return fail(err);
+	if ((r = load_guest(vm, &img, &o)))
+		return r;
+	vmm_image_free(&img);
+	for (int i = 0; i < vm->nvcpus; i++)
+		if (vmm_cpu_init(&vm->vcpus[i], err, sizeof(err)) < 0)
+			return fail(err);
+	if (o.api_sock && vmm_ctl_start(vm, o.api_sock, err, sizeof(err)) < 0)
+		return fail(err);
+
+	if (vm->seccomp)
+		vmm_seccomp_install_handler();
+	/*
+	 * A thread per vCPU. vCPU 0 boots; the others sit in KVM_RUN in the
+	 * wait-for-SIPI state until the guest starts them the x86 way
+	 * (INIT/SIPI through its LAPIC).
+	 */
+	for (int i = 0; i < vm->nvcpus && !r; i++)
+		if (pthread_create(&vm->vcpus[i].thread, NULL, vmm_vcpu_thread, &vm->vcpus[i]))
+			r = fail("cannot create a vCPU thread");
+	if (!r && vm->seccomp && vmm_seccomp_main(vm, err, sizeof(err)) < 0)
+		r = fail(err);
+	if (r) {
+		if (o.api_sock)
+			vmm_ctl_cleanup(o.api_sock);
+		return r;
+	}
+	pthread_mutex_lock(&vm->lock);
+	vm->started = true;
+	pthread_cond_broadcast(&vm->start_cond);
+	pthread_mutex_unlock(&vm->lock);
+
+	int status = wait_for_end(vm, o.timeout);
+	vmm_report(vm, status, o.json);
+	if (o.api_sock)
+		vmm_ctl_cleanup(o.api_sock);
+	fflush(stdout);
+	fflush(stderr);
+	/* Other threads may still be inside KVM_RUN or poll(): end them all now. */
+	_exit(status);
+}

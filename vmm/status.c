@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* status.c: VM state and statistics as JSON objects (see status.h). */
+#include <stdio.h>
+
+#include "status.h"
+#include "hypercall.h"
+
+static uint64_t load(_Atomic uint64_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+uint64_t vmm_total_exits(struct vmm *vm)
+{
+	uint64_t n = 0;
+	for (int k = 0; k < VMM_EXIT_NKINDS; k++)
+		n += load(&vm->exits[k]);
+	return n;
+}
+
+void vmm_exits_json(struct vmm *vm, struct jsonw *w)
+{
+	bool first = true;
+	jsonw_raw(w, "{");
+	for (int k = 0; k < VMM_EXIT_NKINDS; k++) {
+		jsonw_key(w, vmm_exit_kind_name(k), &first);
+		jsonw_u64(w, load(&vm->exits[k]));
+	}
+	jsonw_raw(w, "}");
+}
+
+void vmm_hypercalls_json(struct vmm *vm, struct jsonw *w)
+{
+	bool first = true;
+	jsonw_raw(w, "{");
+	for (unsigned nr = 0; nr < 64; nr++) {
+		const char *name = vmm_hypercall_name(nr);
+		uint64_t n = load(&vm->hypercalls[nr]);
+		if (!name && n == 0)
+			continue;
+		char unknown[16];
+		if (!name) {
+			snprintf(unknown, sizeof(unknown), "nr%u", nr);
+			name = unknown;
+		}
+		jsonw_key(w, name, &first);
+		jsonw_u64(w, n);
+	}
+	jsonw_raw(w, "}");
+}
+
+void vmm_counters_json(struct vmm *vm, struct jsonw *w)
+{
+	(void)vm;
+	jsonw_raw(w, "{\"schema\":\"dmtvm.counters/1\",\"schemes\":{}}");
+}
+
+void vmm_status_json(struct vmm *vm, struct jsonw *w)
+{
+	bool first = true;
+	uint64_t boot = load(&vm->boot_ns);
+	pthread_mutex_lock(&vm->lock);
+	bool stopped = vm->stopped;
+	pthread_mutex_unlock(&vm->lock);
+	jsonw_raw(w, "{");
+	jsonw_key(w, "state", &first);
+	jsonw_str(w, stopped ? "stopped" : boot ? "running" : "booting");
+	jsonw_key(w, "mode", &first);
+	jsonw_str(w, vm->mode);
+	jsonw_key(w, "uptime_us", &first);
+	jsonw_u64(w, vmm_now_ns() / 1000);
+	jsonw_key(w, "boot_us", &first);
+	if (boot)
+		jsonw_u64(w, boot / 1000);
+	else
+		jsonw_raw(w, "null");
+	jsonw_key(w, "mem", &first);
+	jsonw_u64(w, vm->mem_size);
+	jsonw_key(w, "vcpus", &first);
+	jsonw_u64(w, (uint64_t)vm->nvcpus);
+	jsonw_key(w, "exits", &first);
+	vmm_exits_json(vm, w);
+	jsonw_key(w, "hypercalls", &first);
+	vmm_hypercalls_json(vm, w);
+	jsonw_raw(w, "}");
+}

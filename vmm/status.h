@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * status.h: the VM's observable state as JSON, shared by the control
+ * socket's `status`/`counters` and the end-of-run report.
+ */
+#ifndef VMM_STATUS_H
+#define VMM_STATUS_H
+
+#include "jsonw.h"
+#include "vmm.h"
+
+/* {"state":..., "mode":..., "uptime_us":..., "boot_us":..., ...} */
+void vmm_status_json(struct vmm *vm, struct jsonw *w);
+/* {"io": n, ...}: exits by reason, then hypercalls by name. */
+void vmm_exits_json(struct vmm *vm, struct jsonw *w);
+void vmm_hypercalls_json(struct vmm *vm, struct jsonw *w);
+/* The MMU model's counters; empty until the model is wired in. */
+void vmm_counters_json(struct vmm *vm, struct jsonw *w);
+uint64_t vmm_total_exits(struct vmm *vm);
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmm.h: the VM-wide state of one dmtvm run (struct vmm) and the small
+ * interfaces between the VMM's files. One concern per file:
+ *   kvm.c          VM, RAM, vCPU fds      cpu_x86_64.c  registers, GDT, boot tables
+ *   kernel_elf.c   kernel ELF checks      image.c       guest.img reader
+ *   boot_fdt.c     device tree            vcpu.c        run loop, exits
+ *   hypercall.c    dispatcher table       console.c, hc_lifecycle.c  handlers
+ *   ctl*.c         control socket         json.c, jsonw.c  JSON reader, writer
+ *   vmm_seccomp.c  filters                status.c, report.c  statistics, report
+ *   run.c          `dmtvm run`            main.c        commands
+ */
+#ifndef VMM_H
+#define VMM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMM_MAX_VCPUS 64
+
+/* Exit reasons counted per VM (KVM exits seen by the run loop). */
+enum vmm_exit_kind {
+	VMM_EXIT_IO,	   /* port I/O (hypercalls and others) */
+	VMM_EXIT_MMIO,	   /* access to a gPA outside RAM */
+	VMM_EXIT_HLT,	   /* hlt without an in-kernel irqchip */
+	VMM_EXIT_INTR,	   /* KVM_RUN interrupted by a signal */
+	VMM_EXIT_SHUTDOWN, /* triple fault */
+	VMM_EXIT_INTERNAL, /* KVM internal error (emulation failure) */
+	VMM_EXIT_FAIL_ENTRY,
+	VMM_EXIT_OTHER,
+	VMM_EXIT_NKINDS
+};
+
+struct vmm_vcpu {
+	struct vmm *vm;
+	int id;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+};
+
+struct vmm {
+	/* Set up once, read-only while the guest runs. */
+	int kvm_fd;
+	int vm_fd;
+	uint8_t *ram;
+	uint64_t mem_size;
+	int nvcpus;
+	struct vmm_vcpu vcpus[VMM_MAX_VCPUS];
+	const char *mode;
+	bool seccomp;
+	const char *seccomp_probe; /* hidden debug option: "socket" or "execve" */
+	uint64_t entry;
+	uint64_t fdt_gpa;
+
+	/* Statistics, updated by vCPU threads, read by the control thread. */
+	_Atomic uint64_t exits[VMM_EXIT_NKINDS];
+	_Atomic uint64_t hypercalls[64];
+	_Atomic uint64_t boot_ns;  /* INIT_STARTED time since process start, 0 = not yet */
+	_Atomic uint64_t start_ns; /* first KVM_RUN, since process start */
+
+	/* Start gate: vCPUs enter KVM_RUN once every thread has its filter. */
+	pthread_cond_t start_cond;
+	bool started;
+
+	/* Termination: the first vmm_stop() wins, the main thread exits. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stopped;
+	int exit_status;
+};
+
+/* time.c: nanoseconds since process start (taken in a constructor). */
+uint64_t vmm_now_ns(void);
+uint64_t vmm_process_start_monotonic_ns(void);
+
+/* run.c: ask the main thread to end the run with this exit status. */
+void vmm_stop(struct vmm *vm, int status);
+
+/* Guest RAM access, bounds- and overflow-checked: NULL when
+ * [gpa, gpa + len) is not wholly inside RAM. */
+static inline void *vmm_gpa(const struct vmm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa > vm->mem_size || len > vm->mem_size - gpa)
+		return NULL;
+	return vm->ram + gpa;
+}
+
+/* kvm.c */
+int vmm_kvm_open(struct vmm *vm, char *err, size_t errlen);
+int vmm_kvm_ram(struct vmm *vm, uint64_t mem_size, char *err, size_t errlen);
+int vmm_kvm_irqchip(struct vmm *vm, char *err, size_t errlen); /* after vmm_kvm_ram */
+int vmm_kvm_vcpu(struct vmm *vm, int id, char *err, size_t errlen);
+uint32_t vmm_kvm_tsc_khz(struct vmm *vm);
+const char *vmm_exit_kind_name(enum vmm_exit_kind k);
+
+/* cpu_x86_64.c */
+uint64_t vmm_cpu_boot_tables_size(uint64_t mem_size);
+int vmm_cpu_build_boot_tables(struct vmm *vm, char *err, size_t errlen);
+int vmm_cpu_init(struct vmm_vcpu *vcpu, char *err, size_t errlen);
+void vmm_cpu_dump(struct vmm_vcpu *vcpu);
+
+/* vcpu.c */
+void *vmm_vcpu_thread(void *arg);
+
+/* hypercall.c: handle an `out` to a hypercall port; returns 0 to resume. */
+int vmm_hypercall(struct vmm_vcpu *vcpu, uint16_t port, uint32_t gpa);
+
+#endif /* VMM_H */
