@@ -102,7 +102,7 @@ struct mmu_config {
 	uint32_t line_size;			     /* 64 */
 	uint32_t l1_size, l1_ways, l2_size, l2_ways; /* 32 KiB/8, 1 MiB/16 */
 	uint32_t llc_size, llc_ways;		     /* 22 MiB / 11 */
-	bool cache_data;			     /* data accesses fill caches: 1 */
+	bool cache_data; /* data accesses also go through the caches: 0 (README) */
 	/* latencies in cycles */
 	uint32_t lat_pwc, lat_l1, lat_l2, lat_llc, lat_dram; /* 1 4 14 54 200 */
 	uint32_t dmt_regs;				     /* DMT registers per level: 16 */

@@ -101,14 +101,18 @@ static inline void level_prefetch(struct mmu_cache_level *l, uint64_t line)
 		__builtin_prefetch(l->tags + off);
 }
 
+void mmu_cache_prefetch(struct mmu_cache *c, uint64_t pa)
+{
+	uint64_t line = pa >> c->line_shift;
+
+	level_prefetch(&c->lv[1], line);
+	level_prefetch(&c->lv[2], line);
+}
+
 int mmu_cache_access(struct mmu_cache *c, uint64_t pa)
 {
 	uint64_t line = pa >> c->line_shift;
 
-	/* the L2 and LLC sets are far apart in host memory: fetch them in
-	 * parallel with the L1 lookup */
-	level_prefetch(&c->lv[1], line);
-	level_prefetch(&c->lv[2], line);
 	if (level_access(&c->lv[0], line))
 		return MMU_SRV_L1;
 	if (level_access(&c->lv[1], line))

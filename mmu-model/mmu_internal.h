@@ -31,6 +31,9 @@ void mmu_cache_clear(struct mmu_cache *c);
 /* Looks up pa and fills it into every level; returns the level that served it
  * (MMU_SRV_L1 .. MMU_SRV_DRAM). */
 int mmu_cache_access(struct mmu_cache *c, uint64_t pa);
+/* Starts loading the L2 and LLC sets of pa (they are far apart in host
+ * memory): call it as early as the address is known. */
+void mmu_cache_prefetch(struct mmu_cache *c, uint64_t pa);
 
 /* ---- set-associative TLB (mmu_tlb.c), also the nested TLB ---- */
 struct mmu_tlb {

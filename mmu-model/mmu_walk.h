@@ -127,8 +127,11 @@ static inline void pwc_hit(struct wk *w)
 static inline int rd(struct wk *w, const struct mmu_space *sp, uint64_t pa, int dim, int level,
 		     uint64_t *out)
 {
-	const uint8_t *f = sp && sp->frame ? sp->frame(sp->ctx, pa & ~0xfffULL) : NULL;
+	const uint8_t *f;
 
+	if (!w->silent && w->st->cache)
+		mmu_cache_prefetch(w->st->cache, pa);
+	f = sp && sp->frame ? sp->frame(sp->ctx, pa & ~0xfffULL) : NULL;
 	if (!f)
 		return set_fault(w, MMU_FAULT_BAD_PA, dim, level);
 	/* Start the host's load of the entry, then model the cache lookup

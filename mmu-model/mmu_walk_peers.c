@@ -113,6 +113,14 @@ int mmu_wk_ecpt_walk(struct wk *w, uint64_t va, enum mmu_kind kind, uint64_t *pa
 	w->no_traj = true;
 	w->overlap = true;
 	w->ov_max = 0;
+	/* the probes of a step are independent: start all their set loads */
+	for (unsigned i = 0; i < d && w->st->cache; i++) {
+		mmu_cache_prefetch(w->st->cache, gline[i]);
+		mmu_cache_prefetch(w->st->cache, ecpt_slot(MMU_PRIV_ECPT_H_BASE, i, gpa >> 15));
+		for (unsigned j = 0; j < d; j++)
+			mmu_cache_prefetch(w->st->cache,
+					   ecpt_slot(MMU_PRIV_ECPT_H_BASE, j, gline[i] >> 15));
+	}
 	for (unsigned i = 0; i < d; i++)
 		for (unsigned j = 0; j < d; j++)
 			cnt(w, ecpt_slot(MMU_PRIV_ECPT_H_BASE, j, gline[i] >> 15), MMU_DIM_HOST, 0);

@@ -325,7 +325,8 @@ Test(sim, random_table_bytes_never_crash)
 		for (int i = 0; i < 512; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			acc[i] = (struct mmu_access){.va = (i & 1) ? W_VA4K + (x & 0x3fffff) : x,
-						     .size = 8, .kind = (uint8_t)(x % 3)};
+						     .size = 8,
+						     .kind = (uint8_t)(x % 3)};
 		}
 		mmu_sim_run(sim, &W.ctx, acc, 512);
 		mmu_sim_invalidate(sim, &W.ctx, 0, 0);
