@@ -70,7 +70,9 @@ static int handle_exit(struct vmm_vcpu *vcpu)
 		return guest_fault(vcpu, msg);
 	case KVM_EXIT_HLT:
 		count(vm, VMM_EXIT_HLT);
-		return guest_fault(vcpu, "guest halted");
+		/* Only without an in-kernel LAPIC: nothing could ever wake the vCPU. */
+		return guest_fault(vcpu,
+				   "guest halted with no interrupt source (hlt without --lapic)");
 	case KVM_EXIT_INTR:
 		count(vm, VMM_EXIT_INTR);
 		return 0;

@@ -16,17 +16,20 @@ cc=${CC_FUZZ:-clang}
 status=0
 for t in $targets; do
 	bin="$out/fuzz_$t"
+	src="$here/fuzz_$t.c" def=""
 	if [ "$t" = replay ]; then
 		# the pipeline: every replay source and the model
 		srcs="$(ls "$root"/tools/replay/*.c | grep -v dmtvm_replay.c) $root/mmu-model/mmu_*.c"
 	else
+		src="$here/fuzz_trace.c"
+		[ "$t" = lackey ] && def="-DFUZZ_FORMAT=TRACE_FMT_LACKEY"
 		srcs="$root/tools/replay/trace_reader.c $root/tools/replay/trace_lackey.c"
 		srcs="$srcs $root/tools/replay/trace_dmtvm.c"
 	fi
 	# shellcheck disable=SC2086
 	$cc -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-I"$root/tools/replay" -I"$root/pvdmt" -I"$root/mmu-model" \
-		"$here/fuzz_$t.c" $srcs -lm -o "$bin"
+		$def "$src" $srcs -lm -o "$bin"
 	mkdir -p "$out/corpus-$t"
 	cp "$here/corpus/$t/"* "$out/corpus-$t/"
 	echo "fuzz.sh: fuzz_$t for ${secs}s"

@@ -5,7 +5,7 @@
  * and does what `tg=WHAT` on the command line asks, to exercise one VMM
  * path at a time: hello (exit 3), fdt (print FDT facts), panic, fault
  * (ring-0 #PF without an IDT: triple fault), badgpa, enosys, efault, badexit,
- * spin (never exits), mmio (read outside RAM).
+ * spin (never exits), hlt (cli; hlt), mmio (read outside RAM).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -217,6 +217,8 @@ void tg_main(uint64_t fdt_gpa, uint64_t magic)
 	} else if (is(what, "spin")) {
 		for (;;)
 			__asm__ volatile("pause");
+	} else if (is(what, "hlt")) {
+		__asm__ volatile("cli; hlt");
 	} else if (is(what, "mmio")) {
 		(void)*(volatile uint32_t *)(DMTVM_KERNEL_VIRT_BASE + (1ULL << 30) - 4096);
 	}

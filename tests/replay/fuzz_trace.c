@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_dmtvm.c: libFuzzer target for the dmtvm binary reader. Reads the
- * input with 1-byte and large source reads and checks that both agree.
+ * fuzz_trace.c: libFuzzer target for the trace readers. Reads the input
+ * with 1-byte and large source reads and checks that both agree. Built once
+ * per format: FUZZ_FORMAT is TRACE_FMT_AUTO (the binary reader, with the
+ * header check and the lackey fallback) or TRACE_FMT_LACKEY.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,8 +11,9 @@
 
 #include "trace.h"
 
-/* Auto-detection, so the header check and the lackey fallback run too. */
+#ifndef FUZZ_FORMAT
 #define FUZZ_FORMAT TRACE_FMT_AUTO
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
