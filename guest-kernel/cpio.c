@@ -8,7 +8,7 @@
  */
 #include "cpio.h"
 
-#define HDR_LEN      110
+#define HDR_LEN	     110
 #define OFF_MODE     14
 #define OFF_FILESIZE 54
 #define OFF_NAMESIZE 94

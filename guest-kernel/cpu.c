@@ -30,6 +30,8 @@ struct idt_gate {
 static struct percpu percpu;
 static struct tss tss = {.iomap_base = sizeof(struct tss)}; /* no I/O bitmap */
 static struct idt_gate idt[32];
+/* #DF runs on its own stack (IST1): a kernel stack overflow then still reaches PANIC. */
+static uint64_t df_stack[512] __attribute__((aligned(16)));
 
 /*
  * 0x08 kernel code, 0x10 kernel data, then user code32 (a placeholder),
@@ -43,8 +45,8 @@ static uint64_t gdt[8] = {
     0x00cffa000000ffffULL, /* 0x18 user code32 (unused) */
     0x00cff2000000ffffULL, /* 0x20 user data (0x23) */
     0x00affa000000ffffULL, /* 0x28 user code64 (0x2b) */
-    0,                     /* 0x30 TSS, low half */
-    0,                     /* 0x38 TSS, high half */
+    0,			   /* 0x30 TSS, low half */
+    0,			   /* 0x38 TSS, high half */
 };
 
 extern char trap_vectors[], syscall_entry[], boot_stack_top[];
@@ -57,10 +59,11 @@ struct desc_ptr {
 void cpu_init(void)
 {
 	uint64_t t = (uint64_t)&tss;
-	gdt[6] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ULL << 40) |
-		 ((t >> 24 & 0xff) << 56);
+	gdt[6] =
+	    (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ULL << 40) | ((t >> 24 & 0xff) << 56);
 	gdt[7] = t >> 32;
 	tss.rsp0 = (uint64_t)boot_stack_top;
+	tss.ist[0] = (uint64_t)(df_stack + ARRAY_SIZE(df_stack));
 	percpu.kstack_top = (uint64_t)boot_stack_top;
 
 	/* Interrupt gates, DPL 0: stubs are 16 bytes apart (entry.S). */
@@ -70,6 +73,7 @@ void cpu_init(void)
 			    ((v >> 16 & 0xffff) << 48);
 		idt[i].hi = v >> 32;
 	}
+	idt[8].lo |= 1ULL << 32; /* IST1 */
 
 	struct desc_ptr g = {sizeof(gdt) - 1, (uint64_t)gdt};
 	struct desc_ptr d = {sizeof(idt) - 1, (uint64_t)idt};

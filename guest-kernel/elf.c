@@ -11,16 +11,17 @@
 #include "console.h"
 #include "pmm.h"
 
-#define ET_EXEC    2
-#define ET_DYN     3
-#define EM_X86_64  62
-#define PT_LOAD    1
-#define PT_INTERP  3
-#define PT_PHDR    6
-#define PF_X       1
-#define PF_W       2
-#define PF_R       4
+#define ET_EXEC	  2
+#define ET_DYN	  3
+#define EM_X86_64 62
+#define PT_LOAD	  1
+#define PT_INTERP 3
+#define PT_PHDR	  6
+#define PF_X	  1
+#define PF_W	  2
+#define PF_R	  4
 
+/* Packed: in the initramfs a file is only 4-byte aligned. */
 struct elf64_ehdr {
 	unsigned char e_ident[16];
 	uint16_t e_type, e_machine;
@@ -28,12 +29,12 @@ struct elf64_ehdr {
 	uint64_t e_entry, e_phoff, e_shoff;
 	uint32_t e_flags;
 	uint16_t e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx;
-};
+} __attribute__((packed));
 
 struct elf64_phdr {
 	uint32_t p_type, p_flags;
 	uint64_t p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
-};
+} __attribute__((packed));
 
 static int bad(const char *why)
 {
@@ -48,8 +49,7 @@ static uint32_t seg_prot(uint32_t pf)
 }
 
 /* Copy the file part [vaddr, vaddr + filesz) of one segment into frames. */
-static int populate(struct mm *mm, uint64_t vaddr, const char *src, uint64_t filesz,
-		    uint32_t prot)
+static int populate(struct mm *mm, uint64_t vaddr, const char *src, uint64_t filesz, uint32_t prot)
 {
 	uint64_t end = vaddr + filesz;
 	for (uint64_t page = vaddr & PAGE_MASK; page < end; page += PAGE_SIZE) {
@@ -72,8 +72,8 @@ int elf_load(struct mm *mm, const void *img, uint64_t size, struct elf_info *inf
 		return bad("not a little-endian ELF64 file");
 	if (eh->e_machine != EM_X86_64 || (eh->e_type != ET_EXEC && eh->e_type != ET_DYN))
 		return bad("not an x86-64 executable (ET_EXEC or ET_DYN)");
-	if (eh->e_phentsize != sizeof(struct elf64_phdr) || eh->e_phnum == 0 ||
-	    eh->e_phnum > 64 || eh->e_phoff > size ||
+	if (eh->e_phentsize != sizeof(struct elf64_phdr) || eh->e_phnum == 0 || eh->e_phnum > 64 ||
+	    eh->e_phoff > size ||
 	    size - eh->e_phoff < (uint64_t)eh->e_phnum * sizeof(struct elf64_phdr))
 		return bad("bad program header table");
 	const struct elf64_phdr *ph = (const void *)((const char *)img + eh->e_phoff);
@@ -98,8 +98,9 @@ int elf_load(struct mm *mm, const void *img, uint64_t size, struct elf_info *inf
 		if (p->p_type != PT_LOAD || p->p_memsz == 0)
 			continue;
 		uint64_t va = p->p_vaddr + bias, end = va + p->p_memsz;
-		if (p->p_filesz > p->p_memsz || p->p_offset > size || size - p->p_offset < p->p_filesz ||
-		    end < va || end > ELF_LOAD_TOP || va < PAGE_SIZE)
+		if (p->p_filesz > p->p_memsz || p->p_offset > size ||
+		    size - p->p_offset < p->p_filesz || end < va || end > ELF_LOAD_TOP ||
+		    va < PAGE_SIZE)
 			return bad("PT_LOAD segment outside the file or the user address range");
 		uint32_t prot = seg_prot(p->p_flags);
 		uint64_t vs = va & PAGE_MASK, ve = ALIGN_UP(end, PAGE_SIZE);

@@ -11,8 +11,8 @@
 #define ELF_LOAD_TOP 0x7f0000000000ULL
 
 struct elf_info {
-	uint64_t entry;   /* with the load bias applied */
-	uint64_t phdr;    /* user VA of the program headers (AT_PHDR), 0 if not loaded */
+	uint64_t entry; /* with the load bias applied */
+	uint64_t phdr;	/* user VA of the program headers (AT_PHDR), 0 if not loaded */
 	uint64_t phent, phnum;
 	uint64_t load_end; /* end of the highest segment: the brk starts here */
 };

@@ -55,12 +55,10 @@ _start:
 	push %rsi
 	push %rdi
 	mov %rsp, %rdi
-	cld
+	cld			/* C and rep movs need DF=0, whatever SFMASK did */
 	cmp $NR_SYSCALLS, %rax
 	jae 8f
 	call *syscall_table(,%rax,8)
-	jmp 9f
-8:	call syscall_unknown
 9:	pop %rdi
 	pop %rsi
 	pop %rdx
@@ -68,6 +66,10 @@ _start:
 	pop %r8
 	pop %r9
 	add $8, %rsp
+	.pushsection .text.unlikely, "ax"	/* out of line: the hot path falls through */
+8:	call syscall_unknown
+	jmp 9b
+	.popsection
 .endm
 
 /* Normal path (ring 0 at LSTAR): real VMX/SVM, and the sysret self-test. */
@@ -98,8 +100,7 @@ pf_entry:
 	testb $3, 16(%rsp)
 	jz 1f
 	/* Frame rflags := the user's (r11), minus what a user may not own. */
-	and $USER_RFLAGS_MASK, %r11
-	or $0x2, %r11
+	and $USER_RFLAGS_MASK, %r11	/* bit 1 reads as 1 whatever iretq gets */
 	mov %r11, 24(%rsp)
 	/* A user jumping to LSTAR controls rcx: iretq to a non-canonical or
 	   kernel rip would fault in ring 0. Treat that as a plain #PF. */

@@ -11,12 +11,14 @@
 #define FDT_BEGIN_NODE 1
 #define FDT_END_NODE   2
 #define FDT_PROP       3
-#define FDT_NOP        4
-#define FDT_END        9
+#define FDT_NOP	       4
+#define FDT_END	       9
 
 static inline uint32_t be32(const void *p)
 {
-	return __builtin_bswap32(*(const uint32_t *)p);
+	uint32_t v;
+	__builtin_memcpy(&v, p, 4); /* one mov; no alignment assumed */
+	return __builtin_bswap32(v);
 }
 
 static inline uint64_t be64(const void *p)
@@ -24,40 +26,70 @@ static inline uint64_t be64(const void *p)
 	return ((uint64_t)be32(p) << 32) | be32((const char *)p + 4);
 }
 
-static bool name_is(const char *a, const char *lit, size_t n)
+/*
+ * Property/node name equality with a literal, NUL included (n = sizeof lit),
+ * 8 bytes per compare: every emulated instruction counts at boot. Reading a
+ * few bytes past a short name stays inside the FDT blob.
+ */
+static inline bool name_is(const char *a, const char *lit, size_t n)
 {
-	return strncmp(a, lit, n) == 0;
+	uint64_t x, y;
+	for (; n >= 8; n -= 8, a += 8, lit += 8) {
+		__builtin_memcpy(&x, a, 8);
+		__builtin_memcpy(&y, lit, 8);
+		if (x != y)
+			return false;
+	}
+	for (; n; n--)
+		if (*a++ != *lit++)
+			return false;
+	return true;
 }
+#define NAME_IS(a, lit) name_is((a), (lit), sizeof(lit))
 
 /* Node at depth 1 we care about. */
 enum node { NODE_OTHER, NODE_MEMORY, NODE_CHOSEN };
 
+/* One /chosen property: dispatch on a distinguishing character, then verify. */
 static void chosen_prop(struct boot_info *bi, const char *name, const char *val, uint32_t len)
 {
-	if (name_is(name, "bootargs", 9)) {
-		bi->bootargs = len ? val : "";
-	} else if (name_is(name, "linux,initrd-", 13) && len == 8) {
-		if (name_is(name + 13, "start", 6))
+	if (name[0] == 'b') {
+		if (NAME_IS(name, "bootargs"))
+			bi->bootargs = len ? val : "";
+	} else if (name[0] == 'l' && len == 8) {
+		if (NAME_IS(name, "linux,initrd-start"))
 			bi->initrd_start = be64(val);
-		else if (name_is(name + 13, "end", 4))
+		else if (NAME_IS(name, "linux,initrd-end"))
 			bi->initrd_end = be64(val);
-	} else if (name_is(name, "dmtvm,", 6)) {
-		name += 6;
-		if (name_is(name, "mode", 5))
-			bi->mode = val;
-		else if (name_is(name, "abi-version", 12) && len == 4)
-			bi->abi_version = be32(val);
-		else if (name_is(name, "tsc-khz", 8) && len == 4)
-			bi->tsc_khz = be32(val);
-		else if (name_is(name, "vcpus", 6) && len == 4)
-			bi->vcpus = be32(val);
-		else if (name_is(name, "reserved", 9)) {
+	} else if (name[0] == 'd' && name_is(name, "dmtvm,", 6)) {
+		const char *n = name + 6;
+		switch (n[0]) {
+		case 'm':
+			if (NAME_IS(n, "mode"))
+				bi->mode = val;
+			break;
+		case 'a':
+			if (len == 4 && NAME_IS(n, "abi-version"))
+				bi->abi_version = be32(val);
+			break;
+		case 't':
+			if (len == 4 && NAME_IS(n, "tsc-khz"))
+				bi->tsc_khz = be32(val);
+			break;
+		case 'v':
+			if (len == 4 && NAME_IS(n, "vcpus"))
+				bi->vcpus = be32(val);
+			break;
+		case 'r':
+			if (!NAME_IS(n, "reserved"))
+				break;
 			for (uint32_t off = 0; off + 16 <= len && bi->nreserved < BOOT_MAX_RESERVED;
 			     off += 16) {
 				bi->reserved[bi->nreserved].start = be64(val + off);
 				bi->reserved[bi->nreserved].size = be64(val + off + 8);
 				bi->nreserved++;
 			}
+			break;
 		}
 	}
 }
@@ -86,7 +118,7 @@ int fdt_parse(uint64_t fdt_gpa, struct boot_info *bi)
 		if (tok == FDT_BEGIN_NODE) {
 			depth++;
 			if (depth == 2)
-				node = name_is(p, "chosen", 7)   ? NODE_CHOSEN
+				node = NAME_IS(p, "chosen")	 ? NODE_CHOSEN
 				       : name_is(p, "memory", 6) ? NODE_MEMORY
 								 : NODE_OTHER;
 			p += ALIGN_UP(strlen(p) + 1, 4);
@@ -100,7 +132,7 @@ int fdt_parse(uint64_t fdt_gpa, struct boot_info *bi)
 				continue;
 			if (node == NODE_CHOSEN)
 				chosen_prop(bi, name, val, len);
-			else if (node == NODE_MEMORY && name_is(name, "reg", 4) && len >= 16)
+			else if (node == NODE_MEMORY && NAME_IS(name, "reg") && len >= 16)
 				bi->mem_size = be64(val + 8);
 		} else if (tok == FDT_END) {
 			break;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fdt.h: what the kernel reads from the VMM's device tree (fdt.c). */
-#ifndef FDT_H
-#define FDT_H
+#ifndef GUEST_FDT_H
+#define GUEST_FDT_H
 
 #include "kernel.h"
 
@@ -13,9 +13,9 @@ struct boot_range {
 
 struct boot_info {
 	uint64_t mem_size;
-	const char *bootargs; /* in the FDT (direct map); "" if absent */
+	const char *bootargs;		   /* in the FDT (direct map); "" if absent */
 	uint64_t initrd_start, initrd_end; /* gPA */
-	const char *mode;                  /* native|ept|spt|dmt|pvdmt, "" if absent */
+	const char *mode;		   /* native|ept|spt|dmt|pvdmt, "" if absent */
 	uint32_t abi_version;
 	uint32_t tsc_khz;
 	uint32_t vcpus;
@@ -26,4 +26,4 @@ struct boot_info {
 /* Parse the FDT at gPA fdt_gpa; returns 0 or -EINVAL (bad magic or layout). */
 int fdt_parse(uint64_t fdt_gpa, struct boot_info *bi);
 
-#endif /* FDT_H */
+#endif /* GUEST_FDT_H */

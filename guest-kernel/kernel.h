@@ -22,8 +22,8 @@
 #define HPAGE_MASK (~(HPAGE_SIZE - 1))
 
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
-#define ALIGN_UP(x, a)   (((x) + (uint64_t)(a)-1) & ~((uint64_t)(a)-1))
-#define ARRAY_SIZE(a)    (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)	 (((x) + (uint64_t)(a)-1) & ~((uint64_t)(a)-1))
+#define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
 
 /*
  * One page below the canonical boundary, as Linux's TASK_SIZE_MAX: a
@@ -34,21 +34,21 @@
 /* Segment selectors (gdt in cpu.c); the order is what syscall/sysret need. */
 #define KERNEL_CS 0x08
 #define KERNEL_DS 0x10
-#define USER_DS   0x23
-#define USER_CS   0x2b
-#define TSS_SEL   0x30
+#define USER_DS	  0x23
+#define USER_CS	  0x2b
+#define TSS_SEL	  0x30
 
 /* Linux errno values the system calls return (negated). */
-#define EPERM   1
-#define ESRCH   3
-#define EBADF   9
-#define ENOMEM  12
-#define EFAULT  14
-#define EEXIST  17
-#define ENODEV  19
-#define EINVAL  22
-#define ENOTTY  25
-#define ENOSYS  38
+#define EPERM  1
+#define ESRCH  3
+#define EBADF  9
+#define ENOMEM 12
+#define EFAULT 14
+#define EEXIST 17
+#define ENODEV 19
+#define EINVAL 22
+#define ENOTTY 25
+#define ENOSYS 38
 
 static inline void *phys_to_virt(uint64_t pa)
 {
@@ -97,12 +97,12 @@ static inline long copy_to_user(uint64_t udst, const void *src, size_t n)
 }
 
 /* Control registers and MSRs. */
-#define MSR_EFER           0xc0000080
-#define MSR_STAR           0xc0000081
-#define MSR_LSTAR          0xc0000082
-#define MSR_SFMASK         0xc0000084
-#define MSR_FS_BASE        0xc0000100
-#define MSR_GS_BASE        0xc0000101
+#define MSR_EFER	   0xc0000080
+#define MSR_STAR	   0xc0000081
+#define MSR_LSTAR	   0xc0000082
+#define MSR_SFMASK	   0xc0000084
+#define MSR_FS_BASE	   0xc0000100
+#define MSR_GS_BASE	   0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 
 static inline void wrmsr(uint32_t msr, uint64_t v)

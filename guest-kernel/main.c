@@ -56,10 +56,12 @@ void kmain(uint64_t fdt_gpa, uint64_t magic)
 	pmm_init(&bi, (uint64_t)__kernel_start - DMTVM_KERNEL_VIRT_BASE,
 		 (uint64_t)__kernel_end - DMTVM_KERNEL_VIRT_BASE);
 	if (!cpu_lstar_supervisor())
-		panic("LSTAR page is user-accessible in the boot tables (the PVM syscall path needs U/S=0)");
+		panic("LSTAR page is user-accessible in the boot tables (the PVM syscall path "
+		      "needs U/S=0)");
 	if (kernel_verbose)
-		kprintf("dmtvm kernel: %lu MiB RAM, %lu MiB free, mode %s, tsc %u kHz, args \"%s\"\n",
-			bi.mem_size >> 20, pmm_free_bytes() >> 20, bi.mode, bi.tsc_khz, bi.bootargs);
+		kprintf(
+		    "dmtvm kernel: %lu MiB RAM, %lu MiB free, mode %s, tsc %u kHz, args \"%s\"\n",
+		    bi.mem_size >> 20, pmm_free_bytes() >> 20, bi.mode, bi.tsc_khz, bi.bootargs);
 	if (selftest == SELFTEST_RING0_FAULT)
 		selftest_ring0_fault();
 	if (proc_exec_init(&bi))

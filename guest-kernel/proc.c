@@ -13,19 +13,19 @@
 #include "cpio.h"
 #include "hypercall.h"
 
-#define MAX_ARGS 64
-#define AT_NULL     0
-#define AT_PHDR     3
+#define MAX_ARGS    64
+#define AT_NULL	    0
+#define AT_PHDR	    3
 #define AT_PHENT    4
 #define AT_PHNUM    5
 #define AT_PAGESZ   6
-#define AT_BASE     7
+#define AT_BASE	    7
 #define AT_FLAGS    8
 #define AT_ENTRY    9
-#define AT_UID      11
-#define AT_EUID     12
-#define AT_GID      13
-#define AT_EGID     14
+#define AT_UID	    11
+#define AT_EUID	    12
+#define AT_GID	    13
+#define AT_EGID	    14
 #define AT_PLATFORM 15
 #define AT_HWCAP    16
 #define AT_CLKTCK   17
@@ -116,12 +116,24 @@ static int build_stack(struct proc *p, const char *bootargs)
 	uint32_t eax = 1, ebx, ecx = 0, edx;
 	__asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
 	const uint64_t auxv[][2] = {
-	    {AT_HWCAP, edx},       {AT_PAGESZ, PAGE_SIZE},    {AT_CLKTCK, 100},
-	    {AT_PHDR, p->elf.phdr}, {AT_PHENT, p->elf.phent}, {AT_PHNUM, p->elf.phnum},
-	    {AT_BASE, 0},          {AT_FLAGS, 0},             {AT_ENTRY, p->elf.entry},
-	    {AT_UID, 0},           {AT_EUID, 0},              {AT_GID, 0},
-	    {AT_EGID, 0},          {AT_SECURE, 0},            {AT_RANDOM, random},
-	    {AT_EXECFN, execfn},   {AT_PLATFORM, platform},   {AT_NULL, 0},
+	    {AT_HWCAP, edx},
+	    {AT_PAGESZ, PAGE_SIZE},
+	    {AT_CLKTCK, 100},
+	    {AT_PHDR, p->elf.phdr},
+	    {AT_PHENT, p->elf.phent},
+	    {AT_PHNUM, p->elf.phnum},
+	    {AT_BASE, 0},
+	    {AT_FLAGS, 0},
+	    {AT_ENTRY, p->elf.entry},
+	    {AT_UID, 0},
+	    {AT_EUID, 0},
+	    {AT_GID, 0},
+	    {AT_EGID, 0},
+	    {AT_SECURE, 0},
+	    {AT_RANDOM, random},
+	    {AT_EXECFN, execfn},
+	    {AT_PLATFORM, platform},
+	    {AT_NULL, 0},
 	};
 	uint64_t nvec = 1 + argc + 1 + ARRAY_SIZE(env) + 1 + 2 * ARRAY_SIZE(auxv);
 	if (nvec * 8 + 16 > pos)

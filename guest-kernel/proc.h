@@ -7,7 +7,7 @@
 #include "fdt.h"
 
 /* The initial stack: [USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_TOP). */
-#define USER_STACK_TOP  0x7fffffe00000ULL /* 2 MiB aligned: the top block is one 2 MiB page */
+#define USER_STACK_TOP	0x7fffffe00000ULL /* 2 MiB aligned: the top block is one 2 MiB page */
 #define USER_STACK_SIZE (8ULL << 20)
 /* mmap without a hint searches downwards from here. */
 #define USER_MMAP_TOP 0x7ff000000000ULL

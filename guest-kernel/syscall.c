@@ -15,45 +15,45 @@
 #include "proc.h"
 #include "selftest.h"
 
-#define SYS_read            0
-#define SYS_write           1
-#define SYS_close           3
-#define SYS_mmap            9
-#define SYS_munmap          11
-#define SYS_brk             12
+#define SYS_read	    0
+#define SYS_write	    1
+#define SYS_close	    3
+#define SYS_mmap	    9
+#define SYS_munmap	    11
+#define SYS_brk		    12
 #define SYS_rt_sigaction    13
 #define SYS_rt_sigprocmask  14
-#define SYS_ioctl           16
-#define SYS_readv           19
-#define SYS_writev          20
-#define SYS_sched_yield     24
-#define SYS_getpid          39
-#define SYS_exit            60
-#define SYS_kill            62
-#define SYS_uname           63
-#define SYS_getuid          102
-#define SYS_getgid          104
-#define SYS_geteuid         107
-#define SYS_getegid         108
-#define SYS_getppid         110
-#define SYS_arch_prctl      158
-#define SYS_gettid          186
-#define SYS_tkill           200
+#define SYS_ioctl	    16
+#define SYS_readv	    19
+#define SYS_writev	    20
+#define SYS_sched_yield	    24
+#define SYS_getpid	    39
+#define SYS_exit	    60
+#define SYS_kill	    62
+#define SYS_uname	    63
+#define SYS_getuid	    102
+#define SYS_getgid	    104
+#define SYS_geteuid	    107
+#define SYS_getegid	    108
+#define SYS_getppid	    110
+#define SYS_arch_prctl	    158
+#define SYS_gettid	    186
+#define SYS_tkill	    200
 #define SYS_set_tid_address 218
 #define SYS_clock_gettime   228
-#define SYS_exit_group      231
-#define SYS_tgkill          234
+#define SYS_exit_group	    231
+#define SYS_tgkill	    234
 
-#define PROT_READ     1
-#define PROT_WRITE    2
-#define PROT_EXEC     4
-#define MAP_SHARED    0x01
-#define MAP_PRIVATE   0x02
-#define MAP_FIXED     0x10
-#define MAP_ANONYMOUS 0x20
+#define PROT_READ	    1
+#define PROT_WRITE	    2
+#define PROT_EXEC	    4
+#define MAP_SHARED	    0x01
+#define MAP_PRIVATE	    0x02
+#define MAP_FIXED	    0x10
+#define MAP_ANONYMOUS	    0x20
 #define MAP_FIXED_NOREPLACE 0x100000
-#define ARCH_SET_FS   0x1002
-#define TIOCGWINSZ    0x5413
+#define ARCH_SET_FS	    0x1002
+#define TIOCGWINSZ	    0x5413
 
 /* write(2)/writev(2) gather into this, so one write is one CONSOLE hypercall. */
 static char console_buf[DMTVM_CONSOLE_MAX];
@@ -262,8 +262,8 @@ static long sys_arch_prctl(struct syscall_args *a)
 
 static long sys_uname(struct syscall_args *a)
 {
-	static const char fields[6][65] = {"Linux", "dmtvm", "6.1.0-dmtvm", "#1 dmtvm",
-					   "x86_64", "(none)"};
+	static const char fields[6][65] = {"Linux",    "dmtvm",	 "6.1.0-dmtvm",
+					   "#1 dmtvm", "x86_64", "(none)"};
 	return copy_to_user(a->a0, fields, sizeof(fields));
 }
 
@@ -281,17 +281,32 @@ static long sys_clock_gettime(struct syscall_args *a)
 	return copy_to_user(a->a1, ts, sizeof(ts));
 }
 
+/* Report each unsupported number once (numbers past the table: the first 16 seen). */
+static bool first_report(uint64_t nr)
+{
+	static uint64_t table_seen[(NR_SYSCALLS + 63) / 64];
+	static uint64_t big_seen[16];
+	static unsigned nbig;
+	if (nr < NR_SYSCALLS) {
+		bool first = !(table_seen[nr / 64] & (1ULL << (nr % 64)));
+		table_seen[nr / 64] |= 1ULL << (nr % 64);
+		return first;
+	}
+	for (unsigned i = 0; i < nbig; i++)
+		if (big_seen[i] == nr)
+			return false;
+	if (nbig == ARRAY_SIZE(big_seen))
+		return false;
+	big_seen[nbig++] = nr;
+	return true;
+}
+
 long syscall_unknown(struct syscall_args *a)
 {
-	static uint64_t reported[(NR_SYSCALLS + 63) / 64];
-	if (a->nr == DMTVM_SYS_SELFTEST)
+	if (a->nr == DMTVM_SYS_SELFTEST && selftest == SELFTEST_SYSCALL_SYSRET)
 		return selftest_sysret_done(a->a0);
-	if (a->nr >= NR_SYSCALLS) {
+	if (first_report(a->nr))
 		kprintf("dmtvm: unsupported syscall %lu\n", a->nr);
-	} else if (!(reported[a->nr / 64] & (1ULL << (a->nr % 64)))) {
-		reported[a->nr / 64] |= 1ULL << (a->nr % 64);
-		kprintf("dmtvm: unsupported syscall %lu\n", a->nr);
-	}
 	return -ENOSYS;
 }
 

@@ -8,7 +8,7 @@
 /* The user's argument registers as SYSCALL_BODY (entry.S) pushes them. */
 struct syscall_args {
 	uint64_t a0, a1, a2, a3, a4, a5; /* rdi rsi rdx r10 r8 r9 */
-	uint64_t nr;                     /* rax */
+	uint64_t nr;			 /* rax */
 };
 
 #define NR_SYSCALLS 336 /* table size; entry.S has the same constant */

@@ -15,19 +15,28 @@
 #include "hypercall.h"
 #include "proc.h"
 
-#define SIGILL  4
+#define SIGILL	4
 #define SIGTRAP 5
-#define SIGBUS  7
-#define SIGFPE  8
+#define SIGBUS	7
+#define SIGFPE	8
 #define SIGKILL 9
 #define SIGSEGV 11
 
 static const char *const trap_names[32] = {
-    [0] = "divide error",  [1] = "debug",           [3] = "int3",
-    [4] = "overflow",      [5] = "bounds",          [6] = "invalid opcode",
-    [7] = "device not available", [10] = "invalid TSS", [11] = "segment not present",
-    [12] = "stack segment", [13] = "general protection fault", [16] = "coprocessor error",
-    [17] = "alignment check", [19] = "simd exception",
+    [0] = "divide error",
+    [1] = "debug",
+    [3] = "int3",
+    [4] = "overflow",
+    [5] = "bounds",
+    [6] = "invalid opcode",
+    [7] = "device not available",
+    [10] = "invalid TSS",
+    [11] = "segment not present",
+    [12] = "stack segment",
+    [13] = "general protection fault",
+    [16] = "coprocessor error",
+    [17] = "alignment check",
+    [19] = "simd exception",
 };
 
 static int signal_of(uint64_t vector)
@@ -84,8 +93,8 @@ void trap(struct trapframe *tf)
 	struct mm *mm = &init_proc.mm;
 
 	if (!(tf->cs & 3)) {
-		if (tf->vector == 14 && (tf->rip == (uint64_t)copy_user_insn ||
-				       tf->rip == (uint64_t)copy_user_insn2)) {
+		if (tf->vector == 14 &&
+		    (tf->rip == (uint64_t)copy_user_insn || tf->rip == (uint64_t)copy_user_insn2)) {
 			if (cr2 < USER_TOP && vm_fault(mm, cr2, tf->error) == 0)
 				return;
 			tf->rip = (uint64_t)copy_user_fault;
@@ -106,8 +115,8 @@ void trap(struct trapframe *tf)
 			tf->rsp, tf->error);
 		proc_kill(SIGSEGV);
 	}
-	const char *name = tf->vector < 32 && trap_names[tf->vector] ? trap_names[tf->vector]
-								     : "trap";
+	const char *name =
+	    tf->vector < 32 && trap_names[tf->vector] ? trap_names[tf->vector] : "trap";
 	kprintf("traps: init[1] %s ip:%lx sp:%lx error:%lx\n", name, tf->rip, tf->rsp, tf->error);
 	proc_kill(signal_of(tf->vector));
 }

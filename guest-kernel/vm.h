@@ -8,24 +8,24 @@
 
 #include "vma.h"
 
-#define PTE_P     0x1ULL
-#define PTE_W     0x2ULL
-#define PTE_U     0x4ULL
-#define PTE_PS    0x80ULL
-#define PTE_NX    (1ULL << 63)
+#define PTE_P	  0x1ULL
+#define PTE_W	  0x2ULL
+#define PTE_U	  0x4ULL
+#define PTE_PS	  0x80ULL
+#define PTE_NX	  (1ULL << 63)
 #define PTE_ADDR  0x000ffffffffff000ULL
 #define PTE_ADDR2 0x000fffffffe00000ULL
 
 /* #PF error code bits. */
-#define PF_PROT  0x1
+#define PF_PROT	 0x1
 #define PF_WRITE 0x2
-#define PF_USER  0x4
+#define PF_USER	 0x4
 #define PF_FETCH 0x10
 
 struct mm {
 	uint64_t pml4_pa;
 	uint64_t brk_start, brk; /* heap: VMA [brk_start, ALIGN_UP(brk)) */
-	uint64_t mmap_top;       /* mmap without a hint searches below this */
+	uint64_t mmap_top;	 /* mmap without a hint searches below this */
 	struct vma_list vmas;
 };
 

@@ -11,12 +11,13 @@
 
 /* ---- cache hierarchy (mmu_cache.c): L1, L2, LLC, LRU, line tags ---- */
 struct mmu_cache_level {
-	/* sets * ways, MRU first per set; 0 = empty, else (line >> set bits) + 1.
-	 * 32-bit tags when they fit (the LLC: halves the model's footprint in
-	 * the host's caches), else 64-bit. */
+	/* sets * stride tags, unordered; 0 = empty, else (line >> set bits) + 1.
+	 * 32-bit tags when they fit (the LLC), else 64-bit. */
 	uint64_t *tags;
 	uint32_t *tags32;
-	uint32_t ways, set_mask, set_shift;
+	uint64_t *order; /* per set: LRU order, 4-bit way numbers, MRU in bits 3:0 */
+	uint32_t ways, stride, set_mask, set_shift;
+	bool mru_array; /* > 16 ways: tags kept MRU first, no order word */
 };
 
 struct mmu_cache {
@@ -37,9 +38,12 @@ void mmu_cache_prefetch(struct mmu_cache *c, uint64_t pa);
 
 /* ---- set-associative TLB (mmu_tlb.c), also the nested TLB ---- */
 struct mmu_tlb {
-	uint64_t *key; /* sets * ways, MRU first; 0 = empty */
+	uint64_t *key; /* sets * stride, 0 = empty; unordered, or MRU first when mru_array */
 	uint64_t *val;
-	uint32_t ways, set_mask;
+	uint64_t *order; /* per set: LRU order word (mmu_lru.h) */
+	size_t key_bytes;
+	uint32_t ways, stride, set_mask;
+	bool mru_array; /* > 16 ways */
 };
 
 int mmu_tlb_init(struct mmu_tlb *t, uint32_t entries, uint32_t ways);

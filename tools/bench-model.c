@@ -15,15 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "fixture.h"
-
-#define GRAM  (2ULL << 30) /* guest (L2) RAM */
-#define OFF12 (2ULL << 30) /* L2 RAM in L1 */
-#define L1RAM (4ULL << 30)
-#define OFF01 (4ULL << 30) /* guest / L1 RAM in host */
-#define HSIZE (8ULL << 30)
-#define VMA   0x7f0000000000ULL
-#define DATA0 (256ULL << 20) /* data frames in guest RAM from here */
+#include "gups_world.h"
 
 static double now(void)
 {
@@ -42,8 +34,7 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static struct fx_mem g, l1, h, h2;
-static struct fx_layer lg, ll1, lh, lh2;
+static struct gups_world W;
 
 /* Median accesses/s over 5 runs, each from a reset (cold) simulator. */
 static double bench(const struct mmu_config *cfg, uint32_t mask, const struct mmu_ctx *ctx,
@@ -76,8 +67,8 @@ static double bench(const struct mmu_config *cfg, uint32_t mask, const struct mm
 int main(int argc, char **argv)
 {
 	size_t n = 2000000;
-	uint64_t gib = 1, vsize = gib << 30, npages, cr3, tea, gtea;
-	int pshift = 12, lvl;
+	uint64_t gib = 1, vsize = gib << 30;
+	int pshift = 12;
 	struct mmu_ctx vctx, nctx;
 	struct mmu_config cfg;
 	struct mmu_access *acc;
@@ -106,62 +97,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench-model [-n accesses] [-p 4k|2m] [-s schemes]\n");
 		return 2;
 	}
-	lvl = pshift == 21 ? 2 : 1;
-	npages = vsize >> pshift;
 	t0 = now();
-	fx_init(&g, GRAM, 0x100000);
-	fx_init(&l1, L1RAM, 0x1000);
-	fx_init(&h, HSIZE, 0x1000);
-	fx_init(&h2, HSIZE, 0x1000);
-	lg.own = &g;
-	/* guest tables: PT pages allocated in VA order = the VMA's TEA; data
-	 * frames scattered over guest RAM by an odd-multiplier permutation */
-	cr3 = fx_alloc(&g);
-	for (uint64_t i = 0; i < npages; i++)
-		fx_map(&g, cr3, VMA + (i << pshift),
-		       DATA0 + (((i * 0x9E3779B1ULL) & (npages - 1)) << pshift), lvl, false);
-	gtea = *fx_walk_entry(&g, cr3, VMA, lvl + 1, false) & 0x000ffffffffff000ULL;
-
-	/* virtualized: guest RAM at hPA + OFF01, EPT with a host TEA */
-	memset(&vctx, 0, sizeof(vctx));
-	lh.own = &h;
-	lh.child = &lg;
-	lh.child_base = OFF01;
-	lh.child_size = GRAM;
-	vctx.gpa = (struct mmu_space){fx_frame, &g};
-	vctx.hpa = (struct mmu_space){fx_layer_frame, &lh};
-	vctx.cr3 = cr3;
-	vctx.asid = 1;
-	vctx.ept_root = fx_ept_linear(&h, GRAM, OFF01, lvl, &tea);
-	vctx.n_guest_regs = 1;
-	vctx.guest_regs[0] =
-	    (struct mmu_dmt_reg){VMA, VMA + vsize, gtea, gtea + OFF01, (uint32_t)pshift, 0};
-	vctx.n_host_regs = 1;
-	vctx.host_regs[0] = (struct mmu_dmt_reg){0, GRAM, tea, 0, (uint32_t)pshift, 0};
-
-	/* nested: L2 RAM in L1 at + OFF12, L1 RAM in host at + OFF01 */
-	nctx = vctx;
-	ll1.own = &l1;
-	ll1.child = &lg;
-	ll1.child_base = OFF12;
-	ll1.child_size = GRAM;
-	lh2.own = &h2;
-	lh2.child = &ll1;
-	lh2.child_base = OFF01;
-	lh2.child_size = L1RAM;
-	nctx.hpa = (struct mmu_space){fx_layer_frame, &lh2};
-	nctx.ept12_root = fx_ept_linear(&l1, GRAM, OFF12, lvl, &tea);
-	nctx.n_ept12_regs = 1;
-	nctx.ept12_regs[0] = (struct mmu_dmt_reg){0, GRAM, tea, tea + OFF01, (uint32_t)pshift, 0};
-	nctx.ept_root = fx_ept_linear(&h2, L1RAM, OFF01, lvl, &tea);
-	nctx.host_regs[0] = (struct mmu_dmt_reg){0, L1RAM, tea, 0, (uint32_t)pshift, 0};
-	nctx.guest_regs[0].tea_hpa = gtea + OFF12 + OFF01;
+	gups_world_build(&W, vsize, pshift);
+	vctx = W.vctx;
+	nctx = W.nctx;
 
 	/* GUPS: random 8-byte read-modify-write (load, then store) */
 	acc = malloc(n * sizeof(*acc));
 	for (size_t i = 0; i < n; i += 2) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		acc[i] = (struct mmu_access){VMA + (x & (vsize - 1) & ~7ULL), 8, MMU_LOAD, 0, 0};
+		acc[i] = (struct mmu_access){GW_VMA + (x & (vsize - 1) & ~7ULL), 8, MMU_LOAD, 0, 0};
 		if (i + 1 < n)
 			acc[i + 1] = acc[i], acc[i + 1].kind = MMU_STORE;
 	}
@@ -207,9 +152,6 @@ int main(int argc, char **argv)
 	mmu_sim_destroy(all);
 out:
 	free(acc);
-	fx_free(&g);
-	fx_free(&l1);
-	fx_free(&h);
-	fx_free(&h2);
+	gups_world_free(&W);
 	return 0;
 }

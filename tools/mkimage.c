@@ -77,6 +77,8 @@ static uint8_t *read_file(const char *path, size_t *len, mode_t *mode)
 static void cpio_entry(struct buf *b, const char *name, uint32_t mode, const void *data, size_t len)
 {
 	static uint32_t ino = 1;
+	if (len > 0xffffffffU)
+		die("%s: larger than 4 GiB, which cpio newc cannot store", name);
 	char hdr[111];
 	size_t namesz = strlen(name) + 1;
 	snprintf(hdr, sizeof(hdr), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
@@ -212,6 +214,8 @@ int main(int argc, char **argv)
 	h.cmdline_size = strlen(cmdline);
 	put(&img, cmdline, strlen(cmdline));
 	h.file_size = img.len;
+	if (img.len > DMTVM_IMG_MAX_SIZE)
+		die("image larger than %s (dmtvm refuses it)", "1 GiB");
 	/* This writer runs on little-endian x86-64 hosts: the struct is the format. */
 	memcpy(img.p, &h, sizeof(h));
 	h.crc32 = vmm_crc32(0, img.p, img.len);

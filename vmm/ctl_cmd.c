@@ -38,12 +38,15 @@ void vmm_ctl_handle(struct vmm *vm, const char *line, size_t len, char *out, siz
 		jsonw_raw(&w, "{\"return\":");
 		vmm_counters_json(vm, &w);
 		jsonw_raw(&w, "}\n");
+	} else if (!strcmp(req.command, "reset")) {
+		vmm_status_reset(vm);
+		jsonw_raw(&w, "{\"return\":{}}\n");
 	} else if (!strcmp(req.command, "quit")) {
 		jsonw_raw(&w, "{\"return\":{}}\n");
 		*quit = 1;
 	} else {
-		snprintf(err, sizeof(err), "unknown command \"%s\" (try status, counters, quit)",
-			 req.command);
+		snprintf(err, sizeof(err),
+			 "unknown command \"%s\" (try status, counters, reset, quit)", req.command);
 		error_reply(&w, "CommandNotFound", err);
 	}
 	if (w.overflow) {

@@ -12,7 +12,7 @@
 
 static const char usage[] =
     "usage: dmtvm run [OPTIONS] guest.img [-- ARGS for /init]\n"
-    "       dmtvm ctl SOCKET status|counters|quit\n"
+    "       dmtvm ctl SOCKET status|counters|reset|quit\n"
     "       dmtvm replay ...           (see dmtvm replay --help)\n"
     "       dmtvm --help | --version\n"
     "\n"

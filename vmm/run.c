@@ -73,11 +73,13 @@ static int check_mem(uint64_t mem, const char *arg)
 	if (mem > boot_limit * GIB)
 		return bad("--mem=%s: boot page tables limit guest RAM to 236G", arg);
 	struct rlimit rl;
+	/* dmtvm itself (libraries, threads' stacks, the image) needs ~256 MiB of it. */
 	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    mem > rl.rlim_cur / 2) {
+	    (rl.rlim_cur < 256 * MIB || mem > rl.rlim_cur - 256 * MIB)) {
 		fprintf(stderr,
-			"dmtvm run: --mem=%s exceeds half the address-space limit (ulimit -v)\n",
-			arg);
+			"dmtvm run: --mem=%s does not fit in the address-space limit (ulimit -v "
+			"%llu MiB, minus 256 MiB for dmtvm)\n",
+			arg, (unsigned long long)(rl.rlim_cur / MIB));
 		return DMTVM_EXIT_BAD_INPUT;
 	}
 	return 0;

@@ -18,6 +18,14 @@ uint64_t vmm_total_exits(struct vmm *vm)
 	return n;
 }
 
+void vmm_status_reset(struct vmm *vm)
+{
+	for (int k = 0; k < VMM_EXIT_NKINDS; k++)
+		atomic_store_explicit(&vm->exits[k], 0, memory_order_relaxed);
+	for (int nr = 0; nr < 64; nr++)
+		atomic_store_explicit(&vm->hypercalls[nr], 0, memory_order_relaxed);
+}
+
 void vmm_exits_json(struct vmm *vm, struct jsonw *w)
 {
 	bool first = true;

@@ -17,5 +17,7 @@ void vmm_hypercalls_json(struct vmm *vm, struct jsonw *w);
 /* The MMU model's counters; empty until the model is wired in. */
 void vmm_counters_json(struct vmm *vm, struct jsonw *w);
 uint64_t vmm_total_exits(struct vmm *vm);
+/* Zero the exit and hypercall counters (`reset`); boot time is kept. */
+void vmm_status_reset(struct vmm *vm);
 
 #endif

@@ -5,7 +5,8 @@
  *            futex (stop signalling), clock_gettime, malloc internals.
  *   control: poll/accept4/read/write/close on its sockets, the same basics.
  *   main:    waits (futex), prints the report, removes the socket file.
- * Everything else traps (SIGSYS), including socket(), open() and execve().
+ * Everything else traps (SIGSYS), including socket(), open(), execve() and
+ * mapping executable memory.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,18 +23,17 @@
 
 static const int common_syscalls[] = {
     SCMP_SYS(write),
-    SCMP_SYS(futex),
+    SCMP_SYS(writev),
+    /* musl stdio */ SCMP_SYS(futex),
     SCMP_SYS(clock_gettime),
     SCMP_SYS(clock_nanosleep),
     SCMP_SYS(exit),
     SCMP_SYS(exit_group),
     SCMP_SYS(rt_sigprocmask),
     SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(mmap),
     SCMP_SYS(munmap),
     SCMP_SYS(brk),
     SCMP_SYS(madvise),
-    SCMP_SYS(mprotect),
     SCMP_SYS(gettid),
     SCMP_SYS(getpid),
     SCMP_SYS(sched_yield),
@@ -46,6 +47,13 @@ static int load(const int *extra, size_t nextra, const unsigned long *ioctls, si
 	int r = ctx ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < sizeof(common_syscalls) / sizeof(int); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, common_syscalls[i], 0);
+	/* malloc may map and protect memory, never executable memory. */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	for (size_t i = 0; r == 0 && i < nextra; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, extra[i], 0);
 	for (size_t i = 0; r == 0 && i < nioctls; i++)

@@ -87,7 +87,8 @@ int main(int argc, char **argv)
 	const char *pl = (const char *)getauxval(AT_PLATFORM);
 	check(pl && !strcmp(pl, "x86_64"), "AT_PLATFORM");
 	/* Strings and AT_RANDOM lie above the vectors, on the stack. */
-	check((unsigned long)rnd > (unsigned long)(av + n) && (unsigned long)argv[0] > (unsigned long)rnd,
+	check((unsigned long)rnd > (unsigned long)(av + n) &&
+		  (unsigned long)argv[0] > (unsigned long)rnd,
 	      "stack layout (vectors < AT_RANDOM < strings)");
 
 	if (failures)

@@ -33,40 +33,41 @@ static long getpid_checked(long *ret)
 {
 	long bad;
 	register long pid_r11 __asm__("r11");
-	__asm__ volatile("push %%rbx\n\tpush %%rbp\n\t"
-			 "movabs $0x1111111111111111, %%rdi\n\t"
-			 "movabs $0x2222222222222222, %%rsi\n\t"
-			 "movabs $0x3333333333333333, %%rdx\n\t"
-			 "movabs $0x4444444444444444, %%r10\n\t"
-			 "movabs $0x5555555555555555, %%r8\n\t"
-			 "movabs $0x6666666666666666, %%r9\n\t"
-			 "movabs $0x7777777777777777, %%rbx\n\t"
-			 "movabs $0x8888888888888888, %%rbp\n\t"
-			 "movabs $0x9999999999999999, %%r12\n\t"
-			 "movabs $0xaaaaaaaaaaaaaaaa, %%r13\n\t"
-			 "movabs $0xbbbbbbbbbbbbbbbb, %%r14\n\t"
-			 "movabs $0xcccccccccccccccc, %%r15\n\t"
-			 "mov $39, %%eax\n\t"
-			 "syscall\n\t"
-			 "mov %%rax, %%r11\n\t"
-			 "xor %%eax, %%eax\n\t"
-			 "movabs $0x1111111111111111, %%rcx\n\t xor %%rcx, %%rdi\n\t or %%rdi, %%rax\n\t"
-			 "movabs $0x2222222222222222, %%rcx\n\t xor %%rcx, %%rsi\n\t or %%rsi, %%rax\n\t"
-			 "movabs $0x3333333333333333, %%rcx\n\t xor %%rcx, %%rdx\n\t or %%rdx, %%rax\n\t"
-			 "movabs $0x4444444444444444, %%rcx\n\t xor %%rcx, %%r10\n\t or %%r10, %%rax\n\t"
-			 "movabs $0x5555555555555555, %%rcx\n\t xor %%rcx, %%r8\n\t or %%r8, %%rax\n\t"
-			 "movabs $0x6666666666666666, %%rcx\n\t xor %%rcx, %%r9\n\t or %%r9, %%rax\n\t"
-			 "movabs $0x7777777777777777, %%rcx\n\t xor %%rcx, %%rbx\n\t or %%rbx, %%rax\n\t"
-			 "movabs $0x8888888888888888, %%rcx\n\t xor %%rcx, %%rbp\n\t or %%rbp, %%rax\n\t"
-			 "movabs $0x9999999999999999, %%rcx\n\t xor %%rcx, %%r12\n\t or %%r12, %%rax\n\t"
-			 "movabs $0xaaaaaaaaaaaaaaaa, %%rcx\n\t xor %%rcx, %%r13\n\t or %%r13, %%rax\n\t"
-			 "movabs $0xbbbbbbbbbbbbbbbb, %%rcx\n\t xor %%rcx, %%r14\n\t or %%r14, %%rax\n\t"
-			 "movabs $0xcccccccccccccccc, %%rcx\n\t xor %%rcx, %%r15\n\t or %%r15, %%rax\n\t"
-			 "pop %%rbp\n\tpop %%rbx\n\t"
-			 : "=a"(bad), "=r"(pid_r11)
-			 :
-			 : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r12", "r13", "r14",
-			   "r15", "memory", "cc");
+	__asm__ volatile(
+	    "push %%rbx\n\tpush %%rbp\n\t"
+	    "movabs $0x1111111111111111, %%rdi\n\t"
+	    "movabs $0x2222222222222222, %%rsi\n\t"
+	    "movabs $0x3333333333333333, %%rdx\n\t"
+	    "movabs $0x4444444444444444, %%r10\n\t"
+	    "movabs $0x5555555555555555, %%r8\n\t"
+	    "movabs $0x6666666666666666, %%r9\n\t"
+	    "movabs $0x7777777777777777, %%rbx\n\t"
+	    "movabs $0x8888888888888888, %%rbp\n\t"
+	    "movabs $0x9999999999999999, %%r12\n\t"
+	    "movabs $0xaaaaaaaaaaaaaaaa, %%r13\n\t"
+	    "movabs $0xbbbbbbbbbbbbbbbb, %%r14\n\t"
+	    "movabs $0xcccccccccccccccc, %%r15\n\t"
+	    "mov $39, %%eax\n\t"
+	    "syscall\n\t"
+	    "mov %%rax, %%r11\n\t"
+	    "xor %%eax, %%eax\n\t"
+	    "movabs $0x1111111111111111, %%rcx\n\t xor %%rcx, %%rdi\n\t or %%rdi, %%rax\n\t"
+	    "movabs $0x2222222222222222, %%rcx\n\t xor %%rcx, %%rsi\n\t or %%rsi, %%rax\n\t"
+	    "movabs $0x3333333333333333, %%rcx\n\t xor %%rcx, %%rdx\n\t or %%rdx, %%rax\n\t"
+	    "movabs $0x4444444444444444, %%rcx\n\t xor %%rcx, %%r10\n\t or %%r10, %%rax\n\t"
+	    "movabs $0x5555555555555555, %%rcx\n\t xor %%rcx, %%r8\n\t or %%r8, %%rax\n\t"
+	    "movabs $0x6666666666666666, %%rcx\n\t xor %%rcx, %%r9\n\t or %%r9, %%rax\n\t"
+	    "movabs $0x7777777777777777, %%rcx\n\t xor %%rcx, %%rbx\n\t or %%rbx, %%rax\n\t"
+	    "movabs $0x8888888888888888, %%rcx\n\t xor %%rcx, %%rbp\n\t or %%rbp, %%rax\n\t"
+	    "movabs $0x9999999999999999, %%rcx\n\t xor %%rcx, %%r12\n\t or %%r12, %%rax\n\t"
+	    "movabs $0xaaaaaaaaaaaaaaaa, %%rcx\n\t xor %%rcx, %%r13\n\t or %%r13, %%rax\n\t"
+	    "movabs $0xbbbbbbbbbbbbbbbb, %%rcx\n\t xor %%rcx, %%r14\n\t or %%r14, %%rax\n\t"
+	    "movabs $0xcccccccccccccccc, %%rcx\n\t xor %%rcx, %%r15\n\t or %%r15, %%rax\n\t"
+	    "pop %%rbp\n\tpop %%rbx\n\t"
+	    : "=a"(bad), "=r"(pid_r11)
+	    :
+	    : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r12", "r13", "r14", "r15", "memory",
+	      "cc");
 	*ret = pid_r11;
 	return bad;
 }
@@ -133,7 +134,8 @@ int main(void)
 
 	/* Anonymous memory: 6 MiB (2 MiB pages inside), written and read back. */
 	size_t len = 6 << 20;
-	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *m =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	check(m != MAP_FAILED, "mmap 6 MiB");
 	if (m != MAP_FAILED) {
 		int zero = 1;
@@ -155,7 +157,8 @@ int main(void)
 
 	/* brk (raw: musl's sbrk/brk refuse to move it): grow, write, shrink. */
 	uintptr_t b0 = (uintptr_t)syscall(SYS_brk, 0);
-	check(b0 && (uintptr_t)syscall(SYS_brk, b0 + (1 << 20)) == b0 + (1 << 20), "brk grow 1 MiB");
+	check(b0 && (uintptr_t)syscall(SYS_brk, b0 + (1 << 20)) == b0 + (1 << 20),
+	      "brk grow 1 MiB");
 	memset((void *)b0, 0x5a, 1 << 20);
 	check(((unsigned char *)b0)[(1 << 20) - 1] == 0x5a, "brk memory");
 	check((uintptr_t)syscall(SYS_brk, b0) == b0, "brk shrink");

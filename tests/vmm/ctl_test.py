@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Control-socket test: boots a guest that never exits with --api-sock and
-checks status, counters, quit, malformed JSON, unknown commands, oversized
+checks status, counters, reset, quit, malformed JSON, unknown commands, oversized
 and pipelined requests, two clients at once, `dmtvm ctl`, socket mode 0600.
 
 usage: ctl_test.py DMTVM SPIN.img
@@ -112,6 +112,11 @@ def main():
         check("4096" in e.get("error", {}).get("desc", ""), f"oversized request refused: {e}")
         check("return" in a.call({"execute": "status"}), "connection usable after oversized")
 
+        check(a.call({"execute": "reset"}) == {"return": {}}, "reset replies")
+        st3 = a.call({"execute": "status"})["return"]
+        check(all(v == 0 for v in st3["exits"].values()) and
+              all(v == 0 for v in st3["hypercalls"].values()) and
+              st3["boot_us"] == st2["boot_us"], f"reset zeroes the counters, keeps boot_us: {st3}")
         r = subprocess.run([dmtvm, "ctl", path, "status"], capture_output=True, text=True)
         check(r.returncode == 0 and json.loads(r.stdout)["return"]["mode"] == "ept",
               "dmtvm ctl status exits 0")

@@ -5,7 +5,8 @@
  * and does what `tg=WHAT` on the command line asks, to exercise one VMM
  * path at a time: hello (exit 3), fdt (print FDT facts), panic, fault
  * (ring-0 #PF without an IDT: triple fault), badgpa, enosys, efault, badexit,
- * spin (never exits), hlt (cli; hlt), mmio (read outside RAM).
+ * spin (never exits), hlt (cli; hlt), mmio (read outside RAM), ports
+ * (non-hypercall port I/O), outb (wrong-size hypercall access), time.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -217,6 +218,25 @@ void tg_main(uint64_t fdt_gpa, uint64_t magic)
 	} else if (is(what, "spin")) {
 		for (;;)
 			__asm__ volatile("pause");
+	} else if (is(what, "time")) {
+		struct dmtvm_hc_time a = {0}, b = {0};
+		hc(DMTVM_HC_TIME, &a);
+		hc(DMTVM_HC_TIME, &b);
+		/* Monotonic since dmtvm started (well under 10 s), realtime after 2020. */
+		int ok = a.ret == 0 && a.monotonic_ns > 0 && a.monotonic_ns < 10000000000ULL &&
+			 b.monotonic_ns > a.monotonic_ns && a.realtime_ns > 1577836800000000000ULL;
+		puts_(ok ? "time ok\n" : "time bad\n");
+		exit_(0);
+	} else if (is(what, "ports")) {
+		/* Ports outside the hypercall range: writes vanish, reads give ~0. */
+		uint8_t b;
+		__asm__ volatile("outb %b0, $0x80" : : "a"(0x55));
+		__asm__ volatile("inb $0x61, %b0" : "=a"(b));
+		puts_(b == 0xff ? "ports ok\n" : "ports bad\n");
+		exit_(0);
+	} else if (is(what, "outb")) {
+		/* A hypercall port takes one outl, nothing else. */
+		__asm__ volatile("outb %b0, %w1" : : "a"(0), "d"((uint16_t)DMTVM_HC_PORT(0)));
 	} else if (is(what, "hlt")) {
 		__asm__ volatile("cli; hlt");
 	} else if (is(what, "mmio")) {

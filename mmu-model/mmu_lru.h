@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmu_lru.h: the exact-LRU set primitives shared by the cache model and the
+ * TLBs (not installed). A set's tags sit unordered in their ways and are
+ * compared all at once (SSE2, part of every x86-64; a plain loop elsewhere);
+ * the set's LRU order is one 64-bit word of 4-bit way numbers, MRU in bits
+ * 3:0, so a hit or a fill rewrites a few bits instead of shifting the set.
+ * Up to 16 ways; the hits, misses and victims are exactly those of an
+ * MRU-first array.
+ */
+#ifndef MMU_LRU_H
+#define MMU_LRU_H
+
+#include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define MMU_LRU_MAX_WAYS 16
+#define MMU_LRU_INIT	 0xfedcba9876543210ULL /* way p at LRU position p */
+#define MMU_LRU_NIBBLES	 0x1111111111111111ULL
+
+/* The order word of an empty set of `ways` ways (only the low nibbles used). */
+static inline uint64_t mmu_lru_init(unsigned ways)
+{
+	return ways >= 16 ? MMU_LRU_INIT : MMU_LRU_INIT & ((1ULL << (4 * ways)) - 1);
+}
+
+/* Bit i set: way i holds tag. set is 16-byte aligned, stride a multiple of 4. */
+static inline uint32_t mmu_lru_match32(const uint32_t *set, uint32_t tag, uint32_t stride)
+{
+	uint32_t m = 0;
+#ifdef __SSE2__
+	__m128i t = _mm_set1_epi32((int)tag);
+
+#pragma GCC unroll 4
+	for (uint32_t i = 0; i < stride; i += 4) {
+		__m128i eq = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(set + i)), t);
+		m |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(eq)) << i;
+	}
+#else
+	for (uint32_t i = 0; i < stride; i++)
+		m |= (uint32_t)(set[i] == tag) << i;
+#endif
+	return m;
+}
+
+/* Same for 64-bit tags; stride a multiple of 2. */
+static inline uint32_t mmu_lru_match64(const uint64_t *set, uint64_t tag, uint32_t stride)
+{
+	uint32_t m = 0;
+#ifdef __SSE2__
+	__m128i t = _mm_set1_epi64x((long long)tag);
+
+#pragma GCC unroll 8
+	for (uint32_t i = 0; i < stride; i += 2) {
+		__m128i eq = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(set + i)), t);
+		/* a 64-bit way matches when both of its 32-bit halves do */
+		eq = _mm_and_si128(eq, _mm_shuffle_epi32(eq, _MM_SHUFFLE(2, 3, 0, 1)));
+		m |= (uint32_t)_mm_movemask_pd(_mm_castsi128_pd(eq)) << i;
+	}
+#else
+	for (uint32_t i = 0; i < stride; i++)
+		m |= (uint32_t)(set[i] == tag) << i;
+#endif
+	return m;
+}
+
+/* The order after a hit on way w: w moves to the MRU position. */
+static inline uint64_t mmu_lru_touch(uint64_t order, unsigned w)
+{
+	uint64_t x = order ^ (w * MMU_LRU_NIBBLES);
+	/* the lowest zero nibble of x is w's position (haszero is exact for the
+	 * lowest one, and w occurs once among the set's nibbles) */
+	unsigned p = (unsigned)__builtin_ctzll((x - MMU_LRU_NIBBLES) & ~x &
+					       (MMU_LRU_NIBBLES << 3)) >> 2;
+	uint64_t younger = order & ((1ULL << (4 * p)) - 1);
+
+	if (!p)
+		return order;
+	return (order & (~0ULL << (4 * p) << 4)) | (younger << 4) | w;
+}
+
+/* The LRU way of a set of `ways` ways. */
+static inline unsigned mmu_lru_victim(uint64_t order, unsigned ways)
+{
+	return (unsigned)(order >> (4 * (ways - 1))) & 15;
+}
+
+/* The order after filling the LRU way: it becomes MRU. */
+static inline uint64_t mmu_lru_fill(uint64_t order, unsigned ways)
+{
+	uint64_t mask = ways >= 16 ? ~0ULL : (1ULL << (4 * ways)) - 1;
+
+	return ((order << 4) | mmu_lru_victim(order, ways)) & mask;
+}
+
+#endif /* MMU_LRU_H */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* gups_world.c: builds the machine described in gups_world.h. */
+#include <string.h>
+
+#include "gups_world.h"
+
+#define GRAM  (2ULL << 30) /* guest (L2) RAM */
+#define OFF12 (2ULL << 30) /* L2 RAM in L1 */
+#define L1RAM (4ULL << 30)
+#define OFF01 (4ULL << 30) /* guest / L1 RAM in host */
+#define HSIZE (8ULL << 30)
+#define DATA0 (256ULL << 20) /* data frames in guest RAM from here */
+
+void gups_world_build(struct gups_world *w, uint64_t vsize, int pshift)
+{
+	uint64_t npages = vsize >> pshift, cr3, tea, gtea;
+	int lvl = pshift == 21 ? 2 : 1;
+	struct mmu_ctx *v = &w->vctx, *n = &w->nctx;
+
+	memset(w, 0, sizeof(*w));
+	w->vsize = vsize;
+	w->pshift = pshift;
+	fx_init(&w->g, GRAM, 0x100000);
+	fx_init(&w->l1, L1RAM, 0x1000);
+	fx_init(&w->h, HSIZE, 0x1000);
+	fx_init(&w->h2, HSIZE, 0x1000);
+	w->lg.own = &w->g;
+	/* guest tables: PT pages allocated in VA order = the VMA's TEA; data
+	 * frames scattered over guest RAM by an odd-multiplier permutation */
+	cr3 = fx_alloc(&w->g);
+	for (uint64_t i = 0; i < npages; i++)
+		fx_map(&w->g, cr3, GW_VMA + (i << pshift),
+		       DATA0 + (((i * 0x9E3779B1ULL) & (npages - 1)) << pshift), lvl, false);
+	gtea = *fx_walk_entry(&w->g, cr3, GW_VMA, lvl + 1, false) & 0x000ffffffffff000ULL;
+
+	/* virtualized: guest RAM at hPA + OFF01, EPT with a host TEA */
+	w->lh.own = &w->h;
+	w->lh.child = &w->lg;
+	w->lh.child_base = OFF01;
+	w->lh.child_size = GRAM;
+	v->gpa = (struct mmu_space){fx_frame, &w->g};
+	v->hpa = (struct mmu_space){fx_layer_frame, &w->lh};
+	v->cr3 = cr3;
+	v->asid = 1;
+	v->ept_root = fx_ept_linear(&w->h, GRAM, OFF01, lvl, &tea);
+	v->n_guest_regs = 1;
+	v->guest_regs[0] =
+	    (struct mmu_dmt_reg){GW_VMA, GW_VMA + vsize, gtea, gtea + OFF01, (uint32_t)pshift, 0};
+	v->n_host_regs = 1;
+	v->host_regs[0] = (struct mmu_dmt_reg){0, GRAM, tea, 0, (uint32_t)pshift, 0};
+
+	/* nested: L2 RAM in L1 at + OFF12, L1 RAM in host at + OFF01 */
+	*n = *v;
+	w->ll1.own = &w->l1;
+	w->ll1.child = &w->lg;
+	w->ll1.child_base = OFF12;
+	w->ll1.child_size = GRAM;
+	w->lh2.own = &w->h2;
+	w->lh2.child = &w->ll1;
+	w->lh2.child_base = OFF01;
+	w->lh2.child_size = L1RAM;
+	n->hpa = (struct mmu_space){fx_layer_frame, &w->lh2};
+	n->ept12_root = fx_ept_linear(&w->l1, GRAM, OFF12, lvl, &tea);
+	n->n_ept12_regs = 1;
+	n->ept12_regs[0] = (struct mmu_dmt_reg){0, GRAM, tea, tea + OFF01, (uint32_t)pshift, 0};
+	n->ept_root = fx_ept_linear(&w->h2, L1RAM, OFF01, lvl, &tea);
+	n->host_regs[0] = (struct mmu_dmt_reg){0, L1RAM, tea, 0, (uint32_t)pshift, 0};
+	n->guest_regs[0].tea_hpa = gtea + OFF12 + OFF01;
+}
+
+void gups_world_free(struct gups_world *w)
+{
+	fx_free(&w->g);
+	fx_free(&w->l1);
+	fx_free(&w->h);
+	fx_free(&w->h2);
+}

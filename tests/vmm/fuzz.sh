@@ -1,0 +1,24 @@
+#!/bin/sh
+# fuzz.sh: run the VMM's libFuzzer targets for SECONDS each (default 60),
+# starting from the checked-in corpora (copied: new inputs stay in $WORK).
+#   tests/vmm/fuzz.sh [SECONDS]      (needs clang and libclang-rt-14-dev)
+set -e
+T=${1:-60}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=${WORK:-$(mktemp -d /tmp/dmtvm-fuzz.XXXXXX)}
+mkdir -p "$WORK"
+CF="-g -O1 -fsanitize=fuzzer,address,undefined -I$ROOT/vmm -I$ROOT/pvdmt"
+V=$ROOT/vmm
+clang $CF "$ROOT/tests/vmm/fuzz_image.c" "$V/image.c" "$V/kernel_elf.c" "$V/crc32.c" -o "$WORK/fuzz_image"
+clang $CF "$ROOT/tests/vmm/fuzz_json.c" "$V/json.c" "$V/jsonw.c" -o "$WORK/fuzz_json"
+clang $CF "$ROOT/tests/vmm/fuzz_hypercall.c" "$V/hypercall.c" "$V/console.c" \
+	"$V/hc_lifecycle.c" "$V/time.c" -o "$WORK/fuzz_hypercall"
+for t in image json hypercall; do
+	mkdir -p "$WORK/corpus-$t"
+	cp "$ROOT/tests/vmm/corpus/$t/"* "$WORK/corpus-$t/"
+	echo "fuzz_$t: $T s"
+	"$WORK/fuzz_$t" -max_total_time="$T" -max_len=70000 -rss_limit_mb=4096 \
+		"$WORK/corpus-$t" 2>"$WORK/fuzz_$t.log" || { tail -30 "$WORK/fuzz_$t.log"; exit 1; }
+	grep -E '^Done' "$WORK/fuzz_$t.log" || true
+done
+echo "fuzz.sh: no crash; work in $WORK"

@@ -1,0 +1,173 @@
+"""dmt-eval reports: the Markdown tables (results.md) and PNG bar charts.
+
+Tables follow the paper's presentation: per page-size setup and per
+virtualization setup, page-walk speedup and application speedup of each
+design over the x86 baseline of that setup, one row per workload plus the
+geometric mean. Charts are drawn by gnuplot (Debian gnuplot-nox), which is
+independent of the Python in use.
+"""
+
+import os
+import shutil
+import subprocess
+
+from dmteval_metrics import SETUPS, claims
+
+PAPER = {  # the paper's abstract, virtualized setup
+    '4k': {'walk_speedup': 1.58, 'app_speedup': 1.20},
+    'thp': {'walk_speedup': 1.65, 'app_speedup': 1.14},
+}
+PAGE_TITLE = {'4k': '4 KiB pages (THP off)', 'thp': '2 MiB pages (THP on, host 2 MiB)'}
+
+
+def fmt(x, nd=2):
+    if x is None:
+        return 'n/a'
+    return '%.*f' % (nd, float(x))
+
+
+def _designs(setup):
+    for s, b, ds in SETUPS:
+        if s == setup:
+            return b, [label for label, _ in ds]
+    raise KeyError(setup)
+
+
+def markdown(results):
+    """results: the dict written to results.json (floats). Returns Markdown."""
+    out = ['# dmt-eval results', '']
+    p = results['params']
+    out.append('Sizes: `%s` (scale %s); trace source: %s; model: `%s` with `%s`; '
+               'instruction estimate: %s cycles per traced load/store.' %
+               (p['sizes'], p['scale'], p['trace_source'], p['replay'],
+                ' '.join(p['replay_args']), p['insn_cycles_per_access']))
+    out.append('')
+    out.append('Workload arguments: ' + '; '.join(
+        '%s `%s`' % (w, ' '.join(a)) for w, a in p['workload_args'].items()))
+    out.append('')
+    out.append('Speedup = x86 baseline of the same setup / design (walk cycles); '
+               'application speedup = 1 / ((1 - ovh) + ovh / walk speedup), '
+               'ovh = the baseline\'s estimated walk overhead (README: how).')
+    out.append('')
+    for page in p['thp']:
+        page = 'thp' if page == 'on' else '4k'
+        per = results['metrics'].get(page)
+        if not per:
+            continue
+        out.append('## %s' % PAGE_TITLE[page])
+        out.append('')
+        gm = results['geomean'][page]
+        if 'virtualized' in gm:
+            v = gm['virtualized']
+            out.append('Headline (virtualized, geometric mean) | page-walk speedup | '
+                       'application speedup')
+            out.append('--- | --- | ---')
+            for d in ('DMT', 'pvDMT'):
+                if d in v:
+                    out.append('dmtvm %s | %s | %s' % (d, fmt(v[d]['walk_speedup']),
+                                                       fmt(v[d]['app_speedup'])))
+            out.append('paper (DMT, abstract) | %.2f | %.2f' % (
+                PAPER[page]['walk_speedup'], PAPER[page]['app_speedup']))
+            out.append('')
+        for setup, _b, _ds in SETUPS:
+            if not any(setup in m for m in per.values()):
+                continue
+            base, labels = _designs(setup)
+            labels = [lb for lb in labels
+                      if any(lb in m[setup]['designs'] for m in per.values() if setup in m)]
+            for key, title in (('walk_speedup', 'page-walk speedup'),
+                               ('app_speedup', 'application speedup')):
+                out.append('### %s, %s over %s' % (setup, title, base))
+                out.append('')
+                extra = ['walk ovh'] if key == 'app_speedup' else ['walks']
+                out.append('| workload | ' + ' | '.join(extra + labels) + ' |')
+                out.append('|---' * (1 + len(extra) + len(labels)) + '|')
+                for w, m in per.items():
+                    if setup not in m:
+                        continue
+                    ms = m[setup]
+                    first = ('%.1f%%' % (100 * ms['ovh']) if key == 'app_speedup'
+                             else str(ms['walks']))
+                    cells = [fmt(ms['designs'].get(lb, {}).get(key)) for lb in labels]
+                    out.append('| %s | %s | %s |' % (w, first, ' | '.join(cells)))
+                g = gm.get(setup, {})
+                out.append('| **geomean** | | %s |' % ' | '.join(
+                    '**%s**' % fmt(g.get(lb, {}).get(key)) for lb in labels))
+                out.append('')
+        out.append('### Claims (%s)' % PAGE_TITLE[page])
+        out.append('')
+        for text, holds, ev in claims(gm):
+            mark = {True: 'holds', False: '**does not hold**', None: 'not measured'}[holds]
+            out.append('- %s: %s (%s)' % (text, mark, ev))
+        out.append('')
+        probs = sorted({'%s %s %s: %s' % (w, s, lb, '; '.join(d['problems']))
+                        for w, m in per.items() for s, ms in m.items()
+                        for lb, d in ms['designs'].items() if d['problems']})
+        if probs:
+            out.append('Warnings: ' + ' / '.join(probs))
+            out.append('')
+    return '\n'.join(out) + '\n'
+
+
+def _gp_quote(s):
+    return '"' + s.replace('\\', '\\\\').replace('"', '\\"') + '"'
+
+
+def charts(results, outdir, gnuplot='gnuplot'):
+    """Writes one PNG per (page size, setup, metric) into outdir: grouped
+    bars, one group per workload plus the geometric mean, one bar per design.
+    Returns the list of files written. Raises RuntimeError if gnuplot fails
+    or is missing."""
+    if not shutil.which(gnuplot):
+        raise RuntimeError('gnuplot not found (Debian package gnuplot-nox; tools/setup-deps '
+                           'installs it): charts not drawn')
+    os.makedirs(outdir, exist_ok=True)
+    written = []
+    for page, per in results['metrics'].items():
+        gm = results['geomean'][page]
+        for setup, _b, _ds in SETUPS:
+            if not any(setup in m for m in per.values()):
+                continue
+            base, labels = _designs(setup)
+            labels = [lb for lb in labels
+                      if any(lb in m[setup]['designs'] for m in per.values() if setup in m)]
+            for key, ylabel in (('walk_speedup', 'page-walk speedup'),
+                                ('app_speedup', 'application speedup')):
+                stem = '%s-%s-%s' % (key.split('_')[0], page, setup)
+                dat = os.path.join(outdir, stem + '.dat')
+                png = os.path.join(outdir, stem + '.png')
+                rows = [(w, m[setup]['designs']) for w, m in per.items() if setup in m]
+                rows.append(('geomean', {lb: {key: v.get(key)} for lb, v in
+                                         gm.get(setup, {}).items()}))
+                with open(dat, 'w') as f:
+                    f.write('workload ' + ' '.join(_gp_quote(lb) for lb in labels) + '\n')
+                    for w, ds in rows:
+                        vals = [ds.get(lb, {}).get(key) for lb in labels]
+                        f.write(_gp_quote(w) + ' ' + ' '.join(
+                            'NaN' if v is None else '%.6f' % float(v) for v in vals) + '\n')
+                plots = ', '.join(
+                    '%s using %d%s title %s' % ('"' + dat + '"' if i == 0 else "''", i + 2,
+                                                ':xtic(1)' if i == 0 else '', _gp_quote(lb))
+                    for i, lb in enumerate(labels))
+                script = '\n'.join([
+                    'set terminal pngcairo size 1000,450 noenhanced font "sans,10"',
+                    'set output %s' % _gp_quote(png),
+                    'set title %s' % _gp_quote('%s, %s: %s over %s' % (
+                        PAGE_TITLE[page], setup, ylabel, base)),
+                    'set ylabel %s' % _gp_quote(ylabel + ' (x)'),
+                    'set style data histograms',
+                    'set style histogram clustered gap 1',
+                    'set style fill solid 0.85 border -1',
+                    'set boxwidth 0.9',
+                    'set key outside right top',
+                    'set grid ytics',
+                    'set yrange [0:*]',
+                    'set xtics nomirror',
+                    'set datafile missing "NaN"',
+                    'set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 1.5',
+                    'plot ' + plots, ''])
+                r = subprocess.run([gnuplot], input=script, text=True, capture_output=True)
+                if r.returncode != 0 or not os.path.exists(png):
+                    raise RuntimeError('gnuplot failed for %s: %s' % (png, r.stderr.strip()))
+                written.append(png)
+    return written
