@@ -84,6 +84,9 @@
 #define DMTVM_HC_PANIC        2  /* struct dmtvm_hc_panic: kernel fault */
 #define DMTVM_HC_INIT_STARTED 3  /* struct dmtvm_hc_ret: /init about to run */
 #define DMTVM_HC_TIME         4  /* struct dmtvm_hc_time */
+#define DMTVM_HC_TRACE_FLUSH  5  /* struct dmtvm_hc_trace_flush: run the model */
+#define DMTVM_HC_DMT_REGS     6  /* struct dmtvm_hc_dmt_regs: program DMT registers */
+#define DMTVM_HC_PT_UPDATE    7  /* struct dmtvm_hc_pt_update: guest changed its tables */
 #define DMTVM_HC_ALLOC_TEA    13 /* struct dmtvm_hc_alloc_tea (pvDMT) */
 #define DMTVM_HC_MAX          63
 
@@ -151,6 +154,67 @@ struct dmtvm_hc_alloc_tea {
 	uint64_t pgcnt;
 	uint64_t mode;
 	uint64_t hpa; /* out */
+};
+
+/*
+ * Trace pipeline: the guest hands the VMM `count` dmtvm_trace.h records that
+ * lie at guest-virtual `va` in the address space whose PML4 is at gPA `cr3`
+ * (the VMM reads them through the guest's own page tables, so the guest
+ * copies nothing). The VMM runs the MMU model on them while the vCPU is
+ * stopped, with cr3 and the DMT registers of that address space, so the walks
+ * see exactly the tables in force. At most DMTVM_TRACE_FLUSH_MAX records per
+ * call; ret = records consumed.
+ */
+#define DMTVM_TRACE_FLUSH_MAX (1u << 20)
+
+struct dmtvm_hc_trace_flush {
+	int64_t ret;
+	uint64_t va;    /* guest-virtual address of the records */
+	uint64_t count; /* number of 8-byte records */
+	uint64_t cr3;   /* gPA of the PML4 in force for these accesses */
+	uint64_t asid;  /* address-space id (the process id) */
+	uint64_t flags; /* reserved, 0 */
+};
+
+/*
+ * DMT registers (DMT.md): per address space, up to DMTVM_DMT_REGS_MAX
+ * (VMA range -> TEA) entries, switched with CR3. DMT_REGS replaces the whole
+ * set of the address space (count 0 clears it, e.g. at exit). For a 4 KiB TEA
+ * the PTE of va is at tea_gpa + ((va - base) >> 12) * 8; page_shift 21: the
+ * PMD entries of a 2 MiB-page VMA, >> 21.
+ */
+#define DMTVM_DMT_REGS_MAX 64
+#define DMTVM_DMT_REG_PV   1u /* TEA obtained with ALLOC_TEA (host-contiguous) */
+
+struct dmtvm_dmt_reg {
+	uint64_t base;       /* VMA start, guest-virtual */
+	uint64_t limit;      /* VMA end, exclusive */
+	uint64_t tea_gpa;    /* guest-physical base of the TEA */
+	uint32_t page_shift; /* 12 or 21 */
+	uint32_t flags;      /* DMTVM_DMT_REG_* */
+};
+
+struct dmtvm_hc_dmt_regs {
+	int64_t ret;
+	uint64_t cr3;      /* the address space (gPA of its PML4) */
+	uint64_t asid;
+	uint64_t count;    /* 0..DMTVM_DMT_REGS_MAX */
+	uint64_t regs_gpa; /* array of `count` struct dmtvm_dmt_reg */
+};
+
+/*
+ * The guest changed page-table entries mapping [va, va + len) of an address
+ * space (len 0: all of it, e.g. at exit), as a write-protection trap would
+ * tell a shadow-paging hypervisor: the VMM drops shadow entries and counts
+ * the exit. The guest sends it after the change (and flushes pending trace
+ * records before any change that removes or alters a mapping).
+ */
+struct dmtvm_hc_pt_update {
+	int64_t ret;
+	uint64_t cr3;
+	uint64_t asid;
+	uint64_t va;
+	uint64_t len;
 };
 
 #define DMTVM_TEA_MODE(vmid, is_free, level)                                                       \

@@ -8,10 +8,13 @@
  *   ro     write to .rodata          -> SIGSEGV (139, #PF error 7)
  *   nx     jump into the stack (NX)  -> SIGSEGV (139, #PF error 0x15)
  *   abort  abort()                   -> SIGABRT (134, via tkill)
+ *   oom    touch 1 GiB of anonymous memory (run with --mem=64M)
+ *                                    -> "Out of memory" and SIGKILL (137)
  * Anything else exits 2.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static const int ro_value = 1;
 
@@ -30,7 +33,17 @@ int main(int argc, char **argv)
 	else if (!strcmp(what, "nx")) {
 		unsigned char code[16] = {0xc3}; /* ret, on the (non-executable) stack */
 		((void (*)(void))(void *)code)();
-	} else if (!strcmp(what, "abort"))
+	} else if (!strcmp(what, "abort")) {
 		abort();
+	} else if (!strcmp(what, "oom")) {
+		size_t len = 1UL << 30;
+		volatile char *m =
+		    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return 3;
+		for (size_t i = 0; i < len; i += 4096)
+			m[i] = 1;
+		return 4;
+	}
 	return 2;
 }

@@ -140,7 +140,7 @@ def charts(results, outdir, gnuplot='gnuplot'):
                 rows.append(('geomean', {lb: {key: v.get(key)} for lb, v in
                                          gm.get(setup, {}).items()}))
                 with open(dat, 'w') as f:
-                    f.write('workload ' + ' '.join(_gp_quote(lb) for lb in labels) + '\n')
+                    f.write('# workload ' + ' '.join(_gp_quote(lb) for lb in labels) + '\n')
                     for w, ds in rows:
                         vals = [ds.get(lb, {}).get(key) for lb in labels]
                         f.write(_gp_quote(w) + ' ' + ' '.join(
