@@ -3,7 +3,7 @@
 #   make check  run every test
 BUILD ?= build
 
-.PHONY: all deps build demo check bench clean
+.PHONY: all deps build demo check bench fuzz clean
 
 all: build
 
@@ -24,6 +24,12 @@ check: build
 
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose
+
+# libFuzzer runs of every parser of untrusted bytes, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 30
+fuzz: build
+	tests/vmm/fuzz.sh $(FUZZ_SECONDS)
+	tests/replay/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD)

@@ -3,9 +3,9 @@
  * elf.c: the ELF loader for /init: static executables (ET_EXEC) and
  * static-PIE (ET_DYN without PT_INTERP, loaded at ELF_PIE_BASE; musl's
  * rcrt1 relocates itself). Every header field is checked against the
- * file, since the image comes from the user. File-backed pages are filled
- * at exec with one rep movsb per page into fresh frames (already zero),
- * the bss tail is left to demand paging.
+ * file, since the image comes from the user. File-backed pages are mapped
+ * at exec (in place from the initramfs when aligned and read-only, else
+ * copied), the bss tail is left to demand paging.
  */
 #include "elf.h"
 #include "console.h"
@@ -48,14 +48,32 @@ static uint32_t seg_prot(uint32_t pf)
 	       (pf & PF_X ? VMA_EXEC : 0);
 }
 
-/* Copy the file part [vaddr, vaddr + filesz) of one segment into frames. */
+/*
+ * Fill the file part [vaddr, vaddr + filesz) of one segment. A read-only
+ * page whose bytes lie wholly in the file and page-aligned in the
+ * initramfs is mapped in place (borrowed, never freed or written); the
+ * others are copied into fresh frames (already zero: the rest of the page
+ * reads as zeroes).
+ */
 static int populate(struct mm *mm, uint64_t vaddr, const char *src, uint64_t filesz, uint32_t prot)
 {
 	uint64_t end = vaddr + filesz;
 	for (uint64_t page = vaddr & PAGE_MASK; page < end; page += PAGE_SIZE) {
-		uint64_t pa = vm_translate(mm, page); /* a page shared with the previous segment */
-		if (!pa && !(pa = pmm_alloc(PMM_ORDER_4K, PMM_ZERO)))
-			return -ENOMEM;
+		const char *src_page = src - (vaddr - page); /* file bytes for the whole page */
+		if (!(prot & VMA_WRITE) && page + PAGE_SIZE <= end &&
+		    ((uint64_t)src_page & (PAGE_SIZE - 1)) == 0 && !vm_lookup(mm, page)) {
+			if (vm_map_borrowed_4k(mm, page, kva_to_phys(src_page), prot))
+				return -ENOMEM;
+			continue;
+		}
+		/* A page shared with the previous segment keeps its bytes (copied if borrowed). */
+		uint64_t old = vm_lookup(mm, page), pa = old & PTE_ADDR;
+		if (!old || (old & PTE_NOFREE)) {
+			if (!(pa = pmm_alloc(PMM_ORDER_4K, PMM_ZERO)))
+				return -ENOMEM;
+			if (old)
+				memcpy(phys_to_virt(pa), phys_to_virt(old & PTE_ADDR), PAGE_SIZE);
+		}
 		uint64_t s = page > vaddr ? page : vaddr;
 		uint64_t e = page + PAGE_SIZE < end ? page + PAGE_SIZE : end;
 		memcpy((char *)phys_to_virt(pa) + (s - page), src + (s - vaddr), e - s);

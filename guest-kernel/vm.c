@@ -83,25 +83,45 @@ static uint64_t *pt_of(uint64_t *pde, bool alloc)
 	return phys_to_virt(*pde & PTE_ADDR);
 }
 
-int vm_map_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+static int map_4k(struct mm *mm, uint64_t va, uint64_t pte)
 {
 	uint64_t *pde = pd_entry(mm, va, true);
 	uint64_t *pt = pde ? pt_of(pde, true) : NULL;
 	if (!pt)
 		return -ENOMEM;
-	pt[(va >> 12) & 511] = pa | leaf_flags(prot);
+	pt[(va >> 12) & 511] = pte;
 	return 0;
 }
 
-uint64_t vm_translate(struct mm *mm, uint64_t va)
+int vm_map_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+{
+	return map_4k(mm, va, pa | leaf_flags(prot));
+}
+
+int vm_map_borrowed_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+{
+	return map_4k(mm, va, pa | leaf_flags(prot & ~VMA_WRITE) | PTE_NOFREE);
+}
+
+uint64_t vm_lookup(struct mm *mm, uint64_t va)
 {
 	uint64_t *pde = pd_entry(mm, va, false);
 	if (!pde || !(*pde & PTE_P))
 		return 0;
 	if (*pde & PTE_PS)
-		return (*pde & PTE_ADDR2) + (va & ~HPAGE_MASK & PAGE_MASK);
+		return *pde;
 	uint64_t pte = ((uint64_t *)phys_to_virt(*pde & PTE_ADDR))[(va >> 12) & 511];
-	return pte & PTE_P ? pte & PTE_ADDR : 0;
+	return pte & PTE_P ? pte : 0;
+}
+
+uint64_t vm_translate(struct mm *mm, uint64_t va)
+{
+	uint64_t e = vm_lookup(mm, va);
+	if (!e)
+		return 0;
+	if (e & PTE_PS)
+		return (e & PTE_ADDR2) + (va & ~HPAGE_MASK & PAGE_MASK);
+	return e & PTE_ADDR;
 }
 
 int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
@@ -188,7 +208,7 @@ void vm_unmap(struct mm *mm, uint64_t start, uint64_t end)
 		uint64_t *pt = phys_to_virt(*pde & PTE_ADDR);
 		for (uint64_t b = a; b < next; b += PAGE_SIZE) {
 			uint64_t *pte = &pt[(b >> 12) & 511];
-			if (*pte & PTE_P)
+			if ((*pte & PTE_P) && !(*pte & PTE_NOFREE))
 				pmm_free(*pte & PTE_ADDR, PMM_ORDER_4K);
 			*pte = 0;
 		}

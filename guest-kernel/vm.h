@@ -8,13 +8,14 @@
 
 #include "vma.h"
 
-#define PTE_P	  0x1ULL
-#define PTE_W	  0x2ULL
-#define PTE_U	  0x4ULL
-#define PTE_PS	  0x80ULL
-#define PTE_NX	  (1ULL << 63)
-#define PTE_ADDR  0x000ffffffffff000ULL
-#define PTE_ADDR2 0x000fffffffe00000ULL
+#define PTE_P	   0x1ULL
+#define PTE_W	   0x2ULL
+#define PTE_U	   0x4ULL
+#define PTE_PS	   0x80ULL
+#define PTE_NX	   (1ULL << 63)
+#define PTE_NOFREE 0x200ULL /* software bit: frame not owned by the mm (an initramfs page) */
+#define PTE_ADDR   0x000ffffffffff000ULL
+#define PTE_ADDR2  0x000fffffffe00000ULL
 
 /* #PF error code bits. */
 #define PF_PROT	 0x1
@@ -36,6 +37,10 @@ int vm_mm_init(struct mm *mm);
 void vm_activate(const struct mm *mm);
 /* Map one 4 KiB frame at va with VMA protection prot. 0 / -ENOMEM. */
 int vm_map_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);
+/* The same for a frame the mm only borrows (never freed by vm_unmap, never written). */
+int vm_map_borrowed_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);
+/* The leaf PTE mapping va (4 KiB or a 2 MiB leaf), or 0 if none. */
+uint64_t vm_lookup(struct mm *mm, uint64_t va);
 /* The frame mapped at va (4 KiB or inside a 2 MiB page), or 0. */
 uint64_t vm_translate(struct mm *mm, uint64_t va);
 /*

@@ -26,6 +26,7 @@
 static struct {
 	uint64_t va, pa;
 	uint32_t prot;
+	bool borrowed;
 } maps[256];
 static unsigned nmaps, nallocs;
 
@@ -40,29 +41,43 @@ uint64_t pmm_alloc(unsigned order, unsigned flags)
 	return (uint64_t)p - DMTVM_DIRECT_MAP_BASE;
 }
 
-int vm_map_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+static int fake_map(uint64_t va, uint64_t pa, uint32_t prot, bool borrowed)
 {
-	(void)mm;
-	for (unsigned i = 0; i < nmaps; i++)
-		if (maps[i].va == va) {
-			maps[i].pa = pa;
-			maps[i].prot = prot;
-			return 0;
-		}
-	if (nmaps == 256)
+	unsigned i = 0;
+	while (i < nmaps && maps[i].va != va)
+		i++;
+	if (i == 256)
 		return -ENOMEM;
-	maps[nmaps].va = va;
-	maps[nmaps].pa = pa;
-	maps[nmaps++].prot = prot;
+	if (i == nmaps)
+		nmaps++;
+	else if (!maps[i].borrowed && maps[i].pa != pa)
+		free((char *)(maps[i].pa + DMTVM_DIRECT_MAP_BASE));
+	maps[i].va = va;
+	maps[i].pa = pa;
+	maps[i].prot = prot;
+	maps[i].borrowed = borrowed;
 	return 0;
 }
 
-uint64_t vm_translate(struct mm *mm, uint64_t va)
+int vm_map_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+{
+	(void)mm;
+	return fake_map(va, pa, prot, false);
+}
+
+int vm_map_borrowed_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+{
+	(void)mm;
+	cr_assert_eq(pa & 4095, 0, "borrowed frame not page aligned");
+	return fake_map(va, pa, prot & ~VMA_WRITE, true);
+}
+
+uint64_t vm_lookup(struct mm *mm, uint64_t va)
 {
 	(void)mm;
 	for (unsigned i = 0; i < nmaps; i++)
 		if (maps[i].va == va)
-			return maps[i].pa;
+			return maps[i].pa | PTE_P | (maps[i].borrowed ? PTE_NOFREE : 0);
 	return 0;
 }
 
@@ -74,7 +89,8 @@ void kprintf(const char *fmt, ...)
 static void reset_fakes(void)
 {
 	for (unsigned i = 0; i < nmaps; i++)
-		free((char *)(maps[i].pa + DMTVM_DIRECT_MAP_BASE));
+		if (!maps[i].borrowed)
+			free((char *)(maps[i].pa + DMTVM_DIRECT_MAP_BASE));
 	nmaps = nallocs = 0;
 }
 
@@ -332,7 +348,7 @@ static char *read_file(const char *path, size_t *len)
 	fseek(f, 0, SEEK_END);
 	*len = (size_t)ftell(f);
 	rewind(f);
-	char *b = malloc(*len);
+	char *b = aligned_alloc(4096, (*len + 4095) & ~4095UL); /* like a page-aligned cpio file */
 	cr_assert_eq(fread(b, 1, *len, f), *len);
 	fclose(f);
 	return b;
@@ -364,11 +380,17 @@ Test(elf, loads_static_exec)
 	cr_assert_eq(info.phent, 56);
 	cr_assert(info.load_end > info.entry && info.load_end % 4096 == 0);
 	cr_assert(mm.vmas.n >= 3);
-	/* The entry page is mapped executable and holds the file's bytes. */
-	uint64_t pa = vm_translate(&mm, info.entry & ~4095ULL);
-	cr_assert_neq(pa, 0);
+	/* The entry page is mapped executable, in place (page-aligned file data). */
+	uint64_t pte = vm_lookup(&mm, info.entry & ~4095ULL);
+	cr_assert(pte & PTE_NOFREE, "read-only text not borrowed from the image");
+	const char *text = (const char *)((pte & PTE_ADDR) + DMTVM_DIRECT_MAP_BASE);
+	cr_assert_eq(memcmp(text + (info.entry & 4095), img + (info.entry - 0x400000), 16), 0);
 	struct vma *v = vma_find(&mm.vmas, info.entry);
 	cr_assert(v && (v->prot & VMA_EXEC) && !(v->prot & VMA_WRITE));
+	/* The writable segment's pages are private copies. */
+	for (unsigned i = 0; i < nmaps; i++)
+		if (maps[i].prot & VMA_WRITE)
+			cr_assert_not(maps[i].borrowed, "writable page %lx borrowed", maps[i].va);
 	free(img);
 	reset_fakes();
 }
@@ -379,7 +401,7 @@ Test(elf, rejects_bad_headers)
 	char *img = read_file(hello_path(), &len);
 	static struct mm mm;
 	struct elf_info info;
-	char *m = malloc(len);
+	char *m = aligned_alloc(4096, (len + 4095) & ~4095UL);
 	/* Truncations of the headers. */
 	for (size_t cut = 0; cut < 4096 && cut < len; cut += 7) {
 		memset(&mm, 0, sizeof(mm));

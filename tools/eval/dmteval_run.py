@@ -10,6 +10,7 @@ renamed, so an interrupted run leaves no half file that counts as done):
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import time
@@ -129,6 +130,11 @@ def produce_trace(ctx, name, args):
     tmp = path + '.tmp'
     if os.path.exists(tmp):
         os.unlink(tmp)
+    free = shutil.disk_usage(os.path.dirname(path)).free
+    if free < ctx['max_trace'] + (512 << 20):
+        raise RunError('%s: %s free in %s; a trace may take --max-trace=%s (+512M margin)'
+                       % (name, fmt_num(free >> 20 << 20), os.path.dirname(path),
+                          fmt_num(ctx['max_trace'])))
     t0 = time.monotonic()
     try:
         ctx['trace_source'](ctx['build'], name, args, tmp,
@@ -151,19 +157,35 @@ def replay_args(page):
     return a
 
 
+def _cell_path(ctx, name, args, page):
+    return os.path.join(ctx['out'], 'runs', cell_id(name, args) + '_' + page + '.json')
+
+
+def _load_cell(path):
+    try:
+        with open(path) as f:
+            cell = json.load(f)
+        if cell.get('counters', {}).get('schema') == 'dmtvm.counters/1':
+            return cell
+    except (OSError, ValueError):
+        pass  # absent or damaged: run again
+    return None
+
+
+def cell_done(ctx, name, args, page):
+    return _load_cell(_cell_path(ctx, name, args, page)) is not None
+
+
 def run_cell(ctx, name, args, page, trace):
     """One replay of `trace` under every scheme; result cached in runs/.
     Returns (cell dict, fresh: bool)."""
     cid = cell_id(name, args) + '_' + page
-    path = os.path.join(ctx['out'], 'runs', cid + '.json')
-    if os.path.exists(path):
-        try:
-            with open(path) as f:
-                cell = json.load(f)
-            if cell.get('counters', {}).get('schema') == 'dmtvm.counters/1':
-                return cell, False
-        except (OSError, ValueError):
-            pass  # damaged: run again
+    path = _cell_path(ctx, name, args, page)
+    cell = _load_cell(path)
+    if cell is not None:
+        return cell, False
+    if trace is None:
+        raise RunError('%s %s: no trace' % (name, page))
     cmd = ctx['replay'] + replay_args(page) + [trace]
     log = os.path.join(ctx['out'], 'logs', cid + '.log')
     t0 = time.monotonic()

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""dmt-eval metrics on hand-made counters: every speedup, overhead and
+geometric mean is checked against hand arithmetic (exact fractions).
+
+usage: test_metrics.py TOOLS_EVAL_DIR
+"""
+
+import math
+import sys
+from fractions import Fraction as F
+
+sys.path.insert(0, sys.argv[1])
+import dmteval_metrics as M  # noqa: E402
+
+
+def sch(walk_cycles, data_cycles=0, loads=0, stores=0, walks=10, accesses=100, skipped=0):
+    return {'walk_cycles': walk_cycles, 'data_cycles': data_cycles, 'loads': loads,
+            'stores': stores, 'walks': walks, 'accesses': accesses, 'skipped': skipped}
+
+
+# Workload A. x86-2d: walk 1200, data 600, 60 loads + 40 stores; with the
+# default 2 cycles per load/store: instructions 200, ovh = 1200/2000 = 3/5.
+# DMT 600 -> walk x2, app 1/(2/5 + 3/10) = 10/7; pvDMT 300 -> x4,
+# app 1/(2/5 + 3/20) = 20/11; FPT 2400 -> x1/2, app 1/(2/5 + 6/5) = 5/8.
+DOC_A = {'schema': 'dmtvm.counters/1', 'schemes': {
+    'x86-2d': sch(1200, 600, 60, 40), 'dmt-virt': sch(600), 'pvdmt': sch(300),
+    'fpt': sch(2400), 'ecpt': sch(1200), 'asap': sch(1000), 'agile': sch(0, walks=10),
+    'x86-native': sch(400, 1000, 50, 50), 'dmt-native': sch(100),
+    'x86-nested-ept02': sch(1000, 3000, 100, 400), 'pvdmt-nested': sch(2000),
+}}
+# Workload B. x86-2d: walk 1000, data 2000, 500 accesses -> instructions
+# 1000, ovh = 1/4. DMT 125 -> x8, app 1/(3/4 + 1/32) = 32/25; pvDMT 100 ->
+# x10, app 1/(3/4 + 1/40) = 40/31. No native / nested schemes.
+DOC_B = {'schema': 'dmtvm.counters/1', 'schemes': {
+    'x86-2d': sch(1000, 2000, 250, 250), 'dmt-virt': sch(125), 'pvdmt': sch(100),
+}}
+
+fails = 0
+
+
+def check(what, got, want):
+    global fails
+    ok = (got == want) if not isinstance(want, float) else (
+        got is not None and math.isclose(got, want, rel_tol=1e-12, abs_tol=0))
+    if not ok or type(got) is not type(want):
+        print('FAIL %s: got %r, want %r' % (what, got, want))
+        fails += 1
+    else:
+        print('ok   %s = %s' % (what, got))
+
+
+a = M.cell_metrics(DOC_A)
+v = a['virtualized']
+check('A ovh', v['ovh'], F(3, 5))
+check('A baseline', v['baseline'], 'x86-2d')
+check('A DMT walk', v['designs']['DMT']['walk_speedup'], F(2))
+check('A DMT app', v['designs']['DMT']['app_speedup'], F(10, 7))
+check('A pvDMT walk', v['designs']['pvDMT']['walk_speedup'], F(4))
+check('A pvDMT app', v['designs']['pvDMT']['app_speedup'], F(20, 11))
+check('A FPT walk', v['designs']['FPT']['walk_speedup'], F(1, 2))
+check('A FPT app', v['designs']['FPT']['app_speedup'], F(5, 8))
+check('A ECPT walk', v['designs']['ECPT']['walk_speedup'], F(1))
+check('A ASAP walk', v['designs']['ASAP']['walk_speedup'], F(6, 5))
+# ASAP app: 1/(2/5 + 3/5 * 5/6) = 1/(2/5 + 1/2) = 10/9
+check('A ASAP app', v['designs']['ASAP']['app_speedup'], F(10, 9))
+check('A Agile (0 walk cycles) walk', v['designs']['Agile']['walk_speedup'], None)
+check('A no shadow scheme', 'shadow' in v['designs'], False)
+# native: ovh = 400 / (400 + 1000 + 200) = 1/4; DMT x4, app 1/(3/4 + 1/16) = 16/13
+n = a['native']
+check('A native ovh', n['ovh'], F(1, 4))
+check('A native DMT walk', n['designs']['DMT']['walk_speedup'], F(4))
+check('A native DMT app', n['designs']['DMT']['app_speedup'], F(16, 13))
+# nested: ovh = 1000 / (1000 + 3000 + 1000) = 1/5; pvDMT x1/2, app 1/(4/5 + 2/5) = 5/6
+ne = a['nested']
+check('A nested ovh', ne['ovh'], F(1, 5))
+check('A nested pvDMT walk', ne['designs']['pvDMT']['walk_speedup'], F(1, 2))
+check('A nested pvDMT app', ne['designs']['pvDMT']['app_speedup'], F(5, 6))
+
+b = M.cell_metrics(DOC_B)
+check('B ovh', b['virtualized']['ovh'], F(1, 4))
+check('B DMT walk', b['virtualized']['designs']['DMT']['walk_speedup'], F(8))
+check('B DMT app', b['virtualized']['designs']['DMT']['app_speedup'], F(32, 25))
+check('B pvDMT app', b['virtualized']['designs']['pvDMT']['app_speedup'], F(40, 31))
+check('B has no native setup', 'native' in b, False)
+
+# Instruction estimate 0: ovh = walk / (walk + data) = 1200 / 1800 = 2/3
+check('A ovh insn=0', M.cell_metrics(DOC_A, 0)['virtualized']['ovh'], F(2, 3))
+# 1/2 cycle: 1200 / (1200 + 600 + 50) = 24/37
+check('A ovh insn=1/2', M.cell_metrics(DOC_A, F(1, 2))['virtualized']['ovh'], F(24, 37))
+
+# Geometric means over A and B: DMT walk sqrt(2*8) = 4 exactly; pvDMT walk
+# sqrt(4*10); DMT app sqrt(10/7 * 32/25) = sqrt(64/35).
+s = M.summarize({'A': a, 'B': b})
+check('gm DMT walk', s['virtualized']['DMT']['walk_speedup'], 4.0)
+check('gm pvDMT walk', s['virtualized']['pvDMT']['walk_speedup'], math.sqrt(40))
+check('gm DMT app', s['virtualized']['DMT']['app_speedup'], math.sqrt(64 / 35))
+check('gm pvDMT app', s['virtualized']['pvDMT']['app_speedup'],
+      math.sqrt(20 / 11 * 40 / 31))
+check('gm FPT (A only)', s['virtualized']['FPT']['walk_speedup'], 0.5)
+check('gm native DMT (A only)', s['native']['DMT']['walk_speedup'], 4.0)
+check('gm Agile (no value)', s['virtualized']['Agile']['walk_speedup'], None)
+
+# Claims on this summary
+cl = {t: h for t, h, _e in M.claims(s)}
+check('claim DMT > x86 virt', cl['DMT walks faster than x86 virtualized (2D)'], True)
+check('claim pvDMT > DMT', cl['pvDMT walks faster than DMT virtualized'], True)
+check('claim DMT > FPT', cl['DMT walks faster than FPT (virtualized)'], True)
+check('claim Agile unmeasured', cl['DMT walks faster than Agile (virtualized)'], None)
+check('claim nested app', cl['nested: pvDMT application speedup > 1'], False)
+
+# Comparability checks: different walk counts and skipped batches are flagged
+bad = {'schemes': {'x86-2d': sch(10, walks=5), 'dmt-virt': sch(5, walks=6, skipped=3)}}
+probs = M.cell_metrics(bad)['virtualized']['designs']['DMT']['problems']
+check('problems flagged', len(probs), 2)
+
+print('%d failure(s)' % fails)
+sys.exit(1 if fails else 0)

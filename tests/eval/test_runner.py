@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""dmt-eval end to end on a two-workload tiny matrix (gups, stream x 4k, thp):
+well-formed results.json, Markdown tables and PNG charts; a rerun skips every
+finished run (resumable); bad usage exits 2 with a one-line message.
+
+usage: test_runner.py DMT_EVAL BUILD_DIR
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+EVAL, BUILD = sys.argv[1], sys.argv[2]
+fails = 0
+
+
+def check(what, cond, detail=''):
+    global fails
+    print(('ok   ' if cond else 'FAIL ') + what + ('' if cond else ': ' + str(detail)))
+    if not cond:
+        fails += 1
+
+
+def run(*args):
+    return subprocess.run([sys.executable, EVAL, '--build', BUILD] + list(args),
+                          capture_output=True, text=True, timeout=300)
+
+
+tmp = tempfile.mkdtemp(prefix='dmt-eval-test-')
+out = os.path.join(tmp, 'res')
+try:
+    r = run('--sizes=tiny', '--workloads', 'gups,stream', '--thp', 'off,on', '--out', out)
+    check('first run exits 0', r.returncode == 0, r.stderr)
+    prog = re.findall(r'^dmt-eval: \[(\d)/4\] (gups|stream) (4k|thp): [\d.]+ s, [\d.]+ M accesses, '
+                      r'[\d.]+ M accesses/s$', r.stdout, re.M)
+    check('4 progress lines with workload, setup, elapsed, accesses/s', len(prog) == 4, r.stdout)
+    check('2 trace lines', len(re.findall(r'^dmt-eval: trace (gups|stream) ', r.stdout, re.M)) == 2,
+          r.stdout)
+
+    with open(os.path.join(out, 'results.json')) as f:
+        res = json.load(f)
+    check('results.json schema', res.get('schema') == 'dmtvm.eval/1', res.get('schema'))
+    check('4 cells', len(res['cells']) == 4, len(res['cells']))
+    check('cells carry dmtvm.counters/1',
+          all(c['counters']['schema'] == 'dmtvm.counters/1' for c in res['cells']))
+    check('cells simulated accesses', all(c['accesses'] > 0 for c in res['cells']))
+    check('no errors', res['errors'] == [], res['errors'])
+    gm = res['geomean']['4k']['virtualized']
+    check('geomean virtualized has all six designs',
+          all(d in gm for d in ('DMT', 'pvDMT', 'FPT', 'ECPT', 'ASAP', 'Agile')), gm.keys())
+
+    md = open(os.path.join(out, 'results.md')).read()
+    for page in ('4 KiB pages', '2 MiB pages'):
+        check('section ' + page, ('## ' + page) in md)
+    tables = re.findall(r'^### (.*)\n\n((?:\|.*\|\n)+)', md, re.M)
+    check('12 tables (2 pages x 3 setups x 2 metrics)', len(tables) == 12, len(tables))
+    for title, body in tables:
+        rows = [ln.split('|')[1:-1] for ln in body.strip().split('\n')]
+        head, sep, data = rows[0], rows[1], rows[2:]
+        well = (all(len(x) == len(head) for x in rows) and all(s == '---' for s in sep)
+                and [d[0].strip() for d in data] == ['gups', 'stream', '**geomean**'])
+        nums = all(re.fullmatch(r'\**(\d+\.\d\d|n/a)\**', c.strip())
+                   for d in data for c in d[2:])
+        check('table well formed: ' + title, well and nums, body)
+    # the table shows the JSON's numbers
+    want = '**%.2f**' % gm['DMT']['walk_speedup']  # 4k
+    vt = dict(tables)['virtualized 4K, page-walk speedup over x86-2d']
+    gmrow = [c.strip() for c in vt.strip().split('\n')[-1].split('|')[1:-1]]
+    check('geomean DMT cell matches results.json', gmrow[2] == want, (gmrow, want))
+
+    check('traces deleted after their runs', os.listdir(os.path.join(out, 'traces')) == [],
+          os.listdir(os.path.join(out, 'traces')))
+    charts = os.path.join(out, 'charts')
+    pngs = sorted(p for p in os.listdir(charts) if p.endswith('.png'))
+    check('12 PNG charts', len(pngs) == 12, pngs)
+    for p in pngs:
+        with open(os.path.join(charts, p), 'rb') as f:
+            data = f.read()
+        check('PNG %s' % p, data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 2000, len(data))
+
+    r2 = run('--sizes=tiny', '--workloads', 'gups,stream', '--thp', 'off,on', '--out', out)
+    check('rerun exits 0', r2.returncode == 0, r2.stderr)
+    check('rerun skips all 4 runs', r2.stdout.count('done earlier') == 4, r2.stdout)
+    check('rerun makes no trace', 'trace' not in r2.stdout, r2.stdout)
+    with open(os.path.join(out, 'results.json')) as f:
+        res2 = json.load(f)
+    check('rerun: same metrics', res2['metrics'] == res['metrics'])
+
+    r3 = run('--workloads', 'gups,nosuch', '--out', out)
+    check('unknown workload: exit 2', r3.returncode == 2, r3.returncode)
+    check('unknown workload: one-line message naming it',
+          "unknown workload 'nosuch'" in r3.stderr and r3.stderr.count('\n') == 1, r3.stderr)
+    r4 = run('--thp', 'maybe', '--out', out)
+    check('bad --thp: exit 2', r4.returncode == 2 and "--thp: 'maybe'" in r4.stderr, r4.stderr)
+    r5 = run('--scale', '3', '--out', out)
+    check('bad --scale: exit 2', r5.returncode == 2 and '--scale: 3' in r5.stderr, r5.stderr)
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+print('%d failure(s)' % fails)
+sys.exit(1 if fails else 0)
