@@ -13,6 +13,9 @@ struct percpu {
 	uint64_t user_rsp;
 };
 
+_Static_assert(offsetof(struct percpu, kstack_top) == 0 && offsetof(struct percpu, user_rsp) == 8,
+	       "entry.S PERCPU_* offsets");
+
 struct tss {
 	uint32_t reserved0;
 	uint64_t rsp0, rsp1, rsp2;

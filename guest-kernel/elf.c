@@ -5,7 +5,7 @@
  * rcrt1 relocates itself). Every header field is checked against the
  * file, since the image comes from the user. File-backed pages are mapped
  * at exec (in place from the initramfs when aligned and read-only, else
- * copied), the bss tail is left to demand paging.
+ * copied); the bss past the last file page is an anonymous VMA.
  */
 #include "elf.h"
 #include "console.h"
@@ -131,7 +131,13 @@ int elf_load(struct mm *mm, const void *img, uint64_t size, struct elf_info *inf
 			prot |= shared->prot;
 			vs += PAGE_SIZE;
 		}
-		if (ve > vs && vma_insert(&mm->vmas, vs, ve, prot, VMA_IMAGE))
+		/* Pages holding file bytes are the image; the bss beyond is plain anonymous
+		   memory (demand-zero, 2 MiB pages possible), as Linux maps it. */
+		uint64_t fe = ALIGN_UP(va + p->p_filesz, PAGE_SIZE);
+		if (fe < vs)
+			fe = vs;
+		if ((fe > vs && vma_insert(&mm->vmas, vs, fe, prot, VMA_IMAGE)) ||
+		    (ve > fe && vma_insert(&mm->vmas, fe, ve, prot, VMA_ANON)))
 			return bad("overlapping PT_LOAD segments");
 		int r = populate(mm, va, (const char *)img + p->p_offset, p->p_filesz, prot);
 		if (r)

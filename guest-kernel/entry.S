@@ -18,15 +18,12 @@
  * same SYSCALL_BODY. Ring 0 is emulated (~1-2 us per instruction): these
  * paths are counted in instructions.
  */
-#include "dmtvm_abi.h"
+#include "kernel.h"
+#include "syscall.h"
 
-#define KERNEL_CS 0x08
-#define USER_DS   0x23
-#define USER_CS   0x2b
-#define NR_SYSCALLS 336
 /* RFLAGS bits a user may own: CF PF AF ZF SF TF DF OF AC ID (not IOPL, NT, RF, VM). */
 #define USER_RFLAGS_MASK 0x240dd5
-#define PERCPU_KSTACK   0
+#define PERCPU_KSTACK   0 /* struct percpu (cpu.c) */
 #define PERCPU_USER_RSP 8
 
 	.section .text.entry, "ax"
@@ -287,7 +284,7 @@ selftest_tramp:
 1:	mov $1, %edi
 	jmp 2f
 3:	xor %edi, %edi
-2:	mov $0x4453, %eax	/* DMTVM_SYS_SELFTEST */
+2:	mov $DMTVM_SYS_SELFTEST, %eax
 	syscall
 	ud2
 selftest_tramp_end:

@@ -10,11 +10,19 @@
 #ifndef KERNEL_H
 #define KERNEL_H
 
+#include "dmtvm_abi.h"
+
+/* Segment selectors (gdt in cpu.c); the order is what syscall/sysret need. */
+#define KERNEL_CS 0x08
+#define KERNEL_DS 0x10
+#define USER_DS	  0x23
+#define USER_CS	  0x2b
+#define TSS_SEL	  0x30
+
+#ifndef __ASSEMBLER__ /* entry.S includes this file for the constants above */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "dmtvm_abi.h"
 
 #define PAGE_SIZE  4096ULL
 #define HPAGE_SIZE (2ULL << 20)
@@ -144,4 +152,5 @@ extern bool kernel_verbose;
 extern uint64_t kernel_boot_tsc; /* TSC at kmain entry */
 extern uint32_t kernel_tsc_khz;
 
+#endif /* __ASSEMBLER__ */
 #endif /* KERNEL_H */

@@ -231,6 +231,27 @@ static long sys_munmap(struct syscall_args *a)
 	return 0;
 }
 
+/*
+ * Signals: no handler ever runs (a signal kills /init, see sys_kill), so
+ * every disposition reads as SIG_DFL and every mask as empty. Old values
+ * are written back so callers that read them see defined zeroes.
+ */
+static long sys_rt_sigaction(struct syscall_args *a)
+{
+	static const uint64_t dfl[4]; /* handler, flags, restorer, mask */
+	if (a->a0 == 0 || a->a0 > 64 || a->a3 != 8)
+		return -EINVAL;
+	return a->a2 ? copy_to_user(a->a2, dfl, sizeof(dfl)) : 0;
+}
+
+static long sys_rt_sigprocmask(struct syscall_args *a)
+{
+	static const uint64_t empty;
+	if (a->a3 != 8)
+		return -EINVAL;
+	return a->a2 ? copy_to_user(a->a2, &empty, sizeof(empty)) : 0;
+}
+
 static long sys_zero(struct syscall_args *a)
 {
 	(void)a;
@@ -319,8 +340,8 @@ const syscall_fn syscall_table[NR_SYSCALLS] = {
     [SYS_mmap] = sys_mmap,
     [SYS_munmap] = sys_munmap,
     [SYS_brk] = sys_brk,
-    [SYS_rt_sigaction] = sys_zero,
-    [SYS_rt_sigprocmask] = sys_zero,
+    [SYS_rt_sigaction] = sys_rt_sigaction,
+    [SYS_rt_sigprocmask] = sys_rt_sigprocmask,
     [SYS_ioctl] = sys_ioctl,
     [SYS_readv] = sys_readv,
     [SYS_writev] = sys_writev,

@@ -11,6 +11,8 @@
 #define PTE_P	   0x1ULL
 #define PTE_W	   0x2ULL
 #define PTE_U	   0x4ULL
+#define PTE_A	   0x20ULL
+#define PTE_D	   0x40ULL
 #define PTE_PS	   0x80ULL
 #define PTE_NX	   (1ULL << 63)
 #define PTE_NOFREE 0x200ULL /* software bit: frame not owned by the mm (an initramfs page) */

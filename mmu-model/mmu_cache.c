@@ -2,47 +2,96 @@
 /*
  * mmu_cache.c: the cache hierarchy one scheme's walks disturb: L1, L2, LLC,
  * set-associative, true LRU, fill on miss into every level. This runs for
- * every walk reference of every scheme: sets of up to 16 ways use the
- * mmu_lru.h primitives (unordered tags, an LRU order word); wider sets (no
- * room in the word) keep an MRU-first array. Both give the same hits.
+ * every walk reference of every scheme, so:
+ * - sets of up to 16 ways use the mmu_lru.h primitives (unordered tags, one
+ *   LRU order word); wider sets (no room in the word) keep an MRU-first
+ *   array of 64-bit tags. Both give the same hits and victims.
+ * - tags are 32-bit while they fit (a 16-way set is one 64-byte line of the
+ *   host), and a level widens itself to 64-bit tags, once, on the first tag
+ *   that does not fit. So that the model-private addresses (2^51 and up) fit
+ *   too, the cache sees addresses through fold(), a bijection that swaps
+ *   the low 2^38 bytes of each private region with a block at 2^43. It keeps
+ *   the low 38 bits (the set index), so hits and misses are unchanged.
  */
 #include <stdlib.h>
 #include <string.h>
+
 #include "mmu_internal.h"
 #include "mmu_lru.h"
+
+#define FOLD_BITS    38
+#define FOLD_LOW     (1ULL << 43)
+#define FOLD_REGIONS 5 /* shadow, agile, EPT02, ECPT guest, ECPT host */
+
+static inline uint64_t fold(uint64_t pa)
+{
+	const uint64_t off = pa & ((1ULL << FOLD_BITS) - 1);
+
+	if (pa >= MMU_PRIV_BASE) {
+		uint64_t k = (pa - MMU_PRIV_BASE) >> 48;
+		if (k < FOLD_REGIONS && ((pa - MMU_PRIV_BASE) & ((1ULL << 48) - 1)) == off)
+			return FOLD_LOW + (k << FOLD_BITS) + off;
+	} else if (pa - FOLD_LOW < ((uint64_t)FOLD_REGIONS << FOLD_BITS)) {
+		return MMU_PRIV_BASE + (((pa - FOLD_LOW) >> FOLD_BITS) << 48) + off;
+	}
+	return pa;
+}
+
+static void *zalloc64(size_t bytes)
+{
+	/* + 64: the 16-way compare may read one vector past the last set */
+	size_t n = (bytes + 64 + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, n);
+
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
 
 static int level_init(struct mmu_cache_level *l, uint32_t size, uint32_t ways, uint32_t line)
 {
 	uint32_t sets = size / line / ways;
-	unsigned line_bits = 52 - (unsigned)__builtin_ctz(line);
-	bool t32;
-	size_t bytes;
-	void *p;
 
 	l->ways = ways;
 	l->set_mask = sets - 1;
 	l->set_shift = (uint32_t)__builtin_ctz(sets);
-	l->mru_array = ways > 16;
-	/* physical addresses (model-private ones included) are below 2^52;
-	 * 32-bit tags when they fit (the LLC: halves the model's footprint in
-	 * the host's caches), else 64-bit. Sets are padded to whole 16-byte
-	 * vectors; pad ways hold 0 (empty), which no tag equals. */
-	t32 = line_bits - l->set_shift < 32;
-	l->stride = l->mru_array ? ways : t32 ? (ways + 3) & ~3u : (ways + 1) & ~1u;
-	bytes = ((size_t)sets * l->stride * (t32 ? 4 : 8) + 63) & ~(size_t)63;
-	p = aligned_alloc(64, bytes);
-	if (!p)
-		return -1;
-	memset(p, 0, bytes);
-	if (t32)
-		l->tags32 = p;
+	l->mru_array = ways > MMU_LRU_MAX_WAYS;
+	/* fold() must not touch the set index */
+	l->wide = l->mru_array || __builtin_ctz(line) + l->set_shift > FOLD_BITS;
+	l->stride = l->mru_array ? ways : l->wide ? (ways + 1) & ~1u : (ways + 3) & ~3u;
+	if (l->wide)
+		l->tags = zalloc64((size_t)sets * l->stride * sizeof(uint64_t));
 	else
-		l->tags = p;
-	l->order = l->mru_array ? NULL : malloc((size_t)sets * sizeof(uint64_t));
-	if (!l->mru_array && !l->order)
+		l->tags32 = zalloc64((size_t)sets * l->stride * sizeof(uint32_t));
+	if (!l->tags && !l->tags32)
 		return -1;
-	for (uint32_t s = 0; !l->mru_array && s < sets; s++)
+	if (l->mru_array)
+		return 0;
+	l->order = malloc((size_t)sets * sizeof(uint64_t));
+	if (!l->order)
+		return -1;
+	for (uint32_t s = 0; s < sets; s++)
 		l->order[s] = mmu_lru_init(l->ways);
+	return 0;
+}
+
+/* A tag did not fit in 32 bits: the level moves to 64-bit tags for good. */
+static int level_widen(struct mmu_cache_level *l)
+{
+	uint32_t stride = (l->ways + 1) & ~1u;
+	size_t sets = (size_t)l->set_mask + 1;
+	uint64_t *t = zalloc64(sets * stride * sizeof(uint64_t));
+
+	if (!t)
+		return -1;
+	for (size_t s = 0; s < sets; s++)
+		for (uint32_t i = 0; i < l->ways; i++)
+			t[s * stride + i] = l->tags32[s * l->stride + i];
+	free(l->tags32);
+	l->tags32 = NULL;
+	l->tags = t;
+	l->stride = stride;
+	l->wide = true;
 	return 0;
 }
 
@@ -89,43 +138,55 @@ void mmu_cache_clear(struct mmu_cache *c)
 	}
 }
 
+/* Wide sets: tags MRU first; a hit moves to the front, a miss shifts the
+ * set down by one (dropping the LRU tag) and enters at the front. */
+static bool mru_access(struct mmu_cache_level *l, uint64_t s, uint64_t tag)
+{
+	uint64_t *set = l->tags + s * l->stride;
+	uint32_t i;
+	bool hit;
+
+	for (i = 0; i < l->ways; i++)
+		if (set[i] == tag)
+			break;
+	hit = i < l->ways;
+	if (!hit)
+		i = l->ways - 1;
+	for (; i > 0; i--)
+		set[i] = set[i - 1];
+	set[0] = tag;
+	return hit;
+}
+
 /* Looks line up in one level; on a hit makes it MRU; on a miss fills it into
  * the LRU way. Returns whether it hit. */
-#define LEVEL_ACCESS(T, arr, match)                                                                \
-	do {                                                                                       \
-		T tag = (T)((line >> l->set_shift) + 1);                                           \
-		uint64_t s = line & l->set_mask;                                                   \
-		T *set = l->arr + s * l->stride;                                                   \
-		if (__builtin_expect(l->mru_array, 0)) {                                           \
-			uint32_t i;                                                                \
-			for (i = 0; i < l->ways; i++)                                              \
-				if (set[i] == tag)                                                 \
-					break;                                                     \
-			bool hit = i < l->ways;                                                    \
-			if (!hit)                                                                  \
-				i = l->ways - 1;                                                   \
-			for (; i > 0; i--) /* shift the younger ones down */                       \
-				set[i] = set[i - 1];                                               \
-			set[0] = tag;                                                              \
-			return hit;                                                                \
-		}                                                                                  \
-		uint32_t m = match(set, tag, l->stride);                                           \
-		uint64_t o = l->order[s];                                                          \
-		if (m) {                                                                           \
-			unsigned w = (unsigned)__builtin_ctz(m);                                   \
-			l->order[s] = mmu_lru_touch(o, w);                                         \
-			return true;                                                               \
-		}                                                                                  \
-		set[mmu_lru_victim(o, l->ways)] = tag;                                             \
-		l->order[s] = mmu_lru_fill(o, l->ways);                                            \
-		return false;                                                                      \
-	} while (0)
-
-static inline bool level_access(struct mmu_cache_level *l, uint64_t line)
+static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_level *l,
+							       uint64_t line)
 {
+	uint64_t tag = (line >> l->set_shift) + 1, s = line & l->set_mask, o;
+	uint32_t m, full = (uint32_t)((1ULL << l->ways) - 1);
+	unsigned w;
+
+	if (__builtin_expect(l->mru_array, 0))
+		return mru_access(l, s, tag);
+	if (__builtin_expect(!l->wide && tag > UINT32_MAX, 0) && level_widen(l))
+		return false; /* out of memory: counted as a miss, nothing kept */
 	if (l->tags32)
-		LEVEL_ACCESS(uint32_t, tags32, mmu_lru_match32);
-	LEVEL_ACCESS(uint64_t, tags, mmu_lru_match64);
+		m = mmu_lru_match32x16(l->tags32 + s * l->stride, (uint32_t)tag) & full;
+	else
+		m = mmu_lru_match64(l->tags + s * l->stride, tag, l->stride);
+	o = l->order[s];
+	if (m) {
+		l->order[s] = mmu_lru_touch(o, (unsigned)__builtin_ctz(m));
+		return true;
+	}
+	w = mmu_lru_victim(o, l->ways);
+	l->order[s] = mmu_lru_fill(o, l->ways);
+	if (l->tags32)
+		l->tags32[s * l->stride + w] = (uint32_t)tag;
+	else
+		l->tags[s * l->stride + w] = tag;
+	return false;
 }
 
 static inline void level_prefetch(struct mmu_cache_level *l, uint64_t line)
@@ -142,7 +203,7 @@ static inline void level_prefetch(struct mmu_cache_level *l, uint64_t line)
 
 void mmu_cache_prefetch(struct mmu_cache *c, uint64_t pa)
 {
-	uint64_t line = pa >> c->line_shift;
+	uint64_t line = fold(pa) >> c->line_shift;
 
 	level_prefetch(&c->lv[1], line);
 	level_prefetch(&c->lv[2], line);
@@ -150,7 +211,7 @@ void mmu_cache_prefetch(struct mmu_cache *c, uint64_t pa)
 
 int mmu_cache_access(struct mmu_cache *c, uint64_t pa)
 {
-	uint64_t line = pa >> c->line_shift;
+	uint64_t line = fold(pa) >> c->line_shift;
 
 	if (level_access(&c->lv[0], line))
 		return MMU_SRV_L1;

@@ -11,13 +11,14 @@
 
 /* ---- cache hierarchy (mmu_cache.c): L1, L2, LLC, LRU, line tags ---- */
 struct mmu_cache_level {
-	/* sets * stride tags, unordered; 0 = empty, else (line >> set bits) + 1.
-	 * 32-bit tags when they fit (the LLC), else 64-bit. */
+	/* sets * stride tags, unordered (MRU first when mru_array); 0 = empty,
+	 * else (line >> set bits) + 1: 32-bit until one does not fit (wide). */
 	uint64_t *tags;
 	uint32_t *tags32;
 	uint64_t *order; /* per set: LRU order, 4-bit way numbers, MRU in bits 3:0 */
 	uint32_t ways, stride, set_mask, set_shift;
 	bool mru_array; /* > 16 ways: tags kept MRU first, no order word */
+	bool wide;	/* 64-bit tags */
 };
 
 struct mmu_cache {
@@ -43,6 +44,7 @@ struct mmu_tlb {
 	uint64_t *order; /* per set: LRU order word (mmu_lru.h) */
 	size_t key_bytes;
 	uint32_t ways, stride, set_mask;
+	uint32_t n2m; /* 2 MiB entries held: none, no 2 MiB probe */
 	bool mru_array; /* > 16 ways */
 };
 
@@ -109,9 +111,21 @@ struct mmu_fc_entry {
 	uint64_t gen;
 	const uint8_t *frame;
 };
+/* The results of software (silent, uncounted) EPT walks in the hpa space,
+ * the hypervisor's and the FPT / ECPT models' translations, for the same
+ * generation: the table bytes do not change during one mmu_sim_run. Only
+ * walks that succeeded are kept. */
+#define MMU_SWMEMO_N 1024
+struct mmu_swmemo {
+	uint64_t gpn, root, rsvd, gen;
+	uint64_t base;	   /* the leaf's page base (hPA) */
+	uint64_t rec_h[5]; /* entry addresses, levels 4..level */
+	uint32_t level, perm;
+};
 struct mmu_fcache {
 	uint64_t gen;
 	struct mmu_fc_entry e[MMU_FC_N];
+	struct mmu_swmemo sw[MMU_SWMEMO_N];
 };
 
 #define MMU_MAX_ROOTS 64

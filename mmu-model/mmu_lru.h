@@ -33,7 +33,6 @@ static inline uint32_t mmu_lru_match32(const uint32_t *set, uint32_t tag, uint32
 #ifdef __SSE2__
 	__m128i t = _mm_set1_epi32((int)tag);
 
-#pragma GCC unroll 4
 	for (uint32_t i = 0; i < stride; i += 4) {
 		__m128i eq = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(set + i)), t);
 		m |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(eq)) << i;
@@ -45,6 +44,24 @@ static inline uint32_t mmu_lru_match32(const uint32_t *set, uint32_t tag, uint32
 	return m;
 }
 
+/* The same for a set of up to 16 ways, with no loop: reads 16 tags from set
+ * (the caller masks off the bits of ways it does not have). */
+static inline uint32_t mmu_lru_match32x16(const uint32_t *set, uint32_t tag)
+{
+#ifdef __SSE2__
+	__m128i t = _mm_set1_epi32((int)tag);
+	const __m128i *v = (const __m128i *)set;
+	uint32_t m0 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[0], t)));
+	uint32_t m1 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[1], t)));
+	uint32_t m2 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[2], t)));
+	uint32_t m3 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[3], t)));
+
+	return m0 | m1 << 4 | m2 << 8 | m3 << 12;
+#else
+	return mmu_lru_match32(set, tag, 16);
+#endif
+}
+
 /* Same for 64-bit tags; stride a multiple of 2. */
 static inline uint32_t mmu_lru_match64(const uint64_t *set, uint64_t tag, uint32_t stride)
 {
@@ -52,7 +69,6 @@ static inline uint32_t mmu_lru_match64(const uint64_t *set, uint64_t tag, uint32
 #ifdef __SSE2__
 	__m128i t = _mm_set1_epi64x((long long)tag);
 
-#pragma GCC unroll 8
 	for (uint32_t i = 0; i < stride; i += 2) {
 		__m128i eq = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(set + i)), t);
 		/* a 64-bit way matches when both of its 32-bit halves do */
@@ -72,8 +88,8 @@ static inline uint64_t mmu_lru_touch(uint64_t order, unsigned w)
 	uint64_t x = order ^ (w * MMU_LRU_NIBBLES);
 	/* the lowest zero nibble of x is w's position (haszero is exact for the
 	 * lowest one, and w occurs once among the set's nibbles) */
-	unsigned p = (unsigned)__builtin_ctzll((x - MMU_LRU_NIBBLES) & ~x &
-					       (MMU_LRU_NIBBLES << 3)) >> 2;
+	unsigned p =
+	    (unsigned)__builtin_ctzll((x - MMU_LRU_NIBBLES) & ~x & (MMU_LRU_NIBBLES << 3)) >> 2;
 	uint64_t younger = order & ((1ULL << (4 * p)) - 1);
 
 	if (!p)

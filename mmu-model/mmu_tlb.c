@@ -45,6 +45,7 @@ void mmu_tlb_free(struct mmu_tlb *t)
 void mmu_tlb_clear(struct mmu_tlb *t)
 {
 	memset(t->key, 0, t->key_bytes);
+	t->n2m = 0;
 	for (uint32_t s = 0; t->order && s <= t->set_mask; s++)
 		t->order[s] = mmu_lru_init(t->ways);
 }
@@ -53,6 +54,17 @@ void mmu_tlb_clear(struct mmu_tlb *t)
 static inline uint64_t tlb_key(uint64_t addr, unsigned shift)
 {
 	return (((addr >> shift) << 1) | (shift != 12)) + 1;
+}
+
+static inline bool key_is_2m(uint64_t key)
+{
+	return key && ((key - 1) & 1);
+}
+
+/* Key old leaves the TLB and key new enters (either may be 0). */
+static inline void count_2m(struct mmu_tlb *t, uint64_t old, uint64_t new)
+{
+	t->n2m += (uint32_t)key_is_2m(new) - (uint32_t)key_is_2m(old);
 }
 
 /* Wide sets: keys MRU first, a hit moves to the front. */
@@ -95,7 +107,8 @@ unsigned mmu_tlb_lookup(struct mmu_tlb *t, uint64_t addr, bool use_2m, uint64_t 
 {
 	if (probe(t, tlb_key(addr, 12), addr >> 12, base))
 		return 12;
-	if (use_2m && probe(t, tlb_key(addr, 21), addr >> 21, base))
+	/* no 2 MiB entry held: the probe would miss (and change nothing) */
+	if (use_2m && t->n2m && probe(t, tlb_key(addr, 21), addr >> 21, base))
 		return 21;
 	return 0;
 }
@@ -111,7 +124,8 @@ void mmu_tlb_insert(struct mmu_tlb *t, uint64_t addr, unsigned shift, uint64_t b
 		/* an entry already there is refreshed in place, else the LRU way */
 		m = mmu_lru_match64(k, key, t->stride);
 		i = m ? (unsigned)__builtin_ctz(m) : mmu_lru_victim(t->order[s], t->ways);
-		t->order[s] = m ? mmu_lru_touch(t->order[s], i) : mmu_lru_fill(t->order[s], t->ways);
+		t->order[s] =
+		    m ? mmu_lru_touch(t->order[s], i) : mmu_lru_fill(t->order[s], t->ways);
 		k[i] = key;
 		v[i] = base;
 		return;
@@ -119,6 +133,7 @@ void mmu_tlb_insert(struct mmu_tlb *t, uint64_t addr, unsigned shift, uint64_t b
 	for (i = 0; i < t->ways - 1; i++)
 		if (k[i] == key)
 			break;
+	count_2m(t, k[i], key);
 	for (; i > 0; i--) {
 		k[i] = k[i - 1];
 		v[i] = v[i - 1];
@@ -136,7 +151,9 @@ void mmu_tlb_flush_page(struct mmu_tlb *t, uint64_t addr)
 		uint64_t key = tlb_key(addr, shifts[j]);
 		size_t s = (size_t)((addr >> shifts[j]) & t->set_mask) * t->stride;
 		for (uint32_t i = 0; i < t->ways; i++)
-			if (t->key[s + i] == key)
+			if (t->key[s + i] == key) {
+				count_2m(t, key, 0);
 				t->key[s + i] = 0;
+			}
 	}
 }

@@ -57,7 +57,60 @@ int mmu_wk_ept_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim
  * (EPT12 tables live in L1-physical memory and are read at their hPA).
  * pwc: [3] walk caches of this dimension, or NULL.
  */
+static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
+		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
+		    unsigned *shift);
+
+/* A software walk of the host EPT (no counting, no walk caches), answered
+ * from the memo of this mmu_sim_run when the same page was walked before:
+ * the outputs (result, rec_h, leaf_level_h, last_ept_perm, a PROT fault)
+ * are exactly those of the walk. */
+static int ept_walk_memo(struct wk *w, uint64_t root, uint64_t gpa, int dim, uint64_t rsvd,
+			 unsigned need, uint64_t *out, unsigned *shift)
+{
+	struct mmu_fcache *fc = w->st->fc;
+	uint64_t gpn = gpa >> 12;
+	struct mmu_swmemo *m = &fc->sw[(gpn ^ (gpn >> 10)) & (MMU_SWMEMO_N - 1)];
+	uint64_t mask;
+	int r;
+
+	if (m->gen == fc->gen && m->gpn == gpn && m->root == root && m->rsvd == rsvd) {
+		for (uint32_t l = 4; l >= m->level; l--)
+			w->rec_h[l] = m->rec_h[l];
+		w->leaf_level_h = (int)m->level;
+		w->last_ept_perm = m->perm;
+		if ((m->perm & need) != need)
+			return set_fault(w, MMU_FAULT_PROT, dim, (int)m->level);
+		*shift = 12 + 9 * (m->level - 1);
+		*out = m->base | (gpa & ((1ULL << *shift) - 1));
+		return 0;
+	}
+	r = ept_walk(w, &w->ctx->hpa, root, gpa, dim, NULL, rsvd, need, HX_NONE, out, shift);
+	if (r)
+		return r;
+	m->gen = fc->gen;
+	m->gpn = gpn;
+	m->root = root;
+	m->rsvd = rsvd;
+	m->level = (uint32_t)w->leaf_level_h;
+	m->perm = (uint32_t)w->last_ept_perm;
+	mask = (1ULL << (12 + 9 * (m->level - 1))) - 1;
+	m->base = *out & ~mask;
+	for (uint32_t l = 4; l >= m->level; l--)
+		m->rec_h[l] = w->rec_h[l];
+	return 0;
+}
+
 int mmu_wk_ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
+		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
+		    unsigned *shift)
+{
+	if (w->silent && !pwc && thx == HX_NONE && sp == &w->ctx->hpa && w->st->fc)
+		return ept_walk_memo(w, root, gpa, dim, rsvd, need, out, shift);
+	return ept_walk(w, sp, root, gpa, dim, pwc, rsvd, need, thx, out, shift);
+}
+
+static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
 		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
 		    unsigned *shift)
 {

@@ -99,7 +99,7 @@ static uint64_t ecpt_slot(uint64_t base, unsigned way, uint64_t key)
 int mmu_wk_ecpt_walk(struct wk *w, uint64_t va, enum mmu_kind kind, uint64_t *pa, unsigned *shift)
 {
 	unsigned d = w->cfg->ecpt_ways;
-	uint64_t gline[8], gpa;
+	uint64_t gline[8], hline[8][8], dline[8], gpa;
 
 	w->silent = true;
 	int r = mmu_wk_x86_walk(w, NULL, w->ctx->cr3, va, HX_EPT, MMU_DIM_GUEST, NULL, w->rsvd,
@@ -108,22 +108,27 @@ int mmu_wk_ecpt_walk(struct wk *w, uint64_t va, enum mmu_kind kind, uint64_t *pa
 	if (r)
 		return r;
 	gpa = w->leaf_gpa;
-	for (unsigned i = 0; i < d; i++)
+	/* the probes of a step are independent: hash them all and start all
+	 * their set loads first */
+	for (unsigned i = 0; i < d; i++) {
 		gline[i] = ecpt_slot(MMU_PRIV_ECPT_G_BASE, i, va >> 15);
-	w->no_traj = true;
-	w->overlap = true;
-	w->ov_max = 0;
-	/* the probes of a step are independent: start all their set loads */
-	for (unsigned i = 0; i < d && w->st->cache; i++) {
-		mmu_cache_prefetch(w->st->cache, gline[i]);
-		mmu_cache_prefetch(w->st->cache, ecpt_slot(MMU_PRIV_ECPT_H_BASE, i, gpa >> 15));
-		for (unsigned j = 0; j < d; j++)
-			mmu_cache_prefetch(w->st->cache,
-					   ecpt_slot(MMU_PRIV_ECPT_H_BASE, j, gline[i] >> 15));
+		dline[i] = ecpt_slot(MMU_PRIV_ECPT_H_BASE, i, gpa >> 15);
 	}
 	for (unsigned i = 0; i < d; i++)
 		for (unsigned j = 0; j < d; j++)
-			cnt(w, ecpt_slot(MMU_PRIV_ECPT_H_BASE, j, gline[i] >> 15), MMU_DIM_HOST, 0);
+			hline[i][j] = ecpt_slot(MMU_PRIV_ECPT_H_BASE, j, gline[i] >> 15);
+	w->no_traj = true;
+	w->overlap = true;
+	w->ov_max = 0;
+	for (unsigned i = 0; i < d && w->st->cache; i++) {
+		mmu_cache_prefetch(w->st->cache, gline[i]);
+		mmu_cache_prefetch(w->st->cache, dline[i]);
+		for (unsigned j = 0; j < d; j++)
+			mmu_cache_prefetch(w->st->cache, hline[i][j]);
+	}
+	for (unsigned i = 0; i < d; i++)
+		for (unsigned j = 0; j < d; j++)
+			cnt(w, hline[i][j], MMU_DIM_HOST, 0);
 	w->cycles += w->ov_max;
 	w->ov_max = 0;
 	for (unsigned i = 0; i < d; i++)
@@ -131,7 +136,7 @@ int mmu_wk_ecpt_walk(struct wk *w, uint64_t va, enum mmu_kind kind, uint64_t *pa
 	w->cycles += w->ov_max;
 	w->ov_max = 0;
 	for (unsigned j = 0; j < d; j++)
-		cnt(w, ecpt_slot(MMU_PRIV_ECPT_H_BASE, j, gpa >> 15), MMU_DIM_HOST, 0);
+		cnt(w, dline[j], MMU_DIM_HOST, 0);
 	w->cycles += w->ov_max;
 	w->ov_max = 0;
 	w->overlap = false;

@@ -84,6 +84,7 @@
 #define DMTVM_HC_PANIC        2  /* struct dmtvm_hc_panic: kernel fault */
 #define DMTVM_HC_INIT_STARTED 3  /* struct dmtvm_hc_ret: /init about to run */
 #define DMTVM_HC_TIME         4  /* struct dmtvm_hc_time */
+#define DMTVM_HC_ZERO         5  /* struct dmtvm_hc_zero: zero guest RAM (a bulk memset) */
 #define DMTVM_HC_TRACE_FLUSH  5  /* struct dmtvm_hc_trace_flush: run the model */
 #define DMTVM_HC_DMT_REGS     6  /* struct dmtvm_hc_dmt_regs: program DMT registers */
 #define DMTVM_HC_PT_UPDATE    7  /* struct dmtvm_hc_pt_update: guest changed its tables */
@@ -138,6 +139,19 @@ struct dmtvm_hc_time {
 	int64_t ret;
 	uint64_t monotonic_ns; /* since VMM start */
 	uint64_t realtime_ns;  /* since the Unix epoch */
+};
+
+/*
+ * ZERO: fill guest-physical [gpa, gpa + len) with zeroes; gpa and len are
+ * multiples of 4 KiB and the range lies in RAM, else -DMTVM_EINVAL. The
+ * guest kernel uses it for recycled frames: a ring-0 write loop is slow
+ * under emulation. A VMM without it answers -DMTVM_ENOSYS and the guest
+ * zeroes by itself.
+ */
+struct dmtvm_hc_zero {
+	int64_t ret;
+	uint64_t gpa;
+	uint64_t len;
 };
 
 /*

@@ -60,7 +60,8 @@ static int send_all(int fd, const char *s, size_t n)
 
 static void reply_line(struct ctl_client *c, const char *line, size_t len)
 {
-	char out[8192];
+	/* Replies carry the model's counters (tens of KiB): one buffer, one thread. */
+	static char out[1u << 20];
 	int quit;
 	vmm_ctl_handle(ctl.vm, line, len, out, sizeof(out), &quit);
 	if (send_all(c->fd, out, strlen(out)) < 0) {

@@ -5,7 +5,9 @@
  * Protocol: newline-delimited JSON, one request object per line (at most
  * VMM_CTL_REQ_MAX bytes including the newline), one reply object per line:
  *   {"execute":"status"}  ->  {"return":{...}}  or  {"error":{"class":..,"desc":..}}
- * Commands: status, counters, reset (zero the exit/hypercall counters), quit.
+ * Commands: status, counters (the MMU model's dmtvm.counters/1), tables (EPT,
+ * host TEAs, DMT registers, pvDMT TEAs), reset (zero exit/hypercall/model
+ * counters), quit.
  */
 #ifndef VMM_CTL_H
 #define VMM_CTL_H

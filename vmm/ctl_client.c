@@ -18,7 +18,7 @@
 int vmm_ctl_client_main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: dmtvm ctl PATH status|counters|reset|quit\n");
+		fprintf(stderr, "usage: dmtvm ctl PATH status|counters|tables|reset|quit\n");
 		return 2;
 	}
 	const char *path = argv[1], *cmd = argv[2];

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "jsonw.h"
 #include "status.h"
+#include "xlate.h"
 
 static void error_reply(struct jsonw *w, const char *cls, const char *desc)
 {
@@ -38,6 +39,10 @@ void vmm_ctl_handle(struct vmm *vm, const char *line, size_t len, char *out, siz
 		jsonw_raw(&w, "{\"return\":");
 		vmm_counters_json(vm, &w);
 		jsonw_raw(&w, "}\n");
+	} else if (!strcmp(req.command, "tables")) {
+		jsonw_raw(&w, "{\"return\":");
+		vmm_xlate_tables_json(vm, &w, true);
+		jsonw_raw(&w, "}\n");
 	} else if (!strcmp(req.command, "reset")) {
 		vmm_status_reset(vm);
 		jsonw_raw(&w, "{\"return\":{}}\n");
@@ -46,7 +51,8 @@ void vmm_ctl_handle(struct vmm *vm, const char *line, size_t len, char *out, siz
 		*quit = 1;
 	} else {
 		snprintf(err, sizeof(err),
-			 "unknown command \"%s\" (try status, counters, reset, quit)", req.command);
+			 "unknown command \"%s\" (try status, counters, tables, reset, quit)",
+			 req.command);
 		error_reply(&w, "CommandNotFound", err);
 	}
 	if (w.overflow) {

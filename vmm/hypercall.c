@@ -14,21 +14,20 @@
 #include "dmtvm_abi.h"
 #include "hypercall.h"
 
-static enum vmm_hc_action hc_alloc_tea(struct vmm_vcpu *vcpu, void *arg)
-{
-	(void)vcpu;
-	/* The memory-management issue implements pvDMT TEA backing. */
-	((struct dmtvm_hc_alloc_tea *)arg)->ret = -DMTVM_ENOSYS;
-	return VMM_HC_RESUME;
-}
-
 static const struct vmm_hc_handler handlers[DMTVM_HC_MAX + 1] = {
     [DMTVM_HC_CONSOLE] = {"console", sizeof(struct dmtvm_hc_console), vmm_hc_console},
     [DMTVM_HC_EXIT] = {"exit", sizeof(struct dmtvm_hc_exit), vmm_hc_exit},
     [DMTVM_HC_PANIC] = {"panic", sizeof(struct dmtvm_hc_panic), vmm_hc_panic},
     [DMTVM_HC_INIT_STARTED] = {"init_started", sizeof(struct dmtvm_hc_ret), vmm_hc_init_started},
     [DMTVM_HC_TIME] = {"time", sizeof(struct dmtvm_hc_time), vmm_hc_time},
-    [DMTVM_HC_ALLOC_TEA] = {"alloc_tea", sizeof(struct dmtvm_hc_alloc_tea), hc_alloc_tea},
+#ifdef DMTVM_HAVE_REPLAY
+    /* Builds without the model (dmtvm-static) leave these unassigned: ENOSYS. */
+    [DMTVM_HC_TRACE_FLUSH] = {"trace_flush", sizeof(struct dmtvm_hc_trace_flush),
+			      vmm_hc_trace_flush},
+    [DMTVM_HC_DMT_REGS] = {"dmt_regs", sizeof(struct dmtvm_hc_dmt_regs), vmm_hc_dmt_regs},
+    [DMTVM_HC_PT_UPDATE] = {"pt_update", sizeof(struct dmtvm_hc_pt_update), vmm_hc_pt_update},
+    [DMTVM_HC_ALLOC_TEA] = {"alloc_tea", sizeof(struct dmtvm_hc_alloc_tea), vmm_hc_alloc_tea},
+#endif
 };
 
 const char *vmm_hypercall_name(unsigned nr)

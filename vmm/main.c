@@ -12,7 +12,7 @@
 
 static const char usage[] =
     "usage: dmtvm run [OPTIONS] guest.img [-- ARGS for /init]\n"
-    "       dmtvm ctl SOCKET status|counters|reset|quit\n"
+    "       dmtvm ctl SOCKET status|counters|tables|reset|quit\n"
     "       dmtvm replay ...           (see dmtvm replay --help)\n"
     "       dmtvm --help | --version\n"
     "\n"
@@ -24,6 +24,16 @@ static const char usage[] =
     "  --report=table|json  end-of-run report format on stderr (default table)\n"
     "  --timeout=SEC      stop a guest still running after SEC seconds (exit 124)\n"
     "  --no-seccomp       do not install the seccomp filters (debugging)\n"
+    "  --report-file=FILE   write the end-of-run report to FILE instead of stderr\n"
+    "MMU model (the guest's TRACE_FLUSH records; not in dmtvm-static):\n"
+    "  --host-layout=contiguous|fragmented[:SEED]  host-physical placement of RAM\n"
+    "  --host-pages=4k|2m   host page size (EPT leaves)\n"
+    "  --schemes=LIST       model schemes (default: the mode's; 'all')\n"
+    "  --model-config=FILE  model configuration (key = value lines)\n"
+    "  --model-set=KEY=VALUE  one model configuration key (repeatable)\n"
+    "  --trace-out=FILE     append the traced records to a dmtvm trace file\n"
+    "  --debug-translate-check[=N]  check N VAs per flush against KVM_TRANSLATE\n"
+    "                       and the EPT placement (default 16)\n"
     "\n"
     "exit status: the guest /init's status; 1 host error; 2 bad usage or image;\n"
     "124 timeout; 125 guest kernel panic or fault.\n";

@@ -6,19 +6,29 @@
  * vmm_setup_us = process start to the first KVM_RUN (the VMM's own share).
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "report.h"
 #include "status.h"
+#include "xlate.h"
 
-void vmm_report(struct vmm *vm, int exit_status, bool json)
+/* The JSON report holds the model's counters and tables: up to this much. */
+#define REPORT_JSON_MAX (4u << 20)
+
+void vmm_report(struct vmm *vm, int exit_status, bool json, FILE *out)
 {
 	uint64_t now = vmm_now_ns();
 	uint64_t boot = atomic_load(&vm->boot_ns);
 	uint64_t from = boot ? boot : atomic_load(&vm->start_ns);
 	uint64_t run = now > from ? now - from : 0;
-	char buf[4096];
+	char line[4096];
+	char *buf = json ? malloc(REPORT_JSON_MAX) : line;
 	struct jsonw w;
-	jsonw_init(&w, buf, sizeof(buf));
+	if (!buf) {
+		fputs("{\"error\":\"out of memory for the report\"}\n", out);
+		return;
+	}
+	jsonw_init(&w, buf, json ? REPORT_JSON_MAX : sizeof(line));
 	if (json) {
 		bool first = true;
 		jsonw_raw(&w, "{");
@@ -47,26 +57,32 @@ void vmm_report(struct vmm *vm, int exit_status, bool json)
 		vmm_hypercalls_json(vm, &w);
 		jsonw_key(&w, "counters", &first);
 		vmm_counters_json(vm, &w);
+		jsonw_key(&w, "tables", &first);
+		vmm_xlate_tables_json(vm, &w, false);
+		jsonw_key(&w, "translate_check", &first);
+		vmm_xlate_check_json(vm, &w);
 		jsonw_raw(&w, "}\n");
-		fputs(w.overflow ? "{\"error\":\"report too large\"}\n" : buf, stderr);
+		fputs(w.overflow ? "{\"error\":\"report too large\"}\n" : buf, out);
+		free(buf);
 		return;
 	}
 	int n = 0;
 	if (boot)
-		n = snprintf(buf, sizeof(buf), "dmtvm: boot %.1f ms, run %.1f ms, exits %llu (",
+		n = snprintf(line, sizeof(line), "dmtvm: boot %.1f ms, run %.1f ms, exits %llu (",
 			     boot / 1e6, run / 1e6, (unsigned long long)vmm_total_exits(vm));
 	else
-		n = snprintf(buf, sizeof(buf),
+		n = snprintf(line, sizeof(line),
 			     "dmtvm: boot - (no INIT_STARTED), run %.1f ms, exits %llu (",
 			     run / 1e6, (unsigned long long)vmm_total_exits(vm));
 	const char *sep = "";
-	for (int k = 0; k < VMM_EXIT_NKINDS && n > 0 && (size_t)n < sizeof(buf); k++) {
+	for (int k = 0; k < VMM_EXIT_NKINDS && n > 0 && (size_t)n < sizeof(line); k++) {
 		uint64_t c = atomic_load(&vm->exits[k]);
 		if (!c)
 			continue;
-		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s%s %llu", sep,
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %llu", sep,
 			      vmm_exit_kind_name(k), (unsigned long long)c);
 		sep = ", ";
 	}
-	fprintf(stderr, "%s), status %d\n", buf, exit_status);
+	fprintf(out, "%s), status %d\n", line, exit_status);
+	vmm_xlate_report_table(vm, out);
 }

@@ -25,6 +25,7 @@
 #include "run.h"
 #include "vmm_seccomp.h"
 #include "vmm.h"
+#include "xlate.h"
 
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)
@@ -98,6 +99,11 @@ struct run_opts {
 	const char *image;
 	char **args;
 	int nargs;
+	/* the MMU model and the host side of translation (xlate.h) */
+	struct vmm_xlate_opts x;
+	const char *sets[64];
+	const char *report_file;
+	bool model_opts; /* any of them given */
 };
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
@@ -112,9 +118,20 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	    {"timeout", required_argument, 0, 't'},
 	    {"debug-seccomp-probe", required_argument, 0, 'P'},
 	    {"lapic", no_argument, 0, 'L'},
+	    {"host-layout", required_argument, 0, 'H'},
+	    {"host-pages", required_argument, 0, 'p'},
+	    {"schemes", required_argument, 0, 'S'},
+	    {"model-config", required_argument, 0, 'C'},
+	    {"model-set", required_argument, 0, 'K'},
+	    {"trace-out", required_argument, 0, 'T'},
+	    {"report-file", required_argument, 0, 'F'},
+	    {"debug-translate-check", optional_argument, 0, 'X'},
 	    {0, 0, 0, 0},
 	};
 	*o = (struct run_opts){.mode = "ept", .mem = 256 * MIB, .vcpus = 1, .seccomp = true};
+	o->x.host_shift = 12;
+	o->x.seed = 1;
+	o->x.sets = o->sets;
 	optind = 1;
 	opterr = 0;
 	int c, r;
@@ -161,6 +178,64 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'L':
 			o->lapic = true;
 			break;
+		case 'H':
+			o->model_opts = true;
+			if (!strcmp(optarg, "contiguous")) {
+				o->x.fragmented = false;
+			} else if (!strncmp(optarg, "fragmented", 10) &&
+				   (optarg[10] == 0 || optarg[10] == ':')) {
+				o->x.fragmented = true;
+				if (optarg[10] == ':') {
+					errno = 0;
+					o->x.seed = strtoull(optarg + 11, &end, 0);
+					if (errno || *end || end == optarg + 11)
+						return bad("--host-layout=%s: bad SEED", optarg);
+				}
+			} else {
+				return bad("--host-layout=%s: expected contiguous or "
+					   "fragmented[:SEED]",
+					   optarg);
+			}
+			break;
+		case 'p':
+			o->model_opts = true;
+			if (strcmp(optarg, "4k") && strcmp(optarg, "2m"))
+				return bad("--host-pages=%s: expected 4k or 2m", optarg);
+			o->x.host_shift = strcmp(optarg, "2m") ? 12 : 21;
+			break;
+		case 'S':
+			o->model_opts = true;
+			o->x.schemes = optarg;
+			break;
+		case 'C':
+			o->model_opts = true;
+			o->x.config = optarg;
+			break;
+		case 'K':
+			o->model_opts = true;
+			if (o->x.nsets == 64)
+				return bad("--model-set=%s: at most 64 --model-set options",
+					   optarg);
+			o->sets[o->x.nsets++] = optarg;
+			break;
+		case 'T':
+			o->model_opts = true;
+			o->x.trace_out = optarg;
+			break;
+		case 'F':
+			o->report_file = optarg;
+			break;
+		case 'X':
+			o->model_opts = true;
+			o->x.check_translate = 16;
+			if (optarg) {
+				long n = strtol(optarg, &end, 10);
+				if (*end || end == optarg || n < 1 || n > 4096)
+					return bad("--debug-translate-check=%s: expected 1..4096",
+						   optarg);
+				o->x.check_translate = (unsigned)n;
+			}
+			break;
 		case 'P':
 			if (strcmp(optarg, "socket") && strcmp(optarg, "execve"))
 				return bad("--debug-seccomp-probe=%s: expected socket or execve",
@@ -171,6 +246,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			return bad("unknown or incomplete option %s", argv[optind - 1]);
 		}
 	}
+	o->x.mode = o->mode;
+#ifndef DMTVM_HAVE_REPLAY
+	if (o->model_opts)
+		return bad("%s: this build has no MMU model (dmtvm-static)", "model options");
+#endif
 	if (optind >= argc)
 		return bad("%s", "missing guest image");
 	o->image = argv[optind++];
@@ -315,6 +395,19 @@ int vmm_run_main(int argc, char **argv)
 			return fail(err);
 	if ((r = load_guest(vm, &img, &o)))
 		return r;
+#ifdef DMTVM_HAVE_REPLAY
+	/* Before the seccomp filters: the model config and the trace file are opened here. */
+	if (vmm_xlate_create(vm, &o.x, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dmtvm run: %s\n", err);
+		return DMTVM_EXIT_BAD_INPUT;
+	}
+#endif
+	FILE *report = stderr;
+	if (o.report_file && !(report = fopen(o.report_file, "w"))) {
+		fprintf(stderr, "dmtvm run: --report-file=%s: %s\n", o.report_file,
+			strerror(errno));
+		return DMTVM_EXIT_BAD_INPUT;
+	}
 	vmm_image_free(&img);
 	for (int i = 0; i < vm->nvcpus; i++)
 		if (vmm_cpu_init(&vm->vcpus[i], err, sizeof(err)) < 0)
@@ -345,7 +438,9 @@ int vmm_run_main(int argc, char **argv)
 	pthread_mutex_unlock(&vm->lock);
 
 	int status = wait_for_end(vm, o.timeout);
-	vmm_report(vm, status, o.json);
+	vmm_report(vm, status, o.json, report);
+	if (report != stderr)
+		fclose(report);
 	if (o.api_sock)
 		vmm_ctl_cleanup(o.api_sock);
 	fflush(stdout);

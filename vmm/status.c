@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* status.c: VM state and statistics as JSON objects (see status.h). */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "status.h"
 #include "hypercall.h"
+#include "xlate.h"
 
 static uint64_t load(_Atomic uint64_t *p)
 {
@@ -24,6 +26,7 @@ void vmm_status_reset(struct vmm *vm)
 		atomic_store_explicit(&vm->exits[k], 0, memory_order_relaxed);
 	for (int nr = 0; nr < 64; nr++)
 		atomic_store_explicit(&vm->hypercalls[nr], 0, memory_order_relaxed);
+	vmm_xlate_reset(vm);
 }
 
 void vmm_exits_json(struct vmm *vm, struct jsonw *w)
@@ -59,8 +62,9 @@ void vmm_hypercalls_json(struct vmm *vm, struct jsonw *w)
 
 void vmm_counters_json(struct vmm *vm, struct jsonw *w)
 {
-	(void)vm;
-	jsonw_raw(w, "{\"schema\":\"dmtvm.counters/1\",\"schemes\":{}}");
+	char *model = vmm_xlate_counters_json(vm);
+	jsonw_raw(w, model ? model : "{\"schema\":\"dmtvm.counters/1\",\"schemes\":{}}");
+	free(model);
 }
 
 void vmm_status_json(struct vmm *vm, struct jsonw *w)

@@ -14,10 +14,11 @@ void vmm_status_json(struct vmm *vm, struct jsonw *w);
 /* {"io": n, ...}: exits by reason, then hypercalls by name. */
 void vmm_exits_json(struct vmm *vm, struct jsonw *w);
 void vmm_hypercalls_json(struct vmm *vm, struct jsonw *w);
-/* The MMU model's counters; empty until the model is wired in. */
+/* The MMU model's counters (dmtvm.counters/1); no schemes without a model. */
 void vmm_counters_json(struct vmm *vm, struct jsonw *w);
 uint64_t vmm_total_exits(struct vmm *vm);
-/* Zero the exit and hypercall counters (`reset`); boot time is kept. */
+/* Zero the exit, hypercall and model counters (`reset`); boot time and the
+ * model's warm state (TLBs, caches) are kept. */
 void vmm_status_reset(struct vmm *vm);
 
 #endif

@@ -9,6 +9,7 @@
  *   ctl*.c         control socket         json.c, jsonw.c  JSON reader, writer
  *   vmm_seccomp.c  filters                status.c, report.c  statistics, report
  *   run.c          `dmtvm run`            main.c        commands
+ *   xlate.c, hc_xlate.c  the MMU model, its hypercalls; hostmem.c  host memory, EPT
  */
 #ifndef VMM_H
 #define VMM_H
@@ -56,6 +57,7 @@ struct vmm {
 	const char *seccomp_probe; /* hidden debug option: "socket" or "execve" */
 	uint64_t entry;
 	uint64_t fdt_gpa;
+	struct vmm_xlate *xlate; /* the MMU model (xlate.h); NULL without one */
 
 	/* Statistics, updated by vCPU threads, read by the control thread. */
 	_Atomic uint64_t exits[VMM_EXIT_NKINDS];

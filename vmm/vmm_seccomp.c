@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vmm_seccomp.c: the allow lists. What each thread does after setup:
- *   vCPU:    KVM_RUN and register reads (ioctl by request), console write(2),
+ *   vCPU:    KVM_RUN, register reads, KVM_TRANSLATE (ioctl by request), console
+ *            and --trace-out write(2) (the file is opened before the filters),
  *            futex (stop signalling), clock_gettime, malloc internals.
  *   control: poll/accept4/read/write/close on its sockets, the same basics.
  *   main:    waits (futex), prints the report, removes the socket file.
@@ -96,8 +97,9 @@ void vmm_seccomp_install_handler(void)
 int vmm_seccomp_vcpu(struct vmm *vm, char *err, size_t errlen)
 {
 	(void)vm;
-	static const unsigned long ioctls[] = {KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS};
-	return load(NULL, 0, ioctls, 3, "vCPU", err, errlen);
+	/* KVM_TRANSLATE: --debug-translate-check asks KVM's walker. */
+	static const unsigned long ioctls[] = {KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE};
+	return load(NULL, 0, ioctls, 4, "vCPU", err, errlen);
 }
 
 int vmm_seccomp_ctl(struct vmm *vm, char *err, size_t errlen)

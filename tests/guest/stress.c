@@ -7,6 +7,7 @@
  * Exit 0 iff everything held; otherwise prints "stress: FAIL <what>".
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #define ITERS 10000
 
 static int failures;
+static unsigned char big_bss[16 << 20]; /* demand-zero, anonymous past the file */
 
 static void check(int ok, const char *what)
 {
@@ -70,6 +72,22 @@ static long getpid_checked(long *ret)
 	      "cc");
 	*ret = pid_r11;
 	return bad;
+}
+
+/* uname with DF=1 at the syscall: the kernel must clear it for itself and give it back. */
+static int uname_with_df(struct utsname *u)
+{
+	long ret;
+	unsigned long flags;
+	__asm__ volatile("std\n\t"
+			 "syscall\n\t"
+			 "pushf\n\t"
+			 "pop %1\n\t"
+			 "cld"
+			 : "=a"(ret), "=r"(flags)
+			 : "a"(SYS_uname), "D"(u)
+			 : "rcx", "r11", "memory", "cc");
+	return ret == 0 && (flags & 0x400) ? 0 : -1;
 }
 
 int main(void)
@@ -129,8 +147,24 @@ int main(void)
 	check(clock_gettime(CLOCK_REALTIME, &t0) == 0 && t0.tv_sec > 1600000000,
 	      "CLOCK_REALTIME before 2020");
 
+	/* Signal state reads back as defaults; bad pointers are EFAULT. */
+	struct sigaction old;
+	memset(&old, 0xff, sizeof(old));
+	check(sigaction(SIGUSR1, NULL, &old) == 0 && old.sa_handler == SIG_DFL && old.sa_flags == 0,
+	      "sigaction old != SIG_DFL");
+	sigset_t set;
+	memset(&set, 0xff, sizeof(set));
+	check(sigprocmask(SIG_BLOCK, NULL, &set) == 0 && !sigismember(&set, SIGINT),
+	      "sigprocmask old mask not empty");
+	errno = 0;
+	check(syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, (void *)8, 8) == -1 && errno == EFAULT,
+	      "rt_sigprocmask(bad oldset) != EFAULT");
+
 	struct utsname u;
 	check(uname(&u) == 0 && !strcmp(u.machine, "x86_64"), "uname");
+	memset(&u, 0, sizeof(u));
+	check(uname_with_df(&u) == 0 && !strcmp(u.machine, "x86_64") && !strcmp(u.sysname, "Linux"),
+	      "uname with DF=1 (copy direction, or DF not restored)");
 
 	/* Anonymous memory: 6 MiB (2 MiB pages inside), written and read back. */
 	size_t len = 6 << 20;
@@ -154,6 +188,16 @@ int main(void)
 		      "neighbour of a partial munmap lost");
 		check(munmap(m, len) == 0, "munmap 6 MiB");
 	}
+
+	/* A large bss: zero, writable, kept. */
+	int bss_ok = 1;
+	for (size_t i = 0; i < sizeof(big_bss); i += 4096)
+		bss_ok &= big_bss[i] == 0;
+	for (size_t i = 0; i < sizeof(big_bss); i += 4096)
+		big_bss[i] = (unsigned char)(i >> 12 | 1);
+	for (size_t i = 0; i < sizeof(big_bss); i += 4096)
+		bss_ok &= big_bss[i] == (unsigned char)(i >> 12 | 1);
+	check(bss_ok, "16 MiB bss not zero or lost writes");
 
 	/* brk (raw: musl's sbrk/brk refuse to move it): grow, write, shrink. */
 	uintptr_t b0 = (uintptr_t)syscall(SYS_brk, 0);

@@ -7,6 +7,7 @@
  *   gp     hlt (privileged)          -> SIGSEGV (139, #GP)
  *   ro     write to .rodata          -> SIGSEGV (139, #PF error 7)
  *   nx     jump into the stack (NX)  -> SIGSEGV (139, #PF error 0x15)
+ *   ss     push on a non-canonical rsp  -> SIGBUS (135, #SS)
  *   abort  abort()                   -> SIGABRT (134, via tkill)
  *   oom    touch 1 GiB of anonymous memory (run with --mem=64M)
  *                                    -> "Out of memory" and SIGKILL (137)
@@ -33,6 +34,8 @@ int main(int argc, char **argv)
 	else if (!strcmp(what, "nx")) {
 		unsigned char code[16] = {0xc3}; /* ret, on the (non-executable) stack */
 		((void (*)(void))(void *)code)();
+	} else if (!strcmp(what, "ss")) {
+		__asm__ volatile("movabs $0x8000000000000000, %%rsp\n\tpush %%rax" ::: "memory");
 	} else if (!strcmp(what, "abort")) {
 		abort();
 	} else if (!strcmp(what, "oom")) {

@@ -19,7 +19,7 @@
 #include "gups_world.h"
 
 #define NONNESTED                                                                                  \
-	(MMU_ALL_SCHEMES & ~(MMU_SCHEME_BIT(MMU_X86_NESTED_EPT02) | MMU_SCHEME_BIT(MMU_X86_3D) |  \
+	(MMU_ALL_SCHEMES & ~(MMU_SCHEME_BIT(MMU_X86_NESTED_EPT02) | MMU_SCHEME_BIT(MMU_X86_3D) |   \
 			     MMU_SCHEME_BIT(MMU_PVDMT_NESTED)))
 #define NESTED                                                                                     \
 	(MMU_SCHEME_BIT(MMU_X86_NESTED_EPT02) | MMU_SCHEME_BIT(MMU_X86_3D) |                       \
@@ -78,10 +78,10 @@ static void extra_maps(struct gups_world *w)
 	fx_map(&w->g, cr3, XVA2M, XDATA2, 2, false);
 	*fx_walk_entry(&w->g, cr3, XVA4K + (5 << 12), 1, false) &= ~0x2ULL;
 	*fx_walk_entry(&w->g, cr3, XVA4K + (6 << 12), 1, false) |= 1ULL << 63;
-	*fx_walk_entry(&w->g, cr3, GW_VMA + (7ULL << w->pshift), w->pshift == 21 ? 2 : 1,
-		       false) &= ~0x2ULL;
-	*fx_walk_entry(&w->g, cr3, GW_VMA + (9ULL << w->pshift), w->pshift == 21 ? 2 : 1,
-		       false) |= 1ULL << 63;
+	*fx_walk_entry(&w->g, cr3, GW_VMA + (7ULL << w->pshift), w->pshift == 21 ? 2 : 1, false) &=
+	    ~0x2ULL;
+	*fx_walk_entry(&w->g, cr3, GW_VMA + (9ULL << w->pshift), w->pshift == 21 ? 2 : 1, false) |=
+	    1ULL << 63;
 }
 
 static void stream(struct mmu_access *a, size_t n, uint64_t vsize)
@@ -121,7 +121,8 @@ static void stream(struct mmu_access *a, size_t n, uint64_t vsize)
 			va = GW_VMA + (((r >> 40) & 1 ? 7ULL : 9ULL) << 21 >> 9) + (r & 0xff8);
 			kind = (uint8_t)((r >> 33) % 3);
 		} else { /* unmapped */
-			va = (r >> 32) & 1 ? GW_VMA + vsize + (r & 0xffffff) : 0x1000 + (r & 0xffff);
+			va =
+			    (r >> 32) & 1 ? GW_VMA + vsize + (r & 0xffffff) : 0x1000 + (r & 0xffff);
 		}
 		a[i++] = (struct mmu_access){va, (uint32_t)(1u << (r >> 50) % 4), kind,
 					     (uint8_t)vcpu, 0};
@@ -167,12 +168,24 @@ static void word_name(size_t k, char *buf, size_t len)
 		size_t off, n;
 	} a[] = {
 #define A(f) {#f, offsetof(struct mmu_counters, f), sizeof(((struct mmu_counters *)0)->f) / 8}
-	    A(accesses), A(skipped),	      A(tlb_l1_hits),
-	    A(tlb_l2_hits), A(tlb_misses),    A(walks),
-	    A(faults),	  A(refs),	      A(refs_hist),
-	    A(refs_dim_level), A(served),     A(walk_cycles),
-	    A(dmt_hits),  A(dmt_misses),      A(dmt_fallbacks),
-	    A(shadow_fills), A(shadow_invalidations), A(traj),
+	    A(accesses),
+	    A(skipped),
+	    A(tlb_l1_hits),
+	    A(tlb_l2_hits),
+	    A(tlb_misses),
+	    A(walks),
+	    A(faults),
+	    A(refs),
+	    A(refs_hist),
+	    A(refs_dim_level),
+	    A(served),
+	    A(walk_cycles),
+	    A(dmt_hits),
+	    A(dmt_misses),
+	    A(dmt_fallbacks),
+	    A(shadow_fills),
+	    A(shadow_invalidations),
+	    A(traj),
 	    A(data_cycles),
 #undef A
 	};

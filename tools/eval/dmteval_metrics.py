@@ -108,6 +108,7 @@ def cell_metrics(doc, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS):
             ds[label] = {'scheme': sname, 'walk_speedup': ws,
                          'app_speedup': app_speedup(ovh, ws),
                          'exits': int(other.get('shadow_fills', 0)),
+                         'dmt_fallbacks': int(other.get('dmt_fallbacks', 0)),
                          'problems': check_comparable(base, other)}
         # exits: shadow / EPT02 fill VM exits the model counted; the artifact's
         # formula (and so app_speedup) does not charge them.

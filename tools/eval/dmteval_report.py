@@ -82,7 +82,11 @@ def markdown(results):
                 out.append('')
                 # walk tables: walks (TLB misses) and the baseline's fill VM
                 # exits (not charged by the formula); app tables: ovh.
-                extra = ['walk ovh'] if key == 'app_speedup' else ['walks', base + ' exits']
+                # and the fallbacks of the first DMT design (register misses,
+                # VMAs without a TEA: those walks are radix walks).
+                dmt = next((lb for lb in labels if 'DMT' in lb), None)
+                extra = (['walk ovh'] if key == 'app_speedup' else
+                         ['walks', base + ' exits'] + ([dmt + ' fallbacks'] if dmt else []))
                 out.append('| workload | ' + ' | '.join(extra + labels) + ' |')
                 out.append('|---' * (1 + len(extra) + len(labels)) + '|')
                 for w, m in per.items():
@@ -90,12 +94,14 @@ def markdown(results):
                         continue
                     ms = m[setup]
                     first = (['%.1f%%' % (100 * ms['ovh'])] if key == 'app_speedup'
-                             else [str(ms['walks']), str(ms.get('exits', 0))])
+                             else [str(ms['walks']), str(ms.get('exits', 0))] +
+                             ([str(ms['designs'].get(dmt, {}).get('dmt_fallbacks', 0))]
+                              if dmt else []))
                     cells = [fmt(ms['designs'].get(lb, {}).get(key)) for lb in labels]
                     out.append('| %s | %s | %s |' % (w, ' | '.join(first), ' | '.join(cells)))
                 g = gm.get(setup, {})
                 out.append('| **geomean** | %s %s |' % ('| ' * len(extra), ' | '.join(
-                    '**%s**' % fmt(g.get(lb, {}).get(key)) for lb in labels))
+                    '**%s**' % fmt(g.get(lb, {}).get(key)) for lb in labels)))
                 out.append('')
         out.append('### Claims (%s)' % PAGE_TITLE[page])
         out.append('')

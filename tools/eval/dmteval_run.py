@@ -36,11 +36,12 @@ SIZES = {
         'canneal': ['-m', '256M', '-n', '16K'], 'stream': ['-m', '16M', '-n', '1'],
         'kvstore': ['-m', '256M', '-n', '16K'],
     },
-    # default: GiB footprints (page tables no longer fit the caches), 16-64 M
-    # accesses each.
+    # default: GiB footprints (page tables no longer fit the caches), 27-61 M
+    # accesses each (bfs needs 256M for a VMA >= 64 MiB, i.e. a TEA).
+    # Estimated 5-10 min with --jobs 1 on the 2-core dev machine.
     'full': {
         'gups': ['-m', '4G', '-n', '8M'], 'btree': ['-m', '2G', '-n', '512K'],
-        'xsbench': ['-m', '2G', '-n', '128K'], 'bfs': ['-m', '128M', '-n', '1'],
+        'xsbench': ['-m', '2G', '-n', '128K'], 'bfs': ['-m', '256M', '-n', '1'],
         'canneal': ['-m', '2G', '-n', '256K'], 'stream': ['-m', '256M', '-n', '1'],
         'kvstore': ['-m', '2G', '-n', '256K'],
     },
@@ -63,12 +64,20 @@ def fmt_num(n):
     return str(n)
 
 
+# Workloads whose traced accesses already grow with -m (a BFS or a STREAM
+# pass covers the whole footprint): --scale multiplies only their -m.
+SCALE_M_ONLY = {'bfs', 'stream'}
+
+
 def workload_args(name, sizes, scale):
-    """The preset's arguments with -m and -n multiplied by scale (a power of
-    two, so gups' power-of-two table size stays one)."""
+    """The preset's arguments scaled so that footprint and traced accesses
+    both grow about `scale` times: -m times scale, and -n times scale except
+    for SCALE_M_ONLY. scale is a power of two, so gups' power-of-two table
+    size stays one."""
     args = list(SIZES[sizes][name])
+    scaled = ('-m',) if name in SCALE_M_ONLY else ('-m', '-n')
     for i in range(0, len(args) - 1):
-        if args[i] in ('-m', '-n'):
+        if args[i] in scaled:
             args[i + 1] = fmt_num(parse_num(args[i + 1]) * scale)
     return args
 
@@ -111,8 +120,8 @@ def trace_source_host(build, name, args, out, log, max_bytes):
         r = subprocess.run([exe] + args, env=env, stdout=lf, stderr=lf, preexec_fn=limit)
     if r.returncode == -signal.SIGXFSZ or (os.path.exists(out)
                                            and os.path.getsize(out) >= max_bytes):
-        raise RunError('%s %s: trace larger than --max-trace=%s; use smaller sizes or '
-                       '--scale' % (name, ' '.join(args), fmt_num(max_bytes)))
+        raise RunError('%s %s: trace larger than --max-trace=%s; use a smaller '
+                       'preset or --scale, or raise --max-trace' % (name, ' '.join(args), fmt_num(max_bytes)))
     if r.returncode != 0:
         raise RunError('%s %s: exit status %d (see %s)' % (exe, ' '.join(args),
                                                            r.returncode, log))

@@ -61,6 +61,28 @@ int pt_map(struct physmem *pm, enum pt_format fmt, uint64_t root, uint64_t va, u
 	}
 }
 
+int pt_set_leaf(struct physmem *pm, enum pt_format fmt, uint64_t root, uint64_t va, uint64_t pa,
+		int leaf_level)
+{
+	uint64_t table = root;
+	for (int level = 4; level >= leaf_level; level--) {
+		uint8_t *t = physmem_frame(pm, table);
+		if (!t)
+			return -1;
+		uint64_t *e = entry_ptr(t, va, level);
+		if (!present(fmt, *e))
+			return -1;
+		if (level == leaf_level) {
+			*e = leaf_entry(fmt, pa, level);
+			return 0;
+		}
+		if (*e & PTE_PS)
+			return -1;
+		table = *e & PTE_ADDR;
+	}
+	return -1;
+}
+
 int pt_lookup(const struct physmem *pm, enum pt_format fmt, uint64_t root, uint64_t va,
 	      uint64_t *pa)
 {

@@ -50,6 +50,14 @@ typedef int (*pt_alloc_fn)(void *ctx, int level, uint64_t va, uint64_t *pa);
 int pt_map(struct physmem *pm, enum pt_format fmt, uint64_t root, uint64_t va, uint64_t pa,
 	   int leaf_level, pt_alloc_fn alloc, void *ctx);
 
+/*
+ * Rewrites the existing leaf entry of va at leaf_level to point at pa (a
+ * hypervisor moving the backing of a guest page, e.g. pvDMT). Returns 0, or
+ * -1 when va has no leaf at that level.
+ */
+int pt_set_leaf(struct physmem *pm, enum pt_format fmt, uint64_t root, uint64_t va, uint64_t pa,
+		int leaf_level);
+
 /* Software walk: returns 0 with *pa set, or -1 when unmapped. For tests. */
 int pt_lookup(const struct physmem *pm, enum pt_format fmt, uint64_t root, uint64_t va,
 	      uint64_t *pa);

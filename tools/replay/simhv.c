@@ -35,7 +35,7 @@ static int ept_alloc(void *ctx, int level, uint64_t gpa, uint64_t *pa)
 {
 	struct simhv *hv = ctx;
 	hv->ept_tables[level]++;
-	if (level == leaf_level(hv)) {
+	if (level == leaf_level(hv) && !hv->ordinary_leaves) {
 		/* DMT: EPT leaf tables sit in the host TEA, in gPA order. */
 		*pa = hv->tea_base + (gpa >> pt_shift(level + 1)) * PM_PAGE;
 		return 0;
@@ -106,7 +106,10 @@ int simhv_ensure(struct simhv *hv, uint64_t gpa, uint64_t len)
 		if (u64map_find(&hv->backed, c))
 			continue;
 		uint64_t size = 1ULL << hv->page_shift, hpa;
-		if (physmem_alloc(hv->host, size, size, &hpa) < 0)
+		if (hv->place) {
+			if (hv->place(hv->place_ctx, c << hv->page_shift, &hpa) < 0)
+				return fail(hv, "no host placement for gPA", c << hv->page_shift);
+		} else if (physmem_alloc(hv->host, size, size, &hpa) < 0)
 			return fail(hv, "host memory exhausted backing gPA", c << hv->page_shift);
 		if (hv->below && simhv_ensure(hv->below, hpa, size) < 0)
 			return -1;
@@ -139,6 +142,20 @@ int simhv_back_contig(struct simhv *hv, uint64_t gpa, uint64_t len, uint64_t *hp
 			return -1;
 	hv->pv_teas++;
 	hv->pv_tea_bytes += len;
+	return 0;
+}
+
+int simhv_rebind(struct simhv *hv, uint64_t gpa, uint64_t hpa)
+{
+	uint64_t c = gpa >> hv->page_shift;
+	if (!u64map_find(&hv->backed, c))
+		return fail(hv, "rebinding a gPA that is not backed:", gpa);
+	if (pt_set_leaf(hv->host, PT_EPT, hv->ept_root, c << hv->page_shift, hpa, leaf_level(hv)) <
+	    0)
+		return fail(hv, "no EPT leaf for gPA", gpa);
+	if (u64map_put(&hv->backed, c, hpa >> hv->page_shift) < 0 ||
+	    physmem_link(hv->host, hpa, c << hv->page_shift) < 0)
+		return fail(hv, "out of memory rebinding gPA", gpa);
 	return 0;
 }
 

@@ -27,7 +27,12 @@ struct simhv {
 	uint64_t ept_root;
 	uint64_t tea_base, tea_pages, tea_hpa; /* host TEA of EPT leaf tables */
 	struct u64map backed;		       /* guest chunk -> host chunk */
-	char *err;			       /* caller's error buffer */
+	/* Optional policy hooks (a VMM with its own host placement sets them
+	 * after simhv_init; simos leaves them 0): */
+	int (*place)(void *ctx, uint64_t gpa, uint64_t *hpa); /* host chunk of a guest chunk */
+	void *place_ctx;
+	int ordinary_leaves; /* EPT leaf tables in ordinary frames, not the host TEA */
+	char *err;	     /* caller's error buffer */
 	unsigned errlen;
 	/* statistics */
 	uint64_t ept_tables[5]; /* by level; [4] the root */
@@ -48,6 +53,13 @@ int simhv_ensure(struct simhv *hv, uint64_t gpa, uint64_t len);
  * with contiguous frames down to the bottom memory; *hpa = its base there.
  */
 int simhv_back_contig(struct simhv *hv, uint64_t gpa, uint64_t len, uint64_t *hpa);
+
+/*
+ * Moves the backing of the (already backed) guest chunk holding gpa to the
+ * host chunk at hpa: rewrites its EPT leaf. The old host chunk is the
+ * caller's to reuse. 0 or -1.
+ */
+int simhv_rebind(struct simhv *hv, uint64_t gpa, uint64_t hpa);
 
 /* The host DMT register: gPA [0, guest_span) -> EPT leaves in the host TEA. */
 void simhv_dmt_reg(const struct simhv *hv, uint64_t *base, uint64_t *limit, uint64_t *tea,

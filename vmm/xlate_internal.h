@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xlate_internal.h: the translation state of a VM, shared by xlate.c (the
+ * model, reports) and hc_xlate.c (the hypercalls that feed it).
+ */
+#ifndef VMM_XLATE_INTERNAL_H
+#define VMM_XLATE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "dmtvm_abi.h"
+#include "hostmem.h"
+#include "mmu.h"
+#include "xlate.h"
+
+#define XLATE_MAX_SPACES 4096
+
+/* A guest address space's DMT registers (DMT_REGS), looked up by cr3. */
+struct xlate_as {
+	uint64_t cr3, asid;
+	unsigned nregs;
+	struct dmtvm_dmt_reg regs[DMTVM_DMT_REGS_MAX];
+};
+
+enum xlate_roi { ROI_NONE, ROI_IN, ROI_OUT };
+
+struct vmm_xlate {
+	pthread_mutex_t lock;
+	const uint8_t *ram;
+	uint64_t mem_size;
+	bool virt;     /* a hypervisor in the model: EPT, host spaces */
+	bool host_tea; /* dmt, pvdmt: EPT leaves in a host TEA */
+	struct vmm_hostmem_params hp;
+	struct vmm_hostmem hm;
+	bool hm_ready;
+	struct mmu_config cfg;
+	struct mmu_sim *sim;
+	struct mmu_ctx ctx; /* of the current call */
+	struct xlate_as *as;
+	unsigned nas, cap_as;
+	uint64_t *buf; /* records of the current flush */
+	size_t buf_cap;
+	enum xlate_roi roi;
+	/* statistics */
+	uint64_t records, flushes, simulated, pt_updates, model_ns;
+	uint64_t first_ns, progress_ns, progress_records;
+	/* --trace-out */
+	int trace_fd;
+	bool trace_asid_valid;
+	uint64_t trace_asid;
+	/* --debug-translate-check */
+	unsigned check_n;
+	uint64_t kvm_checked, kvm_mismatches, kvm_skipped, ept_checked, ept_mismatches;
+};
+
+/* Builds host memory and the EPT on first use: 0, or -1 (message printed). */
+int xlate_ensure_host(struct vmm_xlate *x);
+/* Fills x->ctx for address space (cr3, asid). */
+void xlate_build_ctx(struct vmm_xlate *x, uint64_t cr3, uint64_t asid);
+struct xlate_as *xlate_find_as(struct vmm_xlate *x, uint64_t cr3);
+/* TRACE_FLUSH body, lock held: records are in x->buf. */
+void xlate_run(struct vmm_xlate *x, struct vmm_vcpu *vcpu, size_t n, uint64_t cr3, uint64_t asid);
+/* Guest-virtual -> guest-physical with the model's native walker; 0 or -1. */
+int xlate_gva(struct vmm_xlate *x, uint64_t cr3, uint64_t va, uint64_t *gpa);
+
+#endif
