@@ -6,12 +6,11 @@
  * - sets of up to 16 ways use the mmu_lru.h primitives (unordered tags, one
  *   LRU order word); wider sets (no room in the word) keep an MRU-first
  *   array of 64-bit tags. Both give the same hits and victims.
- * - tags are 32-bit while they fit (a 16-way set is one 64-byte line of the
- *   host), and a level widens itself to 64-bit tags, once, on the first tag
- *   that does not fit. So that the model-private addresses (2^51 and up) fit
- *   too, the cache sees addresses through fold(), a bijection that swaps
- *   the low 2^38 bytes of each private region with a block at 2^43. It keeps
- *   the low 38 bits (the set index), so hits and misses are unchanged.
+ * - tags are 32-bit while they fit (a set of up to 14 ways and its order
+ *   word are one 64-byte line of the host), and a level widens itself to 64-bit tags, once, on the
+ * first tag that does not fit. So that the model-private addresses (2^51 and up) fit too, the cache
+ * sees addresses through fold(), a bijection that swaps the low 2^38 bytes of each private region
+ * with a block at 2^43. It keeps the low 38 bits (the set index), so hits and misses are unchanged.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +47,14 @@ static void *zalloc64(size_t bytes)
 	return p;
 }
 
+/* The LRU order word of set s. */
+static inline uint64_t *order_of(struct mmu_cache_level *l, uint64_t s)
+{
+	if (l->order_in_set)
+		return (uint64_t *)(l->tags32 + s * 16 + 14);
+	return &l->order[s];
+}
+
 static int level_init(struct mmu_cache_level *l, uint32_t size, uint32_t ways, uint32_t line)
 {
 	uint32_t sets = size / line / ways;
@@ -58,7 +65,14 @@ static int level_init(struct mmu_cache_level *l, uint32_t size, uint32_t ways, u
 	l->mru_array = ways > MMU_LRU_MAX_WAYS;
 	/* fold() must not touch the set index */
 	l->wide = l->mru_array || __builtin_ctz(line) + l->set_shift > FOLD_BITS;
-	l->stride = l->mru_array ? ways : l->wide ? (ways + 1) & ~1u : (ways + 3) & ~3u;
+	/* 32-bit sets of up to 14 ways are one 64-byte line of the host, their
+	 * order word in its last 8 bytes (never compared: the match is masked
+	 * to the set's ways) */
+	l->order_in_set = !l->wide && ways <= 14;
+	l->stride = l->mru_array      ? ways
+		    : l->wide	      ? (ways + 1) & ~1u
+		    : l->order_in_set ? 16
+				      : (ways + 3) & ~3u;
 	if (l->wide)
 		l->tags = zalloc64((size_t)sets * l->stride * sizeof(uint64_t));
 	else
@@ -67,11 +81,10 @@ static int level_init(struct mmu_cache_level *l, uint32_t size, uint32_t ways, u
 		return -1;
 	if (l->mru_array)
 		return 0;
-	l->order = malloc((size_t)sets * sizeof(uint64_t));
-	if (!l->order)
+	if (!l->order_in_set && !(l->order = malloc((size_t)sets * sizeof(uint64_t))))
 		return -1;
 	for (uint32_t s = 0; s < sets; s++)
-		l->order[s] = mmu_lru_init(l->ways);
+		*order_of(l, s) = mmu_lru_init(l->ways);
 	return 0;
 }
 
@@ -81,15 +94,22 @@ static int level_widen(struct mmu_cache_level *l)
 	uint32_t stride = (l->ways + 1) & ~1u;
 	size_t sets = (size_t)l->set_mask + 1;
 	uint64_t *t = zalloc64(sets * stride * sizeof(uint64_t));
+	uint64_t *order = l->order_in_set ? malloc(sets * sizeof(uint64_t)) : l->order;
 
-	if (!t)
+	if (!t || !order) {
+		free(t);
 		return -1;
-	for (size_t s = 0; s < sets; s++)
+	}
+	for (size_t s = 0; s < sets; s++) {
 		for (uint32_t i = 0; i < l->ways; i++)
 			t[s * stride + i] = l->tags32[s * l->stride + i];
+		order[s] = *order_of(l, s);
+	}
 	free(l->tags32);
 	l->tags32 = NULL;
 	l->tags = t;
+	l->order = order;
+	l->order_in_set = false;
 	l->stride = stride;
 	l->wide = true;
 	return 0;
@@ -133,8 +153,8 @@ void mmu_cache_clear(struct mmu_cache *c)
 			memset(l->tags32, 0, n * sizeof(uint32_t));
 		else
 			memset(l->tags, 0, n * sizeof(uint64_t));
-		for (size_t s = 0; l->order && s < sets; s++)
-			l->order[s] = mmu_lru_init(l->ways);
+		for (size_t s = 0; !l->mru_array && s < sets; s++)
+			*order_of(l, s) = mmu_lru_init(l->ways);
 	}
 }
 
@@ -163,7 +183,7 @@ static bool mru_access(struct mmu_cache_level *l, uint64_t s, uint64_t tag)
 static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_level *l,
 							       uint64_t line)
 {
-	uint64_t tag = (line >> l->set_shift) + 1, s = line & l->set_mask, o;
+	uint64_t tag = (line >> l->set_shift) + 1, s = line & l->set_mask, o, *op;
 	uint32_t m, full = (uint32_t)((1ULL << l->ways) - 1);
 	unsigned w;
 
@@ -175,13 +195,14 @@ static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_
 		m = mmu_lru_match32x16(l->tags32 + s * l->stride, (uint32_t)tag) & full;
 	else
 		m = mmu_lru_match64(l->tags + s * l->stride, tag, l->stride);
-	o = l->order[s];
+	op = order_of(l, s);
+	o = *op;
 	if (m) {
-		l->order[s] = mmu_lru_touch(o, (unsigned)__builtin_ctz(m));
+		*op = mmu_lru_touch(o, (unsigned)__builtin_ctz(m));
 		return true;
 	}
 	w = mmu_lru_victim(o, l->ways);
-	l->order[s] = mmu_lru_fill(o, l->ways);
+	*op = mmu_lru_fill(o, l->ways);
 	if (l->tags32)
 		l->tags32[s * l->stride + w] = (uint32_t)tag;
 	else

@@ -17,8 +17,9 @@ struct mmu_cache_level {
 	uint32_t *tags32;
 	uint64_t *order; /* per set: LRU order, 4-bit way numbers, MRU in bits 3:0 */
 	uint32_t ways, stride, set_mask, set_shift;
-	bool mru_array; /* > 16 ways: tags kept MRU first, no order word */
-	bool wide;	/* 64-bit tags */
+	bool mru_array;	   /* > 16 ways: tags kept MRU first, no order word */
+	bool wide;	   /* 64-bit tags */
+	bool order_in_set; /* order word in the set's last 8 bytes, not in order[] */
 };
 
 struct mmu_cache {
@@ -44,7 +45,7 @@ struct mmu_tlb {
 	uint64_t *order; /* per set: LRU order word (mmu_lru.h) */
 	size_t key_bytes;
 	uint32_t ways, stride, set_mask;
-	uint32_t n2m; /* 2 MiB entries held: none, no 2 MiB probe */
+	uint32_t n2m;	/* 2 MiB entries held: none, no 2 MiB probe */
 	bool mru_array; /* > 16 ways */
 };
 

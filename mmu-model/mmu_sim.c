@@ -26,6 +26,13 @@ struct mmu_group {
 	uint64_t accesses[3], l1_hits, l2_hits, misses, skipped;
 };
 
+/* A walk or data access recorded for the schemes that run it later. */
+#define MMU_CHUNK 1024
+struct mmu_event {
+	uint64_t addr; /* va (walk) or pa (data) */
+	uint8_t type, kind, vcpu;
+};
+
 struct mmu_sim {
 	struct mmu_config cfg;
 	uint32_t mask;
@@ -33,6 +40,7 @@ struct mmu_sim {
 	struct mmu_cache cache[MMU_NSCHEMES];
 	struct mmu_group grp[NGROUPS];
 	struct mmu_fcache fc;
+	struct mmu_event ev[2 * MMU_CHUNK];
 };
 
 static const char *const scheme_names[MMU_NSCHEMES] = {
@@ -278,7 +286,54 @@ static void sync_counters(struct mmu_sim *sim)
 	}
 }
 
-static void run_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
+/*
+ * Scheme-major walking. The group's TLBs need, on a miss, the translation of
+ * the first scheme (in mask order) that does not fault; the other schemes'
+ * walks only change their own state (walk caches, caches, tables,
+ * counters). So a chunk of accesses runs the TLBs and those first walks in
+ * access order and records the rest as events (walk / data access); each
+ * other scheme then runs its events in order, one scheme after the other,
+ * keeping its tag arrays hot in the host's caches. A scheme that must walk
+ * early (the ones before it faulted) first catches up on its own events, so
+ * every scheme sees exactly its original sequence.
+ */
+enum { EV_WALK, EV_DATA };
+
+static void run_event(struct mmu_sim *sim, int sc, const struct mmu_ctx *ctx,
+		      const struct mmu_event *ev, struct mmu_walk_result *res)
+{
+	const struct mmu_config *cfg = &sim->cfg;
+	int srv;
+
+	if (ev->type == EV_WALK) {
+		mmu_walk_scheme(&sim->st[sc], ctx, ev->vcpu, ev->addr, (enum mmu_kind)ev->kind,
+				res);
+		return;
+	}
+	srv = mmu_cache_access(&sim->cache[sc], ev->addr);
+	sim->st[sc].ctr.data_cycles +=
+	    srv == MMU_SRV_DRAM ? cfg->lat_dram : sim->cache[sc].lat[srv - 1];
+}
+
+/* Runs scheme sc's recorded events up to (not including) event end. */
+static void catch_up(struct mmu_sim *sim, int sc, const struct mmu_ctx *ctx, uint32_t *cursor,
+		     uint32_t end)
+{
+	struct mmu_walk_result res;
+
+	for (; cursor[sc] < end; cursor[sc]++)
+		run_event(sim, sc, ctx, &sim->ev[cursor[sc]], &res);
+}
+
+static void catch_up_all(struct mmu_sim *sim, uint32_t mask, const struct mmu_ctx *ctx,
+			 uint32_t *cursor, uint32_t end)
+{
+	for (int sc = 0; sc < MMU_NSCHEMES; sc++)
+		if (mask & MMU_SCHEME_BIT(sc))
+			catch_up(sim, sc, ctx, cursor, end);
+}
+
+static void run_chunk(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 		      const struct mmu_access *acc, size_t n)
 {
 	struct mmu_group *gr = &sim->grp[g];
@@ -286,6 +341,7 @@ static void run_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 	uint64_t key = g == 0 && ctx->native_cr3 ? ctx->native_cr3 : ctx->cr3;
 	/* a new EPT (or EPT12) root also invalidates cached translations */
 	uint64_t ept = g == 0 ? 0 : ctx->ept_root ^ (ctx->ept12_root << 1) ^ ctx->shadow_root;
+	uint32_t cursor[MMU_NSCHEMES] = {0}, ne = 0;
 	struct mmu_walk_result res;
 
 	for (size_t i = 0; i < n; i++) {
@@ -301,6 +357,8 @@ static void run_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 		if (!gv)
 			continue;
 		if (!gv->valid || gv->asid != ctx->asid || gv->cr3 != key || gv->ept != ept) {
+			/* the flush empties walk caches: earlier walks go first */
+			catch_up_all(sim, gr->mask, ctx, cursor, ne);
 			flush_vcpu(sim, g, vcpu);
 			gv->valid = true;
 			gv->asid = ctx->asid;
@@ -317,13 +375,17 @@ static void run_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 			mmu_tlb_insert(l1, va, s, base);
 			pa = base | (va & ((1ULL << s) - 1));
 		} else {
+			uint32_t e = ne++;
 			gr->misses++;
 			have = false;
-			for (int sc = 0; sc < MMU_NSCHEMES; sc++) {
+			sim->ev[e] = (struct mmu_event){va, EV_WALK, (uint8_t)kind, (uint8_t)vcpu};
+			for (int sc = 0; sc < MMU_NSCHEMES && !have; sc++) {
 				if (!(gr->mask & MMU_SCHEME_BIT(sc)))
 					continue;
-				mmu_walk_scheme(&sim->st[sc], ctx, vcpu, va, kind, &res);
-				if (!have && !res.fault) {
+				catch_up(sim, sc, ctx, cursor, e);
+				run_event(sim, sc, ctx, &sim->ev[e], &res);
+				cursor[sc] = e + 1;
+				if (!res.fault) {
 					have = true;
 					pa = res.pa;
 					s = res.page_shift >= 21 && cfg->tlb_2m ? 21 : 12;
@@ -335,18 +397,17 @@ static void run_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 				mmu_tlb_insert(l1, va, s, base);
 			}
 		}
-		if (cfg->cache_data && have) {
-			for (int sc = 0; sc < MMU_NSCHEMES; sc++) {
-				int srv;
-				if (!(gr->mask & MMU_SCHEME_BIT(sc)))
-					continue;
-				srv = mmu_cache_access(&sim->cache[sc], pa);
-				sim->st[sc].ctr.data_cycles += srv == MMU_SRV_DRAM
-								   ? cfg->lat_dram
-								   : sim->cache[sc].lat[srv - 1];
-			}
-		}
+		if (cfg->cache_data && have)
+			sim->ev[ne++] = (struct mmu_event){pa, EV_DATA, 0, 0};
 	}
+	catch_up_all(sim, gr->mask, ctx, cursor, ne);
+}
+
+static void run_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
+		      const struct mmu_access *acc, size_t n)
+{
+	for (size_t k = 0; k < n; k += MMU_CHUNK)
+		run_chunk(sim, g, ctx, acc + k, n - k < MMU_CHUNK ? n - k : MMU_CHUNK);
 }
 
 void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,

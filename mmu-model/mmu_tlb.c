@@ -126,6 +126,7 @@ void mmu_tlb_insert(struct mmu_tlb *t, uint64_t addr, unsigned shift, uint64_t b
 		i = m ? (unsigned)__builtin_ctz(m) : mmu_lru_victim(t->order[s], t->ways);
 		t->order[s] =
 		    m ? mmu_lru_touch(t->order[s], i) : mmu_lru_fill(t->order[s], t->ways);
+		count_2m(t, k[i], key);
 		k[i] = key;
 		v[i] = base;
 		return;

@@ -84,7 +84,7 @@
 #define DMTVM_HC_PANIC        2  /* struct dmtvm_hc_panic: kernel fault */
 #define DMTVM_HC_INIT_STARTED 3  /* struct dmtvm_hc_ret: /init about to run */
 #define DMTVM_HC_TIME         4  /* struct dmtvm_hc_time */
-#define DMTVM_HC_ZERO         5  /* struct dmtvm_hc_zero: zero guest RAM (a bulk memset) */
+#define DMTVM_HC_ZERO         8  /* struct dmtvm_hc_zero: zero guest RAM (a bulk memset) */
 #define DMTVM_HC_TRACE_FLUSH  5  /* struct dmtvm_hc_trace_flush: run the model */
 #define DMTVM_HC_DMT_REGS     6  /* struct dmtvm_hc_dmt_regs: program DMT registers */
 #define DMTVM_HC_PT_UPDATE    7  /* struct dmtvm_hc_pt_update: guest changed its tables */

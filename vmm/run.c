@@ -6,6 +6,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,8 +418,17 @@ int vmm_run_main(int argc, char **argv)
 	if (o.api_sock && vmm_ctl_start(vm, o.api_sock, err, sizeof(err)) < 0)
 		return fail(err);
 
-	if (vm->seccomp)
+	if (vm->seccomp) {
 		vmm_seccomp_install_handler();
+#ifdef __GLIBC__
+		/*
+		 * glibc reads /proc/sys/vm/overcommit_memory (openat) the first
+		 * time it shrinks a thread arena's heap; the model's frees in a
+		 * vCPU thread would trigger that under the filter. Never trim.
+		 */
+		mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+	}
 	/*
 	 * A thread per vCPU. vCPU 0 boots; the others sit in KVM_RUN in the
 	 * wait-for-SIPI state until the guest starts them the x86 way

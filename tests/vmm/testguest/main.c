@@ -6,12 +6,17 @@
  * path at a time: hello (exit 3), fdt (print FDT facts), panic, fault
  * (ring-0 #PF without an IDT: triple fault), badgpa, enosys, efault, badexit,
  * spin (never exits), hlt (cli; hlt), mmio (read outside RAM), ports
- * (non-hypercall port I/O), outb (wrong-size hypercall access), time.
+ * (non-hypercall port I/O), outb (wrong-size hypercall access), time,
+ * xlate [dmt] [pv] [roi] [spin] (builds its own page tables, loads them in CR3
+ * and hands the VMM trace records: TRACE_FLUSH, DMT_REGS, ALLOC_TEA),
+ * xlate-errors (bad translation hypercalls: prints each error code),
+ * eptcheck (loads at sampled direct-map addresses across all RAM).
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "dmtvm_abi.h"
+#include "dmtvm_trace.h"
 
 #define VA(gpa) ((void *)(DMTVM_DIRECT_MAP_BASE + (uint64_t)(gpa)))
 /* Both the kernel window and the direct map are linear: undo either. */
@@ -132,6 +137,247 @@ static int is(const char *w, const char *v)
 	return !*v && (*w == 0 || *w == ' ');
 }
 
+/* ---- translation tests: own page tables, trace records, hypercalls ---- */
+
+/* gPAs of the test's tables (well above the image) and data pages. */
+#define XL_PML4	 0x400000ULL
+#define XL_PDPT	 0x401000ULL
+#define XL_PD	 0x402000ULL
+#define XL_PT	 0x403000ULL /* the leaf table: the TEA of the VMA */
+#define XL_DATA	 0x800000ULL
+#define XL_VA	 0x40000000ULL /* VMA [XL_VA, XL_VA + 2 MiB) */
+#define XL_PAGES 16
+
+static uint64_t recs[64];
+
+static void zero_page(uint64_t gpa)
+{
+	uint64_t *p = VA(gpa);
+	for (int i = 0; i < 512; i++)
+		p[i] = 0;
+}
+
+static uint64_t read_cr3(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+/*
+ * PML4 with the boot upper half (kernel window, direct map) plus one 4 KiB
+ * mapped VMA in the lower half: XL_VA + i*4K -> XL_DATA + i*4K. Loaded in
+ * CR3, so KVM's walker (KVM_TRANSLATE) sees the same tables as the model.
+ */
+static void build_tables(void)
+{
+	const uint64_t *boot = VA(read_cr3() & ~0xfffULL);
+	uint64_t *pml4 = VA(XL_PML4), *pdpt = VA(XL_PDPT), *pd = VA(XL_PD), *pt = VA(XL_PT);
+	zero_page(XL_PML4);
+	zero_page(XL_PDPT);
+	zero_page(XL_PD);
+	zero_page(XL_PT);
+	for (int i = 256; i < 512; i++)
+		pml4[i] = boot[i];
+	pml4[0] = XL_PDPT | 3;
+	pdpt[XL_VA >> 30] = XL_PD | 3;
+	pd[0] = XL_PT | 3;
+	for (uint64_t i = 0; i < XL_PAGES; i++)
+		pt[i] = (XL_DATA + i * 4096) | 3;
+	__asm__ volatile("mov %0, %%cr3" : : "r"(XL_PML4) : "memory");
+	/* The mapping is real: write through it, read back through the direct map. */
+	*(volatile uint64_t *)(XL_VA + 4096) = 0x1234;
+	if (*(volatile uint64_t *)VA(XL_DATA + 4096) != 0x1234)
+		panic_("test tables do not map XL_VA");
+}
+
+static uint64_t ld(uint64_t va)
+{
+	return dmtvm_trace_rec(va, 8, DMTVM_TRACE_LOAD, 0);
+}
+
+static uint64_t ctl(unsigned type)
+{
+	return dmtvm_trace_rec(0, type, DMTVM_TRACE_CONTROL, 0);
+}
+
+static int64_t flush(uint64_t va, uint64_t count, uint64_t cr3, uint64_t flags)
+{
+	struct dmtvm_hc_trace_flush a = {0, va, count, cr3, 1, flags};
+	hc(DMTVM_HC_TRACE_FLUSH, &a);
+	return a.ret;
+}
+
+static int64_t dmt_regs(uint64_t cr3, uint64_t count, uint64_t regs_gpa)
+{
+	struct dmtvm_hc_dmt_regs a = {0, cr3, 1, count, regs_gpa};
+	hc(DMTVM_HC_DMT_REGS, &a);
+	return a.ret;
+}
+
+static int64_t alloc_tea(uint64_t gpa, uint64_t pgcnt, uint64_t mode, uint64_t *hpa)
+{
+	struct dmtvm_hc_alloc_tea a = {0, 7, gpa, pgcnt, mode, 0};
+	hc(DMTVM_HC_ALLOC_TEA, &a);
+	if (hpa)
+		*hpa = a.hpa;
+	return a.ret;
+}
+
+static void puti(int64_t v)
+{
+	if (v < 0) {
+		puts_("-");
+		v = -v;
+	}
+	putu((uint64_t)v, 10);
+}
+
+static struct dmtvm_dmt_reg regs[4];
+
+/*
+ * tg=xlate [dmt] [pv] [roi]: 8 loads to 8 distinct pages of the VMA (8
+ * cold TLB misses). dmt: one DMT register over the VMA's leaf table (the
+ * TEA); pv: that TEA obtained with ALLOC_TEA (4 pages, host-contiguous, PV
+ * flag). spin: stay alive afterwards (control-socket tests).
+ * roi: 4 warm-up loads, ROI begin, 4 new pages and one repeated page,
+ * ROI end, 4 more loads (not simulated).
+ */
+static void xlate(const char *opts)
+{
+	build_tables();
+	int dmt = word_after(opts, "dmt") != NULL, pv = word_after(opts, "pv") != NULL;
+	int roi = word_after(opts, "roi") != NULL;
+	if (pv) {
+		uint64_t hpa = 0;
+		int64_t r = alloc_tea(XL_PT, 4, DMTVM_TEA_MODE(0, 0, 0), &hpa);
+		puts_("alloc_tea ");
+		puti(r);
+		puts_(hpa ? " hpa!=0\n" : " hpa=0\n");
+	}
+	if (dmt || pv) {
+		regs[0] = (struct dmtvm_dmt_reg){XL_VA, XL_VA + (2ULL << 20), XL_PT, 12,
+						 pv ? DMTVM_DMT_REG_PV : 0};
+		puts_("dmt_regs ");
+		puti(dmt_regs(XL_PML4, 1, GPA(regs)));
+		puts_("\n");
+	}
+	unsigned n = 0;
+	if (roi) {
+		for (int i = 0; i < 4; i++)
+			recs[n++] = ld(XL_VA + i * 4096ULL);
+		recs[n++] = ctl(DMTVM_TRACE_ROI_BEGIN);
+		for (int i = 4; i < 8; i++)
+			recs[n++] = ld(XL_VA + i * 4096ULL);
+		recs[n++] = ld(XL_VA);
+		recs[n++] = ctl(DMTVM_TRACE_ROI_END);
+		for (int i = 8; i < 12; i++)
+			recs[n++] = ld(XL_VA + i * 4096ULL);
+	} else {
+		for (int i = 0; i < 8; i++)
+			recs[n++] = ld(XL_VA + i * 4096ULL + 8);
+	}
+	/* recs lives in the kernel window: the VMM reads it through our CR3. */
+	puts_("trace_flush ");
+	puti(flush((uint64_t)recs, n, XL_PML4, 0));
+	puts_("\n");
+	struct dmtvm_hc_pt_update u = {0, XL_PML4, 1, XL_VA, 4096};
+	hc(DMTVM_HC_PT_UPDATE, &u);
+	puts_("pt_update ");
+	puti(u.ret);
+	puts_("\n");
+	if (word_after(opts, "spin")) /* for control-socket tests */
+		for (;;)
+			__asm__ volatile("pause");
+	exit_(0);
+}
+
+/* tg=xlate-errors: every malformed call gets its documented code. */
+static void xlate_errors(uint64_t mem)
+{
+	build_tables();
+	recs[0] = ld(XL_VA);
+	uint64_t r = (uint64_t)recs;
+	const uint64_t P = XL_PML4;
+	int64_t v[40];
+	int n = 0;
+	v[n++] = flush(r, 1, P, 1);			      /* flags */
+	v[n++] = flush(r, DMTVM_TRACE_FLUSH_MAX + 1, P, 0);   /* count */
+	v[n++] = flush(r + 4, 1, P, 0);			      /* unaligned va */
+	v[n++] = flush(r, 1, P + 8, 0);			      /* unaligned cr3 */
+	v[n++] = flush(r, 1, mem, 0);			      /* cr3 outside RAM */
+	v[n++] = flush(XL_VA + 0x100000, 1, P, 0);	      /* records not mapped */
+	v[n++] = flush(0x00007ffffffffff8ULL, 2, P, 0);	      /* crosses the hole */
+	v[n++] = flush(XL_VA + XL_PAGES * 4096 - 8, 2, P, 0); /* runs off the mapping */
+	v[n++] = flush(r, 0, P, 0);			      /* nothing: 0 */
+	v[n++] = flush(r, 1, P, 0);			      /* fine: 1 */
+	regs[0] = (struct dmtvm_dmt_reg){XL_VA, XL_VA + (2ULL << 20), XL_PT, 12, 0};
+	regs[1] = regs[0];
+	v[n++] = dmt_regs(P, DMTVM_DMT_REGS_MAX + 1, GPA(regs)); /* count */
+	v[n++] = dmt_regs(P, 1, mem - 16);			 /* array outside RAM */
+	v[n++] = dmt_regs(P, 1, GPA(regs) + 4);			 /* unaligned array */
+	v[n++] = dmt_regs(P, 2, GPA(regs));			 /* overlapping */
+	regs[0].page_shift = 13;
+	v[n++] = dmt_regs(P, 1, GPA(regs)); /* page_shift */
+	regs[0].page_shift = 12;
+	regs[0].limit = regs[0].base;
+	v[n++] = dmt_regs(P, 1, GPA(regs)); /* empty range */
+	regs[0].limit = XL_VA + (2ULL << 20);
+	regs[0].tea_gpa = mem - 8;
+	v[n++] = dmt_regs(P, 1, GPA(regs)); /* TEA runs out of RAM */
+	regs[0].tea_gpa = XL_PT;
+	regs[0].flags = 2;
+	v[n++] = dmt_regs(P, 1, GPA(regs)); /* unknown flag */
+	regs[0].flags = DMTVM_DMT_REG_PV;
+	v[n++] = dmt_regs(P, 1, GPA(regs)); /* PV without ALLOC_TEA */
+	regs[0].flags = 0;
+	v[n++] = dmt_regs(P, 1, GPA(regs));			    /* fine: 0 */
+	v[n++] = alloc_tea(XL_PT + 8, 1, 0, 0);			    /* unaligned */
+	v[n++] = alloc_tea(XL_PT, 0, 0, 0);			    /* pgcnt 0 */
+	v[n++] = alloc_tea(XL_PT, 1ULL << 40, 0, 0);		    /* pgcnt too large */
+	v[n++] = alloc_tea(mem - 4096, 2, 0, 0);		    /* outside RAM */
+	v[n++] = alloc_tea(XL_PT, 1, DMTVM_TEA_MODE(0, 0, 1), 0);   /* nested level */
+	v[n++] = alloc_tea(XL_PT, 1, 1ULL << 12, 0);		    /* reserved mode bits */
+	v[n++] = alloc_tea(XL_PT, 1, DMTVM_TEA_MODE(0, 1, 0), 0);   /* free unknown */
+	v[n++] = alloc_tea(XL_PT, 4, 0, 0);			    /* fine */
+	v[n++] = alloc_tea(XL_PT + 0x2000, 1, 0, 0);		    /* overlaps */
+	v[n++] = alloc_tea(XL_PT, 4, DMTVM_TEA_MODE(0, 1, 0), 0);   /* free: 0 */
+	v[n++] = alloc_tea(XL_PT, 4, DMTVM_TEA_MODE(0, 1, 0), 0);   /* again */
+	struct dmtvm_hc_pt_update u = {0, P, 1, ~0ULL - 100, 4096}; /* wraps */
+	hc(DMTVM_HC_PT_UPDATE, &u);
+	v[n++] = u.ret;
+	struct dmtvm_hc_pt_update u2 = {0, P, 1, 0, 0}; /* all: 0 */
+	hc(DMTVM_HC_PT_UPDATE, &u2);
+	v[n++] = u2.ret;
+	for (int i = 0; i < n; i++) {
+		puts_(i ? " " : "");
+		puti(v[i]);
+	}
+	puts_("\n");
+	exit_(0);
+}
+
+/*
+ * tg=eptcheck: loads at direct-map addresses of 64 gPAs spread over all of
+ * RAM (and a few random-looking ones), flushed under the boot CR3 (the
+ * vCPU's own): with --debug-translate-check the VMM compares each with
+ * KVM_TRANSLATE and the EPT walk with its placement.
+ */
+static void eptcheck(uint64_t mem)
+{
+	uint64_t n = 0, x = 12345;
+	for (uint64_t i = 0; i < 32; i++)
+		recs[n++] = ld(DMTVM_DIRECT_MAP_BASE + i * (mem / 32) + (i & 7) * 4096);
+	for (uint64_t i = 0; i < 32; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		recs[n++] = ld(DMTVM_DIRECT_MAP_BASE + ((x >> 16) % mem & ~7ULL));
+	}
+	puts_("trace_flush ");
+	puti(flush((uint64_t)recs, n, read_cr3() & ~0xfffULL, 0));
+	puts_("\n");
+	exit_(0);
+}
+
 void tg_main(uint64_t fdt_gpa, uint64_t magic);
 
 void tg_main(uint64_t fdt_gpa, uint64_t magic)
@@ -196,9 +442,9 @@ void tg_main(uint64_t fdt_gpa, uint64_t magic)
 	} else if (is(what, "enosys")) {
 		struct dmtvm_hc_ret a = {0};
 		hc(40, &a);
-		struct dmtvm_hc_alloc_tea t = {0};
-		hc(DMTVM_HC_ALLOC_TEA, &t);
-		puts_(a.ret == -DMTVM_ENOSYS && t.ret == -DMTVM_ENOSYS ? "enosys ok\n"
+		struct dmtvm_hc_ret b = {0};
+		hc(DMTVM_HC_MAX, &b);
+		puts_(a.ret == -DMTVM_ENOSYS && b.ret == -DMTVM_ENOSYS ? "enosys ok\n"
 								       : "enosys bad\n");
 		exit_(0);
 	} else if (is(what, "efault")) {
@@ -237,6 +483,15 @@ void tg_main(uint64_t fdt_gpa, uint64_t magic)
 	} else if (is(what, "outb")) {
 		/* A hypercall port takes one outl, nothing else. */
 		__asm__ volatile("outb %b0, %w1" : : "a"(0), "d"((uint16_t)DMTVM_HC_PORT(0)));
+	} else if (is(what, "xlate")) {
+		xlate(what);
+	} else if (is(what, "xlate-errors") || is(what, "eptcheck")) {
+		uint32_t rl;
+		const uint8_t *reg = fdt_prop(fdt, "reg", &rl);
+		uint64_t mem = (uint64_t)be32(reg + 8) << 32 | be32(reg + 12);
+		if (is(what, "eptcheck"))
+			eptcheck(mem);
+		xlate_errors(mem);
 	} else if (is(what, "hlt")) {
 		__asm__ volatile("cli; hlt");
 	} else if (is(what, "mmio")) {
