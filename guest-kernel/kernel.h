@@ -48,7 +48,10 @@
 
 /* Linux errno values the system calls return (negated). */
 #define EPERM  1
+#define ENOENT 2
 #define ESRCH  3
+#define E2BIG  7
+#define ENOEXEC 8
 #define EBADF  9
 #define ENOMEM 12
 #define EFAULT 14
@@ -80,6 +83,17 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strncmp(const char *a, const char *b, size_t n);
 void zero_page(void *p); /* rep stosq of 4 KiB */
+
+/* Length of the string in p[0, n), or n if no NUL: one repne scasb (cheap when emulated). */
+static inline size_t mem_nul(const char *p, size_t n)
+{
+	const char *q = p;
+	size_t c = n;
+	if (!n)
+		return 0;
+	__asm__ volatile("repne scasb" : "+D"(q), "+c"(c) : "a"(0) : "memory", "cc");
+	return q[-1] == 0 ? (size_t)(q - p - 1) : n;
+}
 
 /* entry.S: copy to or from user memory; returns 0 or -EFAULT (fixup in trap.c) */
 long copy_user_raw(void *dst, const void *src, size_t n);

@@ -12,12 +12,29 @@
 #include "pmm.h"
 #include "proc.h"
 #include "selftest.h"
+#include "tea.h"
+#include "vm.h"
 
 bool kernel_verbose;
 uint64_t kernel_boot_tsc;
 uint32_t kernel_tsc_khz;
 
 extern char __kernel_start[], __kernel_end[];
+
+/* A size with an optional K/M/G suffix ("64M"). */
+static uint64_t parse_size(const char *s)
+{
+	uint64_t v = 0;
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (uint64_t)(*s++ - '0');
+	if (*s == 'K' || *s == 'k')
+		v <<= 10;
+	else if (*s == 'M' || *s == 'm')
+		v <<= 20;
+	else if (*s == 'G' || *s == 'g')
+		v <<= 30;
+	return v;
+}
 
 /* Kernel options: words before "--" in bootargs. */
 static void parse_options(const char *s)
@@ -31,8 +48,20 @@ static void parse_options(const char *s)
 			selftest = SELFTEST_RING0_FAULT;
 		else if (!strncmp(s, "dmtvm.selftest=syscall-sysret", 29))
 			selftest = SELFTEST_SYSCALL_SYSRET;
+		else if (!strncmp(s, "dmtvm.selftest=tea", 18))
+			selftest = SELFTEST_TEA;
 		else if (!strncmp(s, "dmtvm.verbose", 13))
 			kernel_verbose = true;
+		else if (!strncmp(s, "dmtvm.thp=off", 13))
+			vm_thp = false;
+		else if (!strncmp(s, "dmtvm.tea=off", 13))
+			tea_enabled = false;
+		else if (!strncmp(s, "dmtvm.tea_min=", 14))
+			tea_min_bytes = parse_size(s + 14);
+		else if (!strncmp(s, "dmtvm.tea_max=", 14)) {
+			uint64_t n = parse_size(s + 14);
+			tea_max = n < TEA_MAX ? (unsigned)n : TEA_MAX;
+		}
 		while (*s && *s != ' ')
 			s++;
 	}
@@ -53,6 +82,7 @@ void kmain(uint64_t fdt_gpa, uint64_t magic)
 		panic("device tree dmtvm,abi-version differs from the kernel's DMTVM_ABI_VERSION");
 	parse_options(bi.bootargs);
 	kernel_tsc_khz = bi.tsc_khz;
+	tea_pvdmt = !strncmp(bi.mode, "pvdmt", 6);
 	pmm_init(&bi, (uint64_t)__kernel_start - DMTVM_KERNEL_VIRT_BASE,
 		 (uint64_t)__kernel_end - DMTVM_KERNEL_VIRT_BASE);
 	if (!cpu_lstar_supervisor())

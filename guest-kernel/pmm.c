@@ -103,6 +103,21 @@ static uint64_t carve_4k(void)
 	return 0;
 }
 
+uint64_t pmm_alloc_contig(uint64_t npages)
+{
+	uint64_t len = npages * PAGE_SIZE;
+	/* Fresh RAM only: it reads as zero, and freed frames are not kept contiguous. */
+	for (unsigned i = nranges; npages && i-- > 0;) {
+		struct range *r = &ranges[i];
+		if (r->end - r->start >= len) {
+			r->end -= len;
+			free_bytes -= len;
+			return r->end;
+		}
+	}
+	return 0;
+}
+
 static uint64_t carve_2m(void)
 {
 	for (unsigned i = 0; i < nranges; i++) {

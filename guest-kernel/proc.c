@@ -7,13 +7,21 @@
  * Everything after the first "--" word becomes argv[1..]; words split on
  * spaces, and "double quotes" keep spaces inside a word (quotes removed).
  * argv[0] is "/init". envp is HOME=/ and TERM=linux, as Linux gives init.
+ *
+ * execve replaces the image with another static ELF of the initramfs
+ * (enough for a launcher /init): the new address space is built completely
+ * before the old one is freed, so a failed execve returns to the caller
+ * with its image intact.
  */
 #include "proc.h"
 #include "console.h"
 #include "cpio.h"
 #include "hypercall.h"
+#include "selftest.h"
+#include "syscall.h"
 
 #define MAX_ARGS    64
+#define MAX_ENV     32
 #define AT_NULL	    0
 #define AT_PHDR	    3
 #define AT_PHENT    4
@@ -34,6 +42,9 @@
 #define AT_EXECFN   31
 
 struct proc init_proc;
+static const void *initrd; /* the initramfs, in the direct map */
+static uint64_t initrd_len;
+extern char boot_stack_top[];
 
 void enter_user(uint64_t rip, uint64_t rsp) __attribute__((noreturn));
 
@@ -81,14 +92,13 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static int build_stack(struct proc *p, const char *bootargs)
+static int build_stack(struct proc *p, const char *const *args, unsigned argc,
+		       const char *const *env, unsigned envc)
 {
 	const uint64_t cap = sizeof(stack_img);
 	const uint64_t base = USER_STACK_TOP - cap; /* user VA of stack_img[0] */
 	uint64_t pos = cap;
-	const char *args[MAX_ARGS];
-	const char *env[] = {"HOME=/", "TERM=linux"};
-	uint64_t argv_va[MAX_ARGS + 1], env_va[ARRAY_SIZE(env)];
+	uint64_t argv_va[MAX_ARGS], env_va[MAX_ENV];
 
 #define PUSH_STR(s)                                                                                \
 	({                                                                                         \
@@ -100,13 +110,11 @@ static int build_stack(struct proc *p, const char *bootargs)
 		base + pos;                                                                        \
 	})
 
-	uint64_t execfn = PUSH_STR("/init");
+	uint64_t execfn = PUSH_STR(p->path);
 	uint64_t platform = PUSH_STR("x86_64");
-	unsigned argc = 1 + split_args(bootargs, args, MAX_ARGS - 1);
-	argv_va[0] = execfn;
-	for (unsigned i = 1; i < argc; i++)
-		argv_va[i] = PUSH_STR(args[i - 1]);
-	for (unsigned i = 0; i < ARRAY_SIZE(env); i++)
+	for (unsigned i = 0; i < argc; i++)
+		argv_va[i] = PUSH_STR(args[i]);
+	for (unsigned i = 0; i < envc; i++)
 		env_va[i] = PUSH_STR(env[i]);
 	pos = ALIGN_DOWN(pos - 16, 16);
 	uint64_t random = base + pos, seed = rdtsc();
@@ -135,7 +143,7 @@ static int build_stack(struct proc *p, const char *bootargs)
 	    {AT_PLATFORM, platform},
 	    {AT_NULL, 0},
 	};
-	uint64_t nvec = 1 + argc + 1 + ARRAY_SIZE(env) + 1 + 2 * ARRAY_SIZE(auxv);
+	uint64_t nvec = 1 + argc + 1 + envc + 1 + 2 * ARRAY_SIZE(auxv);
 	if (nvec * 8 + 16 > pos)
 		return -ENOMEM;
 	pos = ALIGN_DOWN(pos - nvec * 8, 16); /* rsp % 16 == 0 at argc, as the ABI says */
@@ -144,7 +152,7 @@ static int build_stack(struct proc *p, const char *bootargs)
 	for (unsigned i = 0; i < argc; i++)
 		*v++ = argv_va[i];
 	*v++ = 0;
-	for (unsigned i = 0; i < ARRAY_SIZE(env); i++)
+	for (unsigned i = 0; i < envc; i++)
 		*v++ = env_va[i];
 	*v++ = 0;
 	memcpy(v, auxv, sizeof(auxv));
@@ -154,34 +162,144 @@ static int build_stack(struct proc *p, const char *bootargs)
 	return (int)copy_to_user(p->sp, stack_img + pos, cap - pos);
 }
 
-int proc_exec_init(const struct boot_info *bi)
+static struct mm old_mm; /* the image execve replaces, kept until the new one is complete */
+
+/*
+ * Replace p's image by the initramfs file path (argv/envp in kernel
+ * memory). 0, or a negative errno with p's old image (if any) in force.
+ */
+static int exec_image(struct proc *p, const char *path, const char *const *argv, unsigned argc,
+		      const char *const *envp, unsigned envc)
 {
-	struct proc *p = &init_proc;
 	struct cpio_file f;
+	const char *name = path;
 	int r;
-	p->pid = 1;
-	if (bi->initrd_end <= bi->initrd_start ||
-	    cpio_find(phys_to_virt(bi->initrd_start), bi->initrd_end - bi->initrd_start, "init",
-		      &f)) {
-		kprintf("dmtvm: no /init in the initramfs\n");
-		return -EINVAL;
-	}
+	while (*name == '/')
+		name++;
+	if (!initrd_len || cpio_find(initrd, initrd_len, name, &f))
+		return -ENOENT;
+	bool had = p->mm.pml4_pa != 0;
+	const char *old_path = p->path;
+	if (had)
+		memcpy(&old_mm, &p->mm, sizeof(old_mm));
 	if ((r = vm_mm_init(&p->mm)))
-		return r;
-	vm_activate(&p->mm);
-	if ((r = elf_load(&p->mm, f.data, f.size, &p->elf)))
-		return r;
+		goto restore;
+	vm_activate(&p->mm); /* user copies fault into p->mm (trap.c) */
+	p->path = path;
+	if ((r = elf_load(&p->mm, f.data, f.size, &p->elf))) {
+		if (r == -EINVAL)
+			r = -ENOEXEC; /* as Linux: not an executable we can run */
+		goto destroy;
+	}
 	p->entry = p->elf.entry;
 	p->mm.brk_start = p->mm.brk = p->elf.load_end;
 	p->mm.mmap_top = USER_MMAP_TOP;
 	if ((r = vma_insert(&p->mm.vmas, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_TOP,
 			    VMA_READ | VMA_WRITE, VMA_STACK)))
-		return r;
-	if ((r = build_stack(p, bi->bootargs))) {
-		kprintf("dmtvm: cannot build /init's stack (arguments too long?)\n");
-		return r;
+		goto destroy;
+	if ((r = build_stack(p, argv, argc, envp, envc))) {
+		kprintf("dmtvm: cannot build %s's stack (arguments too long?)\n", path);
+		goto destroy;
 	}
+	if (had)
+		vm_mm_destroy(&old_mm);
 	return 0;
+destroy:
+	if (had)
+		vm_activate(&old_mm);
+	vm_mm_destroy(&p->mm);
+restore:
+	if (had)
+		memcpy(&p->mm, &old_mm, sizeof(old_mm));
+	p->path = old_path;
+	return r;
+}
+
+int proc_exec_init(const struct boot_info *bi)
+{
+	static const char *const env[] = {"HOME=/", "TERM=linux"};
+	const char *args[MAX_ARGS];
+	int r;
+	init_proc.pid = 1;
+	initrd = phys_to_virt(bi->initrd_start);
+	initrd_len = bi->initrd_end > bi->initrd_start ? bi->initrd_end - bi->initrd_start : 0;
+	args[0] = "/init";
+	unsigned argc = 1 + split_args(bi->bootargs, args + 1, MAX_ARGS - 1);
+	r = exec_image(&init_proc, "/init", args, argc, env, ARRAY_SIZE(env));
+	if (r == -ENOENT)
+		kprintf("dmtvm: no /init in the initramfs\n");
+	return r;
+}
+
+/* strings of execve's path, argv and envp, copied from the caller */
+static char exec_strs[6144];
+
+/* Copy the user string at ustr into exec_strs at *w; its kernel copy, or NULL (*err set). */
+static const char *copy_user_str(uint64_t ustr, char **w, long *err)
+{
+	char *start = *w, *end = exec_strs + sizeof(exec_strs);
+	for (;;) {
+		/* Up to 64 bytes, never across a page: the next page may be unmapped. */
+		uint64_t n = PAGE_SIZE - (ustr & (PAGE_SIZE - 1));
+		if (n > 64)
+			n = 64;
+		if (n > (uint64_t)(end - *w)) {
+			*err = -E2BIG;
+			return NULL;
+		}
+		if (copy_from_user(*w, ustr, n)) {
+			*err = -EFAULT;
+			return NULL;
+		}
+		uint64_t len = mem_nul(*w, n);
+		if (len < n) {
+			*w += len + 1;
+			return start;
+		}
+		*w += n;
+		ustr += n;
+	}
+}
+
+/* Copy a NULL-terminated user array of string pointers; count or a negative errno. */
+static long copy_user_strv(uint64_t uvec, const char **out, unsigned max, char **w)
+{
+	long err = 0;
+	unsigned n = 0;
+	for (; uvec; n++) {
+		uint64_t ptr;
+		if (copy_from_user(&ptr, uvec + n * 8, 8))
+			return -EFAULT;
+		if (!ptr)
+			break;
+		if (n == max)
+			return -E2BIG;
+		if (!(out[n] = copy_user_str(ptr, w, &err)))
+			return err;
+	}
+	return n;
+}
+
+long proc_sys_execve(struct syscall_args *a)
+{
+	static const char *argv[MAX_ARGS], *envp[MAX_ENV];
+	char *w = exec_strs;
+	long err = 0, argc, envc;
+	const char *path = copy_user_str(a->a0, &w, &err);
+	if (!path)
+		return err;
+	if ((argc = copy_user_strv(a->a1, argv, MAX_ARGS, &w)) < 0)
+		return argc;
+	if ((envc = copy_user_strv(a->a2, envp, MAX_ENV, &w)) < 0)
+		return envc;
+	if ((err = exec_image(&init_proc, path, argv, (unsigned)argc, envp, (unsigned)envc)))
+		return err;
+	wrmsr(MSR_FS_BASE, 0);
+	/* The old frames below are dead: restart on an empty kernel stack. */
+	__asm__ volatile("mov %0, %%rsp\n\tjmp enter_user" ::"r"(boot_stack_top),
+			 "D"(init_proc.entry), "S"(init_proc.sp)
+			 : "memory");
+	__builtin_unreachable();
 }
 
 void proc_start_init(void)
@@ -197,6 +315,9 @@ void proc_start_init(void)
 void proc_exit(int status)
 {
 	struct dmtvm_hc_exit hc = {.status = status & 0xff};
+	if (selftest == SELFTEST_TEA)
+		tea_check(&init_proc.mm);
+	vm_pt_update(&init_proc.mm, 0, 0); /* the address space is gone for the VMM's shadow */
 	hypercall(DMTVM_HC_EXIT, &hc);
 	panic("EXIT hypercall returned");
 }

@@ -14,6 +14,7 @@
 
 struct proc {
 	int pid;
+	const char *path; /* of the current image (AT_EXECFN) */
 	struct mm mm;
 	uint64_t entry, sp; /* where /init starts */
 	struct elf_info elf;
@@ -23,6 +24,9 @@ extern struct proc init_proc;
 
 /* Load /init from the initramfs and build its stack; 0 or a negative errno (reported). */
 int proc_exec_init(const struct boot_info *bi);
+struct syscall_args;
+/* execve(2) of an initramfs file; returns only on failure (negative errno). */
+long proc_sys_execve(struct syscall_args *a);
 /* INIT_STARTED hypercall, then iretq into /init. */
 __attribute__((noreturn)) void proc_start_init(void);
 /* /init is gone: EXIT hypercall with a Linux wait status byte (code, or 128+signal). */

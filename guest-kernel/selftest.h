@@ -4,13 +4,15 @@
  *   dmtvm.selftest=ring0-fault     a deliberate ring-0 #PF after boot (VMM exits 125)
  *   dmtvm.selftest=syscall-sysret  run a getpid through the normal (VMX) syscall
  *                                  path, sysretq included, then start /init
+ *   dmtvm.selftest=tea             at exit, check the TEA invariant on sampled pages
+ *                                  (tea_check) and print the TEA counters
  */
 #ifndef SELFTEST_H
 #define SELFTEST_H
 
 #include "kernel.h"
 
-enum selftest { SELFTEST_NONE, SELFTEST_RING0_FAULT, SELFTEST_SYSCALL_SYSRET };
+enum selftest { SELFTEST_NONE, SELFTEST_RING0_FAULT, SELFTEST_SYSCALL_SYSRET, SELFTEST_TEA };
 
 extern enum selftest selftest;
 

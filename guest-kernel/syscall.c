@@ -14,6 +14,7 @@
 #include "hypercall.h"
 #include "proc.h"
 #include "selftest.h"
+#include "trace.h"
 
 #define SYS_read	    0
 #define SYS_write	    1
@@ -28,6 +29,7 @@
 #define SYS_writev	    20
 #define SYS_sched_yield	    24
 #define SYS_getpid	    39
+#define SYS_execve	    59
 #define SYS_exit	    60
 #define SYS_kill	    62
 #define SYS_uname	    63
@@ -324,6 +326,8 @@ static bool first_report(uint64_t nr)
 
 long syscall_unknown(struct syscall_args *a)
 {
+	if (a->nr == DMTVM_SYS_TRACE_FLUSH)
+		return trace_sys_flush(a);
 	if (a->nr == DMTVM_SYS_SELFTEST && selftest == SELFTEST_SYSCALL_SYSRET)
 		return selftest_sysret_done(a->a0);
 	if (first_report(a->nr))
@@ -347,6 +351,7 @@ const syscall_fn syscall_table[NR_SYSCALLS] = {
     [SYS_writev] = sys_writev,
     [SYS_sched_yield] = sys_zero,
     [SYS_getpid] = sys_getpid,
+    [SYS_execve] = proc_sys_execve,
     [SYS_exit] = sys_exit_group, /* one thread: exit ends the process */
     [SYS_kill] = sys_kill,
     [SYS_uname] = sys_uname,

@@ -15,11 +15,14 @@
  * fault, inside its VMA and its page-table page.
  */
 #include "vm.h"
+#include "hypercall.h"
 #include "pmm.h"
 
 #define FAULT_AROUND (64 * 1024ULL)
 
 static uint64_t boot_pml4_pa;
+bool vm_thp = true;
+static bool pt_update_missing; /* the VMM answered -ENOSYS: stop asking */
 
 void vm_init(void)
 {
@@ -58,7 +61,7 @@ static uint64_t leaf_flags(uint32_t prot)
 }
 
 /* The PDE covering va, allocating the PDPT and PD on the way if asked. */
-static uint64_t *pd_entry(struct mm *mm, uint64_t va, bool alloc)
+uint64_t *vm_pd_entry(struct mm *mm, uint64_t va, bool alloc)
 {
 	uint64_t *t = phys_to_virt(mm->pml4_pa);
 	for (int shift = 39; shift > 21; shift -= 9) {
@@ -74,12 +77,19 @@ static uint64_t *pd_entry(struct mm *mm, uint64_t va, bool alloc)
 	return &t[(va >> 21) & 511];
 }
 
+/* A page-table page for va's 2 MiB block: its TEA slot if it has one, else any frame. */
+static uint64_t pt_page_alloc(struct mm *mm, uint64_t va, unsigned flags)
+{
+	uint64_t pa = tea_pt_page(mm, va);
+	return pa ? pa : pmm_alloc(PMM_ORDER_4K, flags);
+}
+
 /* The page-table page under a PDE, allocated if absent; NULL for a 2 MiB leaf. */
-static uint64_t *pt_of(uint64_t *pde, bool alloc)
+static uint64_t *pt_of(struct mm *mm, uint64_t va, uint64_t *pde, bool alloc)
 {
 	if (!(*pde & PTE_P)) {
 		uint64_t pa;
-		if (!alloc || !(pa = pmm_alloc(PMM_ORDER_4K, PMM_ZERO)))
+		if (!alloc || !(pa = pt_page_alloc(mm, va, PMM_ZERO)))
 			return NULL;
 		*pde = pa | PTE_P | PTE_W | PTE_U;
 	}
@@ -90,8 +100,8 @@ static uint64_t *pt_of(uint64_t *pde, bool alloc)
 
 static int map_4k(struct mm *mm, uint64_t va, uint64_t pte)
 {
-	uint64_t *pde = pd_entry(mm, va, true);
-	uint64_t *pt = pde ? pt_of(pde, true) : NULL;
+	uint64_t *pde = vm_pd_entry(mm, va, true);
+	uint64_t *pt = pde ? pt_of(mm, va, pde, true) : NULL;
 	if (!pt)
 		return -ENOMEM;
 	pt[(va >> 12) & 511] = pte;
@@ -110,7 +120,7 @@ int vm_map_borrowed_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
 
 uint64_t vm_lookup(struct mm *mm, uint64_t va)
 {
-	uint64_t *pde = pd_entry(mm, va, false);
+	uint64_t *pde = vm_pd_entry(mm, va, false);
 	if (!pde || !(*pde & PTE_P))
 		return 0;
 	if (*pde & PTE_PS)
@@ -136,7 +146,7 @@ int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
 	    ((err & PF_FETCH) && !(v->prot & VMA_EXEC)))
 		return -EFAULT;
 	uint64_t flags = leaf_flags(v->prot);
-	uint64_t *pde = pd_entry(mm, va, true);
+	uint64_t *pde = vm_pd_entry(mm, va, true);
 	if (!pde)
 		return -ENOMEM;
 	if (err & PF_PROT) {
@@ -146,7 +156,7 @@ int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
 	}
 
 	uint64_t block = va & HPAGE_MASK;
-	if (!(*pde & PTE_P) && !(v->flags & VMA_IMAGE) && v->start <= block &&
+	if (vm_thp && !(*pde & PTE_P) && !(v->flags & VMA_IMAGE) && v->start <= block &&
 	    block + HPAGE_SIZE <= v->end) {
 		uint64_t pa = pmm_alloc(PMM_ORDER_2M, PMM_ZERO);
 		if (pa) {
@@ -154,7 +164,7 @@ int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
 			return 0;
 		}
 	}
-	uint64_t *pt = pt_of(pde, true);
+	uint64_t *pt = pt_of(mm, va, pde, true);
 	if (!pt)
 		return (*pde & PTE_PS) ? 0 : -ENOMEM;
 
@@ -179,9 +189,9 @@ int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
 }
 
 /* Replace a 2 MiB leaf by a page table of the same 512 frames (for a partial unmap). */
-static bool split_2m(uint64_t *pde)
+static bool split_2m(struct mm *mm, uint64_t va, uint64_t *pde)
 {
-	uint64_t pt_pa = pmm_alloc(PMM_ORDER_4K, 0);
+	uint64_t pt_pa = pt_page_alloc(mm, va, 0);
 	if (!pt_pa)
 		return false;
 	uint64_t *pt = phys_to_virt(pt_pa);
@@ -198,7 +208,7 @@ void vm_unmap(struct mm *mm, uint64_t start, uint64_t end)
 		next = (a & HPAGE_MASK) + HPAGE_SIZE;
 		if (next > end)
 			next = end;
-		uint64_t *pde = pd_entry(mm, a, false);
+		uint64_t *pde = vm_pd_entry(mm, a, false);
 		if (!pde || !(*pde & PTE_P))
 			continue;
 		if (*pde & PTE_PS) {
@@ -207,7 +217,7 @@ void vm_unmap(struct mm *mm, uint64_t start, uint64_t end)
 				*pde = 0;
 				continue;
 			}
-			if (!split_2m(pde))
+			if (!split_2m(mm, a, pde))
 				panic("vm_unmap: no frame to split a 2 MiB page");
 		}
 		uint64_t *pt = phys_to_virt(*pde & PTE_ADDR);
@@ -219,4 +229,75 @@ void vm_unmap(struct mm *mm, uint64_t start, uint64_t end)
 		}
 	}
 	write_cr3(read_cr3()); /* no PCID here: a CR3 write flushes the lower half */
+	vm_pt_update(mm, start, end - start);
+}
+
+/*
+ * Only changes of live entries are reported (unmap, and the 2 MiB split it
+ * may do; exit/exec with len 0). Filling a non-present entry on demand
+ * paging is not: a shadow-paging VMM learns of a new mapping when its own
+ * shadow fill faults on it, exactly as with hardware, so fills are the
+ * VMM's business and cost no exit here.
+ */
+void vm_pt_update(struct mm *mm, uint64_t va, uint64_t len)
+{
+	struct dmtvm_hc_pt_update hc = {.cr3 = mm->pml4_pa, .asid = 1, .va = va, .len = len};
+	if (pt_update_missing)
+		return;
+	if (hypercall(DMTVM_HC_PT_UPDATE, &hc) == -DMTVM_ENOSYS)
+		pt_update_missing = true;
+}
+
+/*
+ * Index of the first non-zero entry of t[i, 512), or 512: one `repe scasq`
+ * (a single emulated instruction) instead of a C loop over 512 entries,
+ * most of them zero. Cleared entries are always written as 0.
+ */
+static unsigned next_used(const uint64_t *t, unsigned i)
+{
+	const uint64_t *p = t + i;
+	uint64_t c = 512 - i;
+	if (!c)
+		return 512;
+	__asm__ volatile("repe scasq" : "+D"(p), "+c"(c) : "a"(0ULL) : "memory", "cc");
+	return p[-1] ? (unsigned)(p - t - 1) : 512;
+}
+
+/* Free the leaves under a page-table page; the page itself unless it is a TEA slot. */
+static void free_pt(struct mm *mm, uint64_t pt_pa)
+{
+	uint64_t *pt = phys_to_virt(pt_pa);
+	for (unsigned i = next_used(pt, 0); i < 512; i = next_used(pt, i + 1))
+		if ((pt[i] & PTE_P) && !(pt[i] & PTE_NOFREE))
+			pmm_free(pt[i] & PTE_ADDR, PMM_ORDER_4K);
+	if (!tea_owns(mm, pt_pa))
+		pmm_free(pt_pa, PMM_ORDER_4K);
+}
+
+void vm_mm_destroy(struct mm *mm)
+{
+	uint64_t *pml4 = phys_to_virt(mm->pml4_pa);
+	for (unsigned i = next_used(pml4, 0); i < 256; i = next_used(pml4, i + 1)) {
+		if (!(pml4[i] & PTE_P))
+			continue;
+		uint64_t *pdpt = phys_to_virt(pml4[i] & PTE_ADDR);
+		for (unsigned j = next_used(pdpt, 0); j < 512; j = next_used(pdpt, j + 1)) {
+			if (!(pdpt[j] & PTE_P))
+				continue;
+			uint64_t *pd = phys_to_virt(pdpt[j] & PTE_ADDR);
+			for (unsigned k = next_used(pd, 0); k < 512; k = next_used(pd, k + 1)) {
+				if (!(pd[k] & PTE_P))
+					continue;
+				if (pd[k] & PTE_PS)
+					pmm_free(pd[k] & PTE_ADDR2, PMM_ORDER_2M);
+				else
+					free_pt(mm, pd[k] & PTE_ADDR);
+			}
+			pmm_free(pdpt[j] & PTE_ADDR, PMM_ORDER_4K);
+		}
+		pmm_free(pml4[i] & PTE_ADDR, PMM_ORDER_4K);
+	}
+	vm_pt_update(mm, 0, 0);
+	tea_release_all(mm);
+	pmm_free(mm->pml4_pa, PMM_ORDER_4K);
 }

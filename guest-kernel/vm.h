@@ -6,6 +6,7 @@
 #ifndef VM_H
 #define VM_H
 
+#include "tea.h"
 #include "vma.h"
 
 #define PTE_P	   0x1ULL
@@ -30,7 +31,11 @@ struct mm {
 	uint64_t brk_start, brk; /* heap: VMA [brk_start, ALIGN_UP(brk)) */
 	uint64_t mmap_top;	 /* mmap without a hint searches below this */
 	struct vma_list vmas;
+	struct tea_set teas; /* DMT TEAs (tea.c) */
 };
+
+/* 2 MiB pages for anonymous memory (dmtvm.thp=off: 4 KiB pages only). */
+extern bool vm_thp;
 
 /* Remember the boot PML4 (its upper half is shared by every mm). */
 void vm_init(void);
@@ -50,7 +55,13 @@ uint64_t vm_translate(struct mm *mm, uint64_t va);
  * VMA allows the access. 0, -EFAULT (no VMA or not allowed), -ENOMEM.
  */
 int vm_fault(struct mm *mm, uint64_t va, uint64_t err);
-/* Unmap [start, end) (page aligned), free its frames, flush the TLB. */
+/* Unmap [start, end) (page aligned), free its frames, flush the TLB, tell the VMM. */
 void vm_unmap(struct mm *mm, uint64_t start, uint64_t end);
+/* The PDE covering va (allocating upper tables if alloc), or NULL. */
+uint64_t *vm_pd_entry(struct mm *mm, uint64_t va, bool alloc);
+/* PT_UPDATE hypercall: entries mapping [va, va + len) changed (len 0: all of mm). */
+void vm_pt_update(struct mm *mm, uint64_t va, uint64_t len);
+/* Free every frame and table of mm's lower half, its TEAs and its PML4 (mm not active). */
+void vm_mm_destroy(struct mm *mm);
 
 #endif /* VM_H */

@@ -40,13 +40,10 @@ void mmu_cache_prefetch(struct mmu_cache *c, uint64_t pa);
 
 /* ---- set-associative TLB (mmu_tlb.c), also the nested TLB ---- */
 struct mmu_tlb {
-	uint64_t *key; /* sets * stride, 0 = empty; unordered, or MRU first when mru_array */
+	uint64_t *key; /* sets * ways, MRU first; 0 = empty */
 	uint64_t *val;
-	uint64_t *order; /* per set: LRU order word (mmu_lru.h) */
-	size_t key_bytes;
-	uint32_t ways, stride, set_mask;
-	uint32_t n2m;	/* 2 MiB entries held: none, no 2 MiB probe */
-	bool mru_array; /* > 16 ways */
+	uint32_t ways, set_mask;
+	uint32_t n[2]; /* 4 KiB / 2 MiB entries held (a size with none is not probed) */
 };
 
 int mmu_tlb_init(struct mmu_tlb *t, uint32_t entries, uint32_t ways);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mmu_lru.h: the exact-LRU set primitives shared by the cache model and the
- * TLBs (not installed). A set's tags sit unordered in their ways and are
+ * mmu_lru.h: the exact-LRU set primitives of the cache model (not
+ * installed). A set's tags sit unordered in their ways and are
  * compared all at once (SSE2, part of every x86-64; a plain loop elsewhere);
  * the set's LRU order is one 64-bit word of 4-bit way numbers, MRU in bits
  * 3:0, so a hit or a fill rewrites a few bits instead of shifting the set.

@@ -6,10 +6,12 @@
  * list of (port, gPA) calls. Console output goes to /dev/null. The run loop
  * and vmm_stop() are not linked: a local vmm_stop records the stop, and
  * the dispatcher must never touch memory outside RAM (ASan watches).
+ * Built with DMTVM_HAVE_REPLAY, the VM has the MMU model (--mode=pvdmt) and
+ * the translation hypercalls run too; their state (address spaces, TEAs)
+ * carries over from one input to the next, as in a real run.
  * Build with libFuzzer:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ivmm -Ipvdmt \
- *     tests/vmm/fuzz_hypercall.c vmm/hypercall.c vmm/console.c \
- *     vmm/hc_lifecycle.c vmm/time.c -o fuzz_hypercall
+ *   see tests/vmm/fuzz.sh (with the model: xlate, hostmem, tools/replay's
+ *   table builders and mmu-model/ are linked too).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 
 #include "dmtvm_abi.h"
 #include "vmm.h"
+#include "xlate.h"
 
 #define FUZZ_RAM 16384
 
@@ -46,15 +49,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		stderr = fdopen(devnull, "w");
 	}
 	/* RAM is exactly FUZZ_RAM bytes on the heap so ASan sees overruns. */
-	uint8_t *ram = calloc(1, FUZZ_RAM);
-	if (!ram)
+	static uint8_t *ram;
+	if (!ram && !(ram = malloc(FUZZ_RAM)))
 		return 0;
 	size_t n = size < FUZZ_RAM ? size : FUZZ_RAM;
+	memset(ram, 0, FUZZ_RAM);
 	memcpy(ram, data, n);
 	vm.ram = ram;
 	vm.mem_size = FUZZ_RAM;
-	vm.mode = "ept";
+	vm.mode = "pvdmt";
 	vcpu.vm = &vm;
+	vcpu.fd = -1;
+#ifdef DMTVM_HAVE_REPLAY
+	if (!vm.xlate) {
+		struct vmm_xlate_opts o = {.mode = "pvdmt", .host_shift = 12, .seed = 1};
+		char err[256];
+		if (vmm_xlate_create(&vm, &o, err, sizeof(err)) < 0) {
+			fprintf(stdout, "vmm_xlate_create: %s\n", err);
+			abort();
+		}
+	}
+#endif
 	for (size_t off = n; off + 6 <= size; off += 6) {
 		uint16_t port = (uint16_t)(DMTVM_HC_PORT_BASE + (data[off] % 0x100));
 		uint32_t gpa;
@@ -64,6 +79,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			gpa %= FUZZ_RAM + 64;
 		vmm_hypercall(&vcpu, port, gpa);
 	}
-	free(ram);
 	return 0;
 }

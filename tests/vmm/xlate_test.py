@@ -165,6 +165,20 @@ def case_traceout(dmtvm, imgs):
         check("dmtvm replay of the trace: exit", r.returncode, 0)
         rep = json.loads(r.stdout)
         check("replay: ROI accesses", rep["schemes"]["x86-native"]["accesses"], 5)
+        # Two address spaces: ASID 1, 8 records, ASID 2, 8, ASID 1, 8.
+        rep, out = run(dmtvm, imgs + "/tg-xlate-two.img", "--trace-out=" + trc, "--mode=dmt",
+                       "--model-set=pwc=0", "--schemes=x86-native,dmt-native,dmt-virt")
+        check("two spaces: guest", out, "dmt_regs 0\ntrace_flush 8\ntrace_flush asid 2: 8\n"
+              "trace_flush asid 1: 8\npt_update 0\n")
+        data = open(trc, "rb").read()
+        recs = [int.from_bytes(data[i:i + 8], "little") for i in range(32, len(data), 8)]
+        check("two spaces: trace records", len(recs), 27)
+        check("two spaces: ASID records", [(i, r & 0xffff) for i, r in enumerate(recs)
+                                           if r >> 56 & 3 == 3], [(0, 1), (9, 2), (18, 1)])
+        # Every switch flushes the TLBs (no PCID): 24 walks; the DMT register
+        # belongs to address space 1 only (asid 2 walks fall back to radix).
+        check("two spaces: walks/refs", refs(rep), {"x86-native": (24, 96),
+              "dmt-native": (24, 8 + 32 + 8), "dmt-virt": (24, 24 + 72 + 24)})
 
 
 def ctl(path, cmd):

@@ -104,6 +104,10 @@ void physmem_set_upper(struct physmem *pm, const struct physmem *upper, unsigned
 
 int physmem_link(struct physmem *pm, uint64_t pa, uint64_t upper_pa)
 {
+	/* Without an upper memory nobody follows the link (the VMM's host
+	 * memory finds guest frames itself): keep no map for it. */
+	if (!pm->upper)
+		return 0;
 	return u64map_put(&pm->rev, pa >> pm->rev_shift, upper_pa >> pm->rev_shift);
 }
 

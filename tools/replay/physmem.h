@@ -46,7 +46,8 @@ int physmem_alloc(struct physmem *pm, uint64_t bytes, uint64_t align, uint64_t *
 uint8_t *physmem_frame(const struct physmem *pm, uint64_t pa);
 /* The own frame holding pa, zero-filled and created if absent; NULL on OOM. */
 uint8_t *physmem_materialize(struct physmem *pm, uint64_t pa);
-/* Records that [pa, pa + 1 << shift) here backs upper's [upper_pa, ...). */
+/* Records that [pa, pa + 1 << shift) here backs upper's [upper_pa, ...)
+ * (nothing when this memory has no upper memory). */
 int physmem_link(struct physmem *pm, uint64_t pa, uint64_t upper_pa);
 /* Sets the reverse-link granularity and memory (once, before any link). */
 void physmem_set_upper(struct physmem *pm, const struct physmem *upper, unsigned shift);

@@ -7,10 +7,11 @@
  * (ring-0 #PF without an IDT: triple fault), badgpa, enosys, efault, badexit,
  * spin (never exits), hlt (cli; hlt), mmio (read outside RAM), ports
  * (non-hypercall port I/O), outb (wrong-size hypercall access), time,
- * xlate [dmt] [pv] [roi] [spin] (builds its own page tables, loads them in CR3
+ * xlate [dmt] [pv] [roi] [two] [spin] (builds its own page tables, loads them in CR3
  * and hands the VMM trace records: TRACE_FLUSH, DMT_REGS, ALLOC_TEA),
  * xlate-errors (bad translation hypercalls: prints each error code),
- * eptcheck (loads at sampled direct-map addresses across all RAM).
+ * eptcheck (loads at sampled direct-map addresses across all RAM),
+ * xlate-bench (1 Mi GUPS-like records through the model).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -144,6 +145,7 @@ static int is(const char *w, const char *v)
 #define XL_PDPT	 0x401000ULL
 #define XL_PD	 0x402000ULL
 #define XL_PT	 0x403000ULL /* the leaf table: the TEA of the VMA */
+#define XL_PML4B 0x408000ULL /* a second address space (tg=xlate two) */
 #define XL_DATA	 0x800000ULL
 #define XL_VA	 0x40000000ULL /* VMA [XL_VA, XL_VA + 2 MiB) */
 #define XL_PAGES 16
@@ -239,7 +241,8 @@ static struct dmtvm_dmt_reg regs[4];
  * tg=xlate [dmt] [pv] [roi]: 8 loads to 8 distinct pages of the VMA (8
  * cold TLB misses). dmt: one DMT register over the VMA's leaf table (the
  * TEA); pv: that TEA obtained with ALLOC_TEA (4 pages, host-contiguous, PV
- * flag). spin: stay alive afterwards (control-socket tests).
+ * flag). two: flush again under a second address space, then the first.
+ * spin: stay alive afterwards (control-socket tests).
  * roi: 4 warm-up loads, ROI begin, 4 new pages and one repeated page,
  * ROI end, 4 more loads (not simulated).
  */
@@ -281,6 +284,20 @@ static void xlate(const char *opts)
 	puts_("trace_flush ");
 	puti(flush((uint64_t)recs, n, XL_PML4, 0));
 	puts_("\n");
+	if (word_after(opts, "two")) {
+		/* A second address space (a copy of the first, asid 2, no DMT
+		 * registers), then the first again: two switches. */
+		uint64_t *a = VA(XL_PML4), *b = VA(XL_PML4B);
+		for (int i = 0; i < 512; i++)
+			b[i] = a[i];
+		struct dmtvm_hc_trace_flush f = {0, (uint64_t)recs, n, XL_PML4B, 2, 0};
+		hc(DMTVM_HC_TRACE_FLUSH, &f);
+		puts_("trace_flush asid 2: ");
+		puti(f.ret);
+		puts_("\ntrace_flush asid 1: ");
+		puti(flush((uint64_t)recs, n, XL_PML4, 0));
+		puts_("\n");
+	}
 	struct dmtvm_hc_pt_update u = {0, XL_PML4, 1, XL_VA, 4096};
 	hc(DMTVM_HC_PT_UPDATE, &u);
 	puts_("pt_update ");
@@ -353,6 +370,49 @@ static void xlate_errors(uint64_t mem)
 		puts_(i ? " " : "");
 		puti(v[i]);
 	}
+	puts_("\n");
+	exit_(0);
+}
+
+/*
+ * tg=xlate-bench: GUPS-like model throughput inside a run. Maps a 64 MiB
+ * VMA with 4 KiB pages (its 32 leaf tables contiguous: the TEA, obtained
+ * with ALLOC_TEA and described by a pvDMT register), writes 64 Ki random
+ * loads once (ring-0 stores are slow here) and flushes them 16 times: 1 Mi
+ * records through the model, mostly TLB misses.
+ */
+#define XB_PT	  0x1000000ULL /* 32 leaf tables: the TEA */
+#define XB_DATA	  0x4000000ULL /* 64 MiB of data */
+#define XB_PAGES  16384ULL
+#define XB_RECS	  65536
+#define XB_ROUNDS 16
+static uint64_t bench_recs[XB_RECS];
+
+static void xlate_bench(void)
+{
+	build_tables();
+	uint64_t *pd = VA(XL_PD);
+	for (uint64_t t = 0; t < XB_PAGES / 512; t++)
+		pd[t] = (XB_PT + t * 4096) | 3;
+	uint64_t *pt = VA(XB_PT);
+	for (uint64_t i = 0; i < XB_PAGES; i++)
+		pt[i] = (XB_DATA + i * 4096) | 3;
+	__asm__ volatile("mov %0, %%cr3" : : "r"(XL_PML4) : "memory");
+	uint64_t hpa;
+	int64_t r = alloc_tea(XB_PT, XB_PAGES / 512, 0, &hpa);
+	regs[0] = (struct dmtvm_dmt_reg){XL_VA, XL_VA + XB_PAGES * 4096, XB_PT, 12,
+					 r == 0 ? DMTVM_DMT_REG_PV : 0};
+	dmt_regs(XL_PML4, 1, GPA(regs));
+	uint64_t x = 1;
+	for (int i = 0; i < XB_RECS; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		bench_recs[i] = ld(XL_VA + ((x >> 20) % (XB_PAGES * 4096) & ~7ULL));
+	}
+	int64_t n = 0;
+	for (int k = 0; k < XB_ROUNDS; k++)
+		n += flush((uint64_t)bench_recs, XB_RECS, XL_PML4, 0);
+	puts_("traced ");
+	puti(n);
 	puts_("\n");
 	exit_(0);
 }
@@ -485,6 +545,8 @@ void tg_main(uint64_t fdt_gpa, uint64_t magic)
 		__asm__ volatile("outb %b0, %w1" : : "a"(0), "d"((uint16_t)DMTVM_HC_PORT(0)));
 	} else if (is(what, "xlate")) {
 		xlate(what);
+	} else if (is(what, "xlate-bench")) {
+		xlate_bench();
 	} else if (is(what, "xlate-errors") || is(what, "eptcheck")) {
 		uint32_t rl;
 		const uint8_t *reg = fdt_prop(fdt, "reg", &rl);
