@@ -7,14 +7,19 @@
  * artifact does. The TEA spans the VMA rounded out to 2 MiB; page-table
  * pages already present in that span (an edge block shared with a
  * neighbour, or tables left by an earlier mapping) are copied into their
- * slots, so the invariant holds for every slot from the start. Fallbacks
- * (counted in tea_stats): no register left, no contiguous run of fresh
- * frames, ALLOC_TEA refused; the PTE page is then an ordinary one.
- * After any change of an mm's TEA set the whole register set goes to the
- * VMM (DMT_REGS).
- * Not done (see README): growth of a VMA past its TEA (the new part gets
- * ordinary pages), merging TEAs of adjacent VMAs, migration on growth,
- * freeing a TEA before exec/exit, and PMD-level (2 MiB page) TEAs.
+ * slots, so the invariant holds for every slot from the start.
+ * Growth and merging: a page-table allocation in a qualifying VMA outside
+ * every TEA, whose span overlaps TEAs (the VMA grew, or merged with a
+ * neighbouring mapping, as adjacent mmaps do), replaces those TEAs by one
+ * for the union: all page tables move into the new area (the artifact's
+ * "migrate" path; it first tries the physically adjacent frames, which we
+ * skip). Fallbacks (counted in tea_stats): no register left, no contiguous
+ * run of fresh frames, ALLOC_TEA refused; the PTE page is then an ordinary
+ * one. After any change of an mm's TEA set the whole register set goes to
+ * the VMM (DMT_REGS).
+ * Not done: shrinking or freeing a TEA before exec/exit (munmap keeps it:
+ * its page tables stay for a later mapping), and PMD-level (2 MiB page)
+ * TEAs: with THP, big anonymous VMAs are mapped by PMD leaves and get no TEA.
  */
 #include "tea.h"
 #include "console.h"
@@ -94,32 +99,71 @@ static void migrate_existing(struct mm *mm, struct tea *t)
 	}
 }
 
-static struct tea *tea_create(struct mm *mm, const struct vma *v)
+/* Free the slots of t that no PDE uses (used ones are freed when migrated), return pvDMT. */
+static void tea_retire(struct mm *mm, struct tea *t)
 {
-	if (mm->teas.n >= tea_max) {
+	for (uint32_t i = 0; i < t->npages; i++) {
+		uint64_t slot = t->pa + i * PAGE_SIZE;
+		uint64_t *pde = vm_pd_entry(mm, t->base + i * HPAGE_SIZE, false);
+		if (!pde || (*pde & (PTE_P | PTE_PS)) != PTE_P || (*pde & PTE_ADDR) != slot)
+			pmm_free(slot, PMM_ORDER_4K);
+	}
+	if (t->flags & DMTVM_DMT_REG_PV)
+		alloc_tea_hc(t, true);
+}
+
+/*
+ * A TEA for the span [base, limit). TEAs overlapping it (the VMA grew or
+ * merged with a neighbour since they were made) are replaced: their page
+ * tables move into the new TEA with everything else found in the span.
+ */
+static struct tea *tea_create(struct mm *mm, uint64_t base, uint64_t limit)
+{
+	struct tea nt = {0}, *t;
+	unsigned overlapped = 0;
+	for (unsigned i = 0; i < mm->teas.n; i++) {
+		t = &mm->teas.t[i];
+		if (base < t->limit && limit > t->base) {
+			overlapped++;
+			if (t->base < base)
+				base = t->base;
+			if (t->limit > limit)
+				limit = t->limit;
+		}
+	}
+	if (mm->teas.n - overlapped >= tea_max) {
 		tea_stats.fallback_regs++;
 		return NULL;
 	}
-	struct tea *t = &mm->teas.t[mm->teas.n];
-	t->base = ALIGN_DOWN(v->start, HPAGE_SIZE);
-	t->limit = ALIGN_UP(v->end, HPAGE_SIZE);
-	t->npages = (uint32_t)((t->limit - t->base) >> 21);
-	t->flags = 0;
-	t->id = next_id++;
+	nt.base = base;
+	nt.limit = limit;
+	nt.npages = (uint32_t)((limit - base) >> 21);
+	nt.id = next_id++;
 	/* Fresh frames read as zero (dmtvm_abi.h), so the slots need no clearing. */
-	t->pa = pmm_alloc_contig(t->npages);
-	if (!t->pa) {
+	nt.pa = pmm_alloc_contig(nt.npages);
+	if (!nt.pa) {
 		tea_stats.fallback_memory++;
 		return NULL;
 	}
-	if (!alloc_tea_hc(t, false)) {
+	if (!alloc_tea_hc(&nt, false)) {
 		tea_stats.fallback_pv++;
-		for (uint32_t i = 0; i < t->npages; i++)
-			pmm_free(t->pa + i * PAGE_SIZE, PMM_ORDER_4K);
+		for (uint32_t i = 0; i < nt.npages; i++)
+			pmm_free(nt.pa + i * PAGE_SIZE, PMM_ORDER_4K);
 		return NULL;
 	}
-	mm->teas.n++;
+	unsigned n = 0;
+	for (unsigned i = 0; i < mm->teas.n; i++) {
+		t = &mm->teas.t[i];
+		if (base < t->limit && limit > t->base)
+			tea_retire(mm, t);
+		else
+			mm->teas.t[n++] = *t;
+	}
+	t = &mm->teas.t[n];
+	*t = nt;
+	mm->teas.n = n + 1;
 	tea_stats.created++;
+	tea_stats.replaced += overlapped;
 	migrate_existing(mm, t);
 	send_regs(mm);
 	return t;
@@ -135,12 +179,8 @@ uint64_t tea_pt_page(struct mm *mm, uint64_t va)
 		struct vma *v = vma_find(&mm->vmas, va);
 		if (!tea_enabled || !v || v->flags != VMA_ANON || v->end - v->start < tea_min_bytes)
 			return 0;
-		/* The span must not overlap another TEA (edge blocks of a neighbour's TEA). */
-		uint64_t b = ALIGN_DOWN(v->start, HPAGE_SIZE), l = ALIGN_UP(v->end, HPAGE_SIZE);
-		for (unsigned i = 0; i < mm->teas.n; i++)
-			if (b < mm->teas.t[i].limit && l > mm->teas.t[i].base)
-				return 0;
-		if (!(t = tea_create(mm, v)))
+		t = tea_create(mm, ALIGN_DOWN(v->start, HPAGE_SIZE), ALIGN_UP(v->end, HPAGE_SIZE));
+		if (!t)
 			return 0;
 	}
 	tea_stats.pt_pages++;
@@ -190,10 +230,18 @@ static int check_one(struct mm *mm, const struct tea *t, uint64_t va, uint64_t *
 
 void tea_check(struct mm *mm)
 {
-	uint64_t checked = 0, bad = 0, leaves_2m = 0;
+	uint64_t tables = 0, checked = 0, bad = 0, leaves_2m = 0;
 	for (unsigned i = 0; i < mm->teas.n; i++) {
 		const struct tea *t = &mm->teas.t[i];
-		/* 256 samples spread over the span (odd page offsets), plus its last page. */
+		/* Every slot: a page table under the block's PDE must be that slot. */
+		for (uint64_t va = t->base; va < t->limit; va += HPAGE_SIZE) {
+			uint64_t *pde = vm_pd_entry(mm, va, false);
+			if (!pde || (*pde & (PTE_P | PTE_PS)) != PTE_P)
+				continue;
+			tables++;
+			bad += (*pde & PTE_ADDR) != t->pa + ((va - t->base) >> 21) * PAGE_SIZE;
+		}
+		/* 256 pages spread over the span (odd page offsets), plus its last page. */
 		uint64_t step = ALIGN_DOWN((t->limit - t->base) / 256, PAGE_SIZE) + PAGE_SIZE;
 		for (uint64_t va = t->base;; va += step) {
 			if (va >= t->limit)
@@ -205,10 +253,12 @@ void tea_check(struct mm *mm)
 				break;
 		}
 	}
-	kprintf("dmtvm: tea check: %u TEAs, %lu pages checked, %lu bad, %lu in 2 MiB pages; "
-		"created %lu, pt pages %lu, migrated %lu, fallbacks regs %lu memory %lu pv %lu, "
-		"pv granted %lu\n",
-		mm->teas.n, checked, bad, leaves_2m, tea_stats.created, tea_stats.pt_pages,
-		tea_stats.migrated, tea_stats.fallback_regs, tea_stats.fallback_memory,
-		tea_stats.fallback_pv, tea_stats.pv_granted);
+	kprintf("dmtvm: tea check: %u TEAs, %lu page tables and %lu pages checked, %lu bad, "
+		"%lu in 2 MiB pages\n",
+		mm->teas.n, tables, checked, bad, leaves_2m);
+	kprintf("dmtvm: tea counters: created %lu, replaced %lu, pt pages %lu, migrated %lu, "
+		"fallbacks regs %lu memory %lu pv %lu, pv granted %lu\n",
+		tea_stats.created, tea_stats.replaced, tea_stats.pt_pages, tea_stats.migrated,
+		tea_stats.fallback_regs, tea_stats.fallback_memory, tea_stats.fallback_pv,
+		tea_stats.pv_granted);
 }

@@ -39,6 +39,7 @@ extern bool tea_pvdmt; /* /chosen/dmtvm,mode is pvdmt: ask ALLOC_TEA */
 /* Counters since boot (reported by the tea self-test). */
 struct tea_stats {
 	uint64_t created, pt_pages, migrated;
+	uint64_t replaced; /* TEAs absorbed by a bigger one (VMA growth or merge) */
 	uint64_t fallback_regs;	  /* VMA qualified but no register left */
 	uint64_t fallback_memory; /* no contiguous run of frames */
 	uint64_t fallback_pv;	  /* ALLOC_TEA refused (not ENOSYS): plain frames kept off */

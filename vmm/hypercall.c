@@ -20,6 +20,7 @@ static const struct vmm_hc_handler handlers[DMTVM_HC_MAX + 1] = {
     [DMTVM_HC_PANIC] = {"panic", sizeof(struct dmtvm_hc_panic), vmm_hc_panic},
     [DMTVM_HC_INIT_STARTED] = {"init_started", sizeof(struct dmtvm_hc_ret), vmm_hc_init_started},
     [DMTVM_HC_TIME] = {"time", sizeof(struct dmtvm_hc_time), vmm_hc_time},
+    [DMTVM_HC_ZERO] = {"zero", sizeof(struct dmtvm_hc_zero), vmm_hc_zero},
 #ifdef DMTVM_HAVE_REPLAY
     /* Builds without the model (dmtvm-static) leave these unassigned: ENOSYS. */
     [DMTVM_HC_TRACE_FLUSH] = {"trace_flush", sizeof(struct dmtvm_hc_trace_flush),

@@ -30,6 +30,9 @@ enum vmm_hc_action vmm_hc_panic(struct vmm_vcpu *vcpu, void *arg);
 enum vmm_hc_action vmm_hc_init_started(struct vmm_vcpu *vcpu, void *arg);
 enum vmm_hc_action vmm_hc_time(struct vmm_vcpu *vcpu, void *arg);
 
+/* hc_zero.c: ZERO (bulk memset of guest RAM). */
+enum vmm_hc_action vmm_hc_zero(struct vmm_vcpu *vcpu, void *arg);
+
 #ifdef DMTVM_HAVE_REPLAY
 /* xlate.c: TRACE_FLUSH, DMT_REGS, PT_UPDATE, ALLOC_TEA (the MMU model). */
 enum vmm_hc_action vmm_hc_trace_flush(struct vmm_vcpu *vcpu, void *arg);

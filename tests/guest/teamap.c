@@ -10,8 +10,10 @@
  *           (one word per 2 MiB: every page-table page, few frames): the
  *           TEA's first slot is the small mapping's existing page table,
  *           which the kernel copies into the TEA.
- *  many     three 64 MiB mappings touched as in migrate (run with
- *           dmtvm.tea_max=2: one fallback).
+ *  many     three 64 MiB mappings with guards between them, touched as in
+ *           migrate (run with dmtvm.tea_max=2: one fallback).
+ *  merge    three adjacent 64 MiB mappings: the VMA grows twice, and each
+ *           time its TEA is replaced by a bigger one (page tables migrate).
  * Prints "teamap: ok" and exits 0, or "teamap: FAIL ..." and 1.
  */
 #include <stdint.h>
@@ -76,11 +78,14 @@ int main(int argc, char **argv)
 			return fail("map/touch 256 MiB after the small one");
 		if (small[0] != 0 || small[4096] != 0)
 			return fail("small mapping after migration");
-	} else if (!strcmp(mode, "many")) {
+	} else if (!strcmp(mode, "many") || !strcmp(mode, "merge")) {
 		for (int i = 0; i < 3; i++) {
 			uint64_t *p = map(NULL, 64 * MIB, PROT_READ | PROT_WRITE);
 			if (p == MAP_FAILED || touch_sparse(p, 64 * MIB, (uint64_t)i))
 				return fail("map/touch 64 MiB");
+			/* A PROT_NONE guard below keeps the next mapping from merging. */
+			if (!strcmp(mode, "many") && map(NULL, 2 * MIB, PROT_NONE) == MAP_FAILED)
+				return fail("map guard");
 		}
 	} else {
 		return fail("unknown mode");
