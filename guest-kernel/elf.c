@@ -36,9 +36,11 @@ struct elf64_phdr {
 	uint64_t p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
 } __attribute__((packed));
 
+const char *elf_load_name = "/init";
+
 static int bad(const char *why)
 {
-	kprintf("dmtvm: /init: %s\n", why);
+	kprintf("dmtvm: %s: %s\n", elf_load_name, why);
 	return -EINVAL;
 }
 

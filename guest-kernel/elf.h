@@ -23,5 +23,7 @@ struct elf_info {
  * static x86-64 ELF64; a one-line reason is printed) or -ENOMEM.
  */
 int elf_load(struct mm *mm, const void *img, uint64_t size, struct elf_info *info);
+/* The file's path in elf_load's one-line reasons (default "/init"). */
+extern const char *elf_load_name;
 
 #endif /* ELF_H */

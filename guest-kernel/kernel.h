@@ -47,19 +47,19 @@
 #define TSS_SEL	  0x30
 
 /* Linux errno values the system calls return (negated). */
-#define EPERM  1
-#define ENOENT 2
-#define ESRCH  3
-#define E2BIG  7
+#define EPERM	1
+#define ENOENT	2
+#define ESRCH	3
+#define E2BIG	7
 #define ENOEXEC 8
-#define EBADF  9
-#define ENOMEM 12
-#define EFAULT 14
-#define EEXIST 17
-#define ENODEV 19
-#define EINVAL 22
-#define ENOTTY 25
-#define ENOSYS 38
+#define EBADF	9
+#define ENOMEM	12
+#define EFAULT	14
+#define EEXIST	17
+#define ENODEV	19
+#define EINVAL	22
+#define ENOTTY	25
+#define ENOSYS	38
 
 static inline void *phys_to_virt(uint64_t pa)
 {

@@ -36,13 +36,23 @@ static uint64_t parse_size(const char *s)
 	return v;
 }
 
-/* Kernel options: words before "--" in bootargs. */
+/*
+ * Kernel options: words before "--" in bootargs, and the "dmtvm." words
+ * right after it (so `dmtvm run IMG -- dmtvm.thp=off gups ...` sets options
+ * of a prebuilt image; proc.c drops them from /init's argv).
+ */
 static void parse_options(const char *s)
 {
+	bool after_dashes = false;
 	while (*s) {
 		while (*s == ' ')
 			s++;
-		if (!strncmp(s, "-- ", 3) || !strncmp(s, "--", 3))
+		if (!after_dashes && (!strncmp(s, "-- ", 3) || !strncmp(s, "--", 3))) {
+			after_dashes = true;
+			s += 2;
+			continue;
+		}
+		if (after_dashes && strncmp(s, "dmtvm.", 6))
 			break;
 		if (!strncmp(s, "dmtvm.selftest=ring0-fault", 26))
 			selftest = SELFTEST_RING0_FAULT;

@@ -7,6 +7,7 @@
  * Everything after the first "--" word becomes argv[1..]; words split on
  * spaces, and "double quotes" keep spaces inside a word (quotes removed).
  * argv[0] is "/init". envp is HOME=/ and TERM=linux, as Linux gives init.
+ * Leading "dmtvm." words after "--" are kernel options (main.c), not args.
  *
  * execve replaces the image with another static ELF of the initramfs
  * (enough for a launcher /init): the new address space is built completely
@@ -21,7 +22,7 @@
 #include "syscall.h"
 
 #define MAX_ARGS    64
-#define MAX_ENV     32
+#define MAX_ENV	    32
 #define AT_NULL	    0
 #define AT_PHDR	    3
 #define AT_PHENT    4
@@ -57,7 +58,7 @@ static unsigned split_args(const char *s, const char *argv[], unsigned max)
 {
 	unsigned n = 0;
 	char *w = words, *wend = words + sizeof(words) - 1;
-	bool after_dashes = false;
+	bool after_dashes = false, leading_done = false;
 	while (*s) {
 		while (*s == ' ')
 			s++;
@@ -75,7 +76,10 @@ static unsigned split_args(const char *s, const char *argv[], unsigned max)
 		if (!after_dashes) {
 			after_dashes = !strncmp(start, "--", 3);
 			w = start;
+		} else if (n == 0 && !leading_done && !strncmp(start, "dmtvm.", 6)) {
+			w = start; /* a kernel option (main.c), not an argument */
 		} else if (n < max && w < wend) {
+			leading_done = true;
 			argv[n++] = start;
 			w++;
 		}
@@ -186,6 +190,7 @@ static int exec_image(struct proc *p, const char *path, const char *const *argv,
 		goto restore;
 	vm_activate(&p->mm); /* user copies fault into p->mm (trap.c) */
 	p->path = path;
+	elf_load_name = path;
 	if ((r = elf_load(&p->mm, f.data, f.size, &p->elf))) {
 		if (r == -EINVAL)
 			r = -ENOEXEC; /* as Linux: not an executable we can run */

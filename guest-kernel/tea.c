@@ -2,24 +2,31 @@
 /*
  * tea.c: creating, registering and releasing TEAs (tea.h has the layout).
  *
- * Lazily, at the first page-table-page allocation in a qualifying VMA
+ * Which level: with 4 KiB pages (dmtvm.thp=off) a TEA holds PT pages
+ * (page_shift 12, slot = 2 MiB of VA); with THP the leaves of a big
+ * anonymous VMA are PMD entries, so its TEA holds PD pages (page_shift 21,
+ * slot = 1 GiB of VA): PMD entry address = pa + ((va - base) >> 21) * 8.
+ *
+ * When: lazily, at the first page-table allocation in a qualifying VMA
  * (anonymous, >= tea_min, fewer than tea_max TEAs in the mm), as the
- * artifact does. The TEA spans the VMA rounded out to 2 MiB; page-table
- * pages already present in that span (an edge block shared with a
- * neighbour, or tables left by an earlier mapping) are copied into their
- * slots, so the invariant holds for every slot from the start.
- * Growth and merging: a page-table allocation in a qualifying VMA outside
- * every TEA, whose span overlaps TEAs (the VMA grew, or merged with a
- * neighbouring mapping, as adjacent mmaps do), replaces those TEAs by one
- * for the union: all page tables move into the new area (the artifact's
- * "migrate" path; it first tries the physically adjacent frames, which we
- * skip). Fallbacks (counted in tea_stats): no register left, no contiguous
- * run of fresh frames, ALLOC_TEA refused; the PTE page is then an ordinary
- * one. After any change of an mm's TEA set the whole register set goes to
- * the VMM (DMT_REGS).
+ * artifact does; for a PMD-level TEA at the VMA's first fault, since its PD
+ * page is usually shared with older mappings and exists already. The TEA
+ * spans the VMA rounded out to whole slots; tables already present in that
+ * span (an edge shared with a neighbour, tables left by an earlier mapping)
+ * are copied into their slots, so the invariant holds for every slot from
+ * the start.
+ * Growth and merging: a qualifying VMA outside every TEA whose span
+ * overlaps TEAs (the VMA grew, or merged with a neighbouring mapping, as
+ * adjacent mmaps do) gets one TEA for the union that replaces them: all
+ * their tables move into the new area (the artifact's "migrate" path; it
+ * first tries the physically adjacent frames, which we skip).
+ * Fallbacks (counted in tea_stats, per table page): no register left, no
+ * contiguous run of fresh frames, ALLOC_TEA refused; the table is then an
+ * ordinary page. After any change of an mm's TEA set the whole register
+ * set goes to the VMM (DMT_REGS).
  * Not done: shrinking or freeing a TEA before exec/exit (munmap keeps it:
- * its page tables stay for a later mapping), and PMD-level (2 MiB page)
- * TEAs: with THP, big anonymous VMAs are mapped by PMD leaves and get no TEA.
+ * its tables stay for a later mapping); with THP, the 4 KiB-mapped edge
+ * blocks of a VMA get ordinary PT pages (one register, one level per VMA).
  */
 #include "tea.h"
 #include "console.h"
@@ -39,16 +46,35 @@ static bool pv_missing; /* ALLOC_TEA answered -ENOSYS: plain DMT from now on */
 static uint64_t next_id = 1;
 static struct dmtvm_dmt_reg regs[DMTVM_DMT_REGS_MAX];
 
+/* VA bytes one slot (one table page) maps. */
+static uint64_t slot_span(unsigned shift)
+{
+	return 1ULL << (shift + 9);
+}
+
+/* The entry pointing at the table of slot va (a PDE for shift 12, a PDPTE for 21), or NULL. */
+static uint64_t *parent_entry(struct mm *mm, unsigned shift, uint64_t va)
+{
+	return vm_entry(mm, va, shift + 9, false);
+}
+
+static uint64_t slot_pa(const struct tea *t, uint64_t va)
+{
+	return t->pa + ((va - t->base) >> (t->shift + 9)) * PAGE_SIZE;
+}
+
 static void send_regs(struct mm *mm)
 {
-	struct dmtvm_hc_dmt_regs hc = {
-	    .cr3 = mm->pml4_pa, .asid = TEA_ASID, .count = mm->teas.n, .regs_gpa = kva_to_phys(regs)};
+	struct dmtvm_hc_dmt_regs hc = {.cr3 = mm->pml4_pa,
+				       .asid = TEA_ASID,
+				       .count = mm->teas.n,
+				       .regs_gpa = kva_to_phys(regs)};
 	for (unsigned i = 0; i < mm->teas.n; i++) {
 		const struct tea *t = &mm->teas.t[i];
 		regs[i] = (struct dmtvm_dmt_reg){.base = t->base,
 						 .limit = t->limit,
 						 .tea_gpa = t->pa,
-						 .page_shift = 12,
+						 .page_shift = t->shift,
 						 .flags = t->flags};
 	}
 	hypercall(DMTVM_HC_DMT_REGS, &hc); /* -ENOSYS: a VMM without DMT; nothing to do */
@@ -57,10 +83,8 @@ static void send_regs(struct mm *mm)
 /* pvDMT: make [pa, + npages) host-contiguous; false if refused for a reason other than ENOSYS. */
 static bool alloc_tea_hc(struct tea *t, bool is_free)
 {
-	struct dmtvm_hc_alloc_tea hc = {.id = t->id,
-					.gpa = t->pa,
-					.pgcnt = t->npages,
-					.mode = DMTVM_TEA_MODE(0, is_free, 0)};
+	struct dmtvm_hc_alloc_tea hc = {
+	    .id = t->id, .gpa = t->pa, .pgcnt = t->npages, .mode = DMTVM_TEA_MODE(0, is_free, 0)};
 	if (!tea_pvdmt || pv_missing)
 		return true;
 	int64_t r = hypercall(DMTVM_HC_ALLOC_TEA, &hc);
@@ -78,17 +102,17 @@ static bool alloc_tea_hc(struct tea *t, bool is_free)
 	return true;
 }
 
-/* Copy the page-table pages already under the TEA's span into their slots. */
+/* Copy the tables already under the TEA's span into their slots. */
 static void migrate_existing(struct mm *mm, struct tea *t)
 {
 	bool moved = false;
-	for (uint64_t va = t->base; va < t->limit; va += HPAGE_SIZE) {
-		uint64_t *pde = vm_pd_entry(mm, va, false);
-		if (!pde || !(*pde & PTE_P) || (*pde & PTE_PS))
+	for (uint64_t va = t->base; va < t->limit; va += slot_span(t->shift)) {
+		uint64_t *e = parent_entry(mm, t->shift, va);
+		if (!e || (*e & (PTE_P | PTE_PS)) != PTE_P)
 			continue;
-		uint64_t old = *pde & PTE_ADDR, slot = t->pa + ((va - t->base) >> 21) * PAGE_SIZE;
+		uint64_t old = *e & PTE_ADDR, slot = slot_pa(t, va);
 		memcpy(phys_to_virt(slot), phys_to_virt(old), PAGE_SIZE);
-		*pde = slot | (*pde & ~PTE_ADDR);
+		*e = slot | (*e & ~PTE_ADDR);
 		pmm_free(old, PMM_ORDER_4K);
 		tea_stats.migrated++;
 		moved = true;
@@ -99,13 +123,12 @@ static void migrate_existing(struct mm *mm, struct tea *t)
 	}
 }
 
-/* Free the slots of t that no PDE uses (used ones are freed when migrated), return pvDMT. */
+/* Free the slots of t that no entry uses (used ones are freed when migrated), return pvDMT. */
 static void tea_retire(struct mm *mm, struct tea *t)
 {
-	for (uint32_t i = 0; i < t->npages; i++) {
-		uint64_t slot = t->pa + i * PAGE_SIZE;
-		uint64_t *pde = vm_pd_entry(mm, t->base + i * HPAGE_SIZE, false);
-		if (!pde || (*pde & (PTE_P | PTE_PS)) != PTE_P || (*pde & PTE_ADDR) != slot)
+	for (uint64_t va = t->base; va < t->limit; va += slot_span(t->shift)) {
+		uint64_t *e = parent_entry(mm, t->shift, va), slot = slot_pa(t, va);
+		if (!e || (*e & (PTE_P | PTE_PS)) != PTE_P || (*e & PTE_ADDR) != slot)
 			pmm_free(slot, PMM_ORDER_4K);
 	}
 	if (t->flags & DMTVM_DMT_REG_PV)
@@ -113,17 +136,20 @@ static void tea_retire(struct mm *mm, struct tea *t)
 }
 
 /*
- * A TEA for the span [base, limit). TEAs overlapping it (the VMA grew or
- * merged with a neighbour since they were made) are replaced: their page
- * tables move into the new TEA with everything else found in the span.
+ * A TEA of level shift for the span [base, limit). TEAs overlapping it are
+ * replaced: their tables move into the new TEA with everything else found
+ * in the span.
  */
-static struct tea *tea_create(struct mm *mm, uint64_t base, uint64_t limit)
+static struct tea *tea_create(struct mm *mm, unsigned shift, uint64_t base, uint64_t limit)
 {
-	struct tea nt = {0}, *t;
+	struct tea nt = {.shift = shift}, *t;
 	unsigned overlapped = 0;
 	for (unsigned i = 0; i < mm->teas.n; i++) {
 		t = &mm->teas.t[i];
 		if (base < t->limit && limit > t->base) {
+			if (t->shift != shift)
+				return NULL; /* never both levels over one range (dmtvm.thp is
+						global) */
 			overlapped++;
 			if (t->base < base)
 				base = t->base;
@@ -137,7 +163,7 @@ static struct tea *tea_create(struct mm *mm, uint64_t base, uint64_t limit)
 	}
 	nt.base = base;
 	nt.limit = limit;
-	nt.npages = (uint32_t)((limit - base) >> 21);
+	nt.npages = (uint32_t)((limit - base) / slot_span(shift));
 	nt.id = next_id++;
 	/* Fresh frames read as zero (dmtvm_abi.h), so the slots need no clearing. */
 	nt.pa = pmm_alloc_contig(nt.npages);
@@ -169,22 +195,35 @@ static struct tea *tea_create(struct mm *mm, uint64_t base, uint64_t limit)
 	return t;
 }
 
-uint64_t tea_pt_page(struct mm *mm, uint64_t va)
+/* The TEA of level shift covering va, created if va's VMA qualifies; NULL if none. */
+static struct tea *tea_for(struct mm *mm, uint64_t va, unsigned shift)
 {
-	struct tea *t = NULL;
-	for (unsigned i = 0; i < mm->teas.n; i++)
-		if (va >= mm->teas.t[i].base && va < mm->teas.t[i].limit)
-			t = &mm->teas.t[i];
-	if (!t) {
-		struct vma *v = vma_find(&mm->vmas, va);
-		if (!tea_enabled || !v || v->flags != VMA_ANON || v->end - v->start < tea_min_bytes)
-			return 0;
-		t = tea_create(mm, ALIGN_DOWN(v->start, HPAGE_SIZE), ALIGN_UP(v->end, HPAGE_SIZE));
-		if (!t)
-			return 0;
+	for (unsigned i = 0; i < mm->teas.n; i++) {
+		struct tea *t = &mm->teas.t[i];
+		if (va >= t->base && va < t->limit)
+			return t->shift == shift ? t : NULL;
 	}
-	tea_stats.pt_pages++;
-	return t->pa + ((va - t->base) >> 21) * PAGE_SIZE;
+	struct vma *v = vma_find(&mm->vmas, va);
+	if (!tea_enabled || !v || v->flags != VMA_ANON || v->end - v->start < tea_min_bytes ||
+	    shift != (vm_thp ? 21u : 12u))
+		return NULL;
+	uint64_t span = slot_span(shift);
+	return tea_create(mm, shift, ALIGN_DOWN(v->start, span), ALIGN_UP(v->end, span));
+}
+
+uint64_t tea_table_page(struct mm *mm, uint64_t va, unsigned shift)
+{
+	struct tea *t = tea_for(mm, va, shift);
+	if (!t)
+		return 0;
+	tea_stats.table_pages++;
+	return slot_pa(t, va);
+}
+
+void tea_thp_fault(struct mm *mm, const struct vma *v, uint64_t va)
+{
+	if (v->end - v->start >= tea_min_bytes && v->flags == VMA_ANON)
+		tea_for(mm, va, 21);
 }
 
 bool tea_owns(const struct mm *mm, uint64_t pa)
@@ -212,12 +251,17 @@ void tea_release_all(struct mm *mm)
 	send_regs(mm);
 }
 
-/* 1 if va is mapped by a 4 KiB PTE at its TEA address, 0 if elsewhere, -1 if not such a page. */
+/*
+ * 1 if the leaf entry of va lies at its TEA address, 0 if elsewhere, -1 if
+ * va has no such leaf (unmapped; or, in a PT-level TEA, a 2 MiB page).
+ */
 static int check_one(struct mm *mm, const struct tea *t, uint64_t va, uint64_t *leaves_2m)
 {
 	uint64_t *pde = vm_pd_entry(mm, va, false);
 	if (!pde || !(*pde & PTE_P))
 		return -1;
+	if (t->shift == 21)
+		return kva_to_phys(pde) == t->pa + ((va - t->base) >> 21) * 8;
 	if (*pde & PTE_PS) {
 		(*leaves_2m)++;
 		return -1;
@@ -233,13 +277,13 @@ void tea_check(struct mm *mm)
 	uint64_t tables = 0, checked = 0, bad = 0, leaves_2m = 0;
 	for (unsigned i = 0; i < mm->teas.n; i++) {
 		const struct tea *t = &mm->teas.t[i];
-		/* Every slot: a page table under the block's PDE must be that slot. */
-		for (uint64_t va = t->base; va < t->limit; va += HPAGE_SIZE) {
-			uint64_t *pde = vm_pd_entry(mm, va, false);
-			if (!pde || (*pde & (PTE_P | PTE_PS)) != PTE_P)
+		/* Every slot: a table under the slot's parent entry must be that slot. */
+		for (uint64_t va = t->base; va < t->limit; va += slot_span(t->shift)) {
+			uint64_t *e = parent_entry(mm, t->shift, va);
+			if (!e || (*e & (PTE_P | PTE_PS)) != PTE_P)
 				continue;
 			tables++;
-			bad += (*pde & PTE_ADDR) != t->pa + ((va - t->base) >> 21) * PAGE_SIZE;
+			bad += (*e & PTE_ADDR) != slot_pa(t, va);
 		}
 		/* 256 pages spread over the span (odd page offsets), plus its last page. */
 		uint64_t step = ALIGN_DOWN((t->limit - t->base) / 256, PAGE_SIZE) + PAGE_SIZE;
@@ -256,9 +300,15 @@ void tea_check(struct mm *mm)
 	kprintf("dmtvm: tea check: %u TEAs, %lu page tables and %lu pages checked, %lu bad, "
 		"%lu in 2 MiB pages\n",
 		mm->teas.n, tables, checked, bad, leaves_2m);
-	kprintf("dmtvm: tea counters: created %lu, replaced %lu, pt pages %lu, migrated %lu, "
+	kprintf("dmtvm: tea counters: created %lu, replaced %lu, table pages %lu, migrated %lu, "
 		"fallbacks regs %lu memory %lu pv %lu, pv granted %lu\n",
-		tea_stats.created, tea_stats.replaced, tea_stats.pt_pages, tea_stats.migrated,
+		tea_stats.created, tea_stats.replaced, tea_stats.table_pages, tea_stats.migrated,
 		tea_stats.fallback_regs, tea_stats.fallback_memory, tea_stats.fallback_pv,
 		tea_stats.pv_granted);
+	for (unsigned i = 0; i < mm->teas.n; i++) {
+		const struct tea *t = &mm->teas.t[i];
+		kprintf("dmtvm: tea %u: va [%lx, %lx) page_shift %u, %u pages at gpa %lx%s\n", i,
+			t->base, t->limit, t->shift, t->npages, t->pa,
+			t->flags & DMTVM_DMT_REG_PV ? " (pvDMT)" : "");
+	}
 }

@@ -6,6 +6,9 @@
  * ALL the last-level page-table pages of the VMA in VA order:
  *   slot i maps VA [base + i * 2 MiB, + 2 MiB), so
  *   PTE address of va = pa + ((va - base) >> 12) * 8.
+ * With THP the leaves are PMD entries: the TEA holds the VMA's PD pages
+ * (page_shift 21): slot i maps [base + i * 1 GiB, + 1 GiB),
+ *   PMD entry address of va = pa + ((va - base) >> 21) * 8.
  * The set of TEAs of an mm is what its DMT registers hold (DMT_REGS
  * hypercall); in --mode=pvdmt each TEA's range is first made
  * host-contiguous with ALLOC_TEA.
@@ -21,8 +24,9 @@ struct tea {
 	uint64_t base, limit; /* VA covered, 2 MiB aligned */
 	uint64_t pa;	      /* gPA of slot 0 */
 	uint64_t id;	      /* ALLOC_TEA id (pvDMT) */
-	uint32_t npages;      /* slots: (limit - base) >> 21 */
+	uint32_t npages;      /* slots: (limit - base) >> (shift + 9) */
 	uint32_t flags;	      /* DMTVM_DMT_REG_PV when host-contiguous */
+	uint32_t shift;	      /* leaf page_shift: 12 (PT pages) or 21 (PD pages) */
 };
 
 struct tea_set {
@@ -38,27 +42,32 @@ extern bool tea_pvdmt; /* /chosen/dmtvm,mode is pvdmt: ask ALLOC_TEA */
 
 /* Counters since boot (reported by the tea self-test). */
 struct tea_stats {
-	uint64_t created, pt_pages, migrated;
+	uint64_t created, table_pages, migrated;
 	uint64_t replaced; /* TEAs absorbed by a bigger one (VMA growth or merge) */
-	uint64_t fallback_regs;	  /* VMA qualified but no register left */
-	uint64_t fallback_memory; /* no contiguous run of frames */
-	uint64_t fallback_pv;	  /* ALLOC_TEA refused (not ENOSYS): plain frames kept off */
+	/* Table pages that got an ordinary frame although their VMA qualified: */
+	uint64_t fallback_regs;	  /* no register left */
+	uint64_t fallback_memory; /* no contiguous run of fresh frames */
+	uint64_t fallback_pv;	  /* ALLOC_TEA refused (not ENOSYS) */
 	uint64_t pv_granted;
 };
 extern struct tea_stats tea_stats;
 
 struct mm;
+struct vma;
 /*
- * gPA of the page-table page for va's 2 MiB block when that block belongs
- * to a TEA (created here, lazily, if va's VMA qualifies), else 0: the
- * caller then allocates an ordinary page. The slot reads as zero.
+ * gPA for the table page of level shift (12: the PT of va's 2 MiB block;
+ * 21: the PD of its 1 GiB block) when va belongs to a TEA of that level
+ * (created here, lazily, if va's VMA qualifies), else 0: the caller then
+ * allocates an ordinary page. A new slot reads as zero.
  */
-uint64_t tea_pt_page(struct mm *mm, uint64_t va);
+uint64_t tea_table_page(struct mm *mm, uint64_t va, unsigned shift);
+/* THP fault in v: give a qualifying VMA its PMD-level TEA (its PD pages usually exist). */
+void tea_thp_fault(struct mm *mm, const struct vma *v, uint64_t va);
 /* True if the frame pa is a slot of one of mm's TEAs. */
 bool tea_owns(const struct mm *mm, uint64_t pa);
 /* Drop every TEA of mm: frames freed, pvDMT ranges returned, registers cleared. */
 void tea_release_all(struct mm *mm);
-/* Self-test: for sampled mapped 4 KiB pages of each TEA, the PTE lies at pa + index * 8. */
+/* Self-test: every table of each TEA is its slot; sampled leaf entries lie at pa + index * 8. */
 void tea_check(struct mm *mm);
 
 #endif /* TEA_H */

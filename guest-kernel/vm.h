@@ -57,6 +57,12 @@ uint64_t vm_translate(struct mm *mm, uint64_t va);
 int vm_fault(struct mm *mm, uint64_t va, uint64_t err);
 /* Unmap [start, end) (page aligned), free its frames, flush the TLB, tell the VMM. */
 void vm_unmap(struct mm *mm, uint64_t start, uint64_t end);
+/*
+ * The entry of level `level` (39 PML4E, 30 PDPTE, 21 PDE, 12 PTE) covering
+ * va, allocating the tables above it if alloc (PD pages come from a
+ * PMD-level TEA when va has one), or NULL.
+ */
+uint64_t *vm_entry(struct mm *mm, uint64_t va, int level, bool alloc);
 /* The PDE covering va (allocating upper tables if alloc), or NULL. */
 uint64_t *vm_pd_entry(struct mm *mm, uint64_t va, bool alloc);
 /* PT_UPDATE hypercall: entries mapping [va, va + len) changed (len 0: all of mm). */

@@ -98,17 +98,7 @@ uint64_t *mmu_pstore_entry(struct mmu_pstore *s, uint64_t pa);
 #define MMU_PRIV_ECPT_G_BASE (MMU_PRIV_BASE + (3ULL << 48))
 #define MMU_PRIV_ECPT_H_BASE (MMU_PRIV_BASE + (4ULL << 48))
 
-/* ---- frame pointer cache (mmu_walk.h): the frame callback's answers ----
- * Direct-mapped, keyed by (space, pa >> 12), shared by the schemes of a sim.
- * Valid for one mmu_sim_run call only (the callback's pointers are valid
- * that long): each call starts a new generation. Only non-NULL answers are
- * kept, so a missing frame still asks the callback (and still faults). */
-#define MMU_FC_N 1024
-struct mmu_fc_entry {
-	uint64_t key; /* (pa >> 12) << 1 | space (0 gpa, 1 hpa) */
-	uint64_t gen;
-	const uint8_t *frame;
-};
+/* ---- memo of software EPT walks (mmu_walk.c) ---- */
 /* The results of software (silent, uncounted) EPT walks in the hpa space,
  * the hypervisor's and the FPT / ECPT models' translations, for the same
  * generation: the table bytes do not change during one mmu_sim_run. Only
@@ -120,9 +110,8 @@ struct mmu_swmemo {
 	uint64_t rec_h[5]; /* entry addresses, levels 4..level */
 	uint32_t level, perm;
 };
-struct mmu_fcache {
-	uint64_t gen;
-	struct mmu_fc_entry e[MMU_FC_N];
+struct mmu_memo {
+	uint64_t gen; /* one per mmu_sim_run call */
 	struct mmu_swmemo sw[MMU_SWMEMO_N];
 };
 
@@ -134,7 +123,7 @@ struct mmu_scheme_state {
 	enum mmu_scheme id;
 	const struct mmu_config *cfg;
 	struct mmu_cache *cache; /* NULL: uncached (every ref costs lat_dram) */
-	struct mmu_fcache *fc;	 /* the sim's frame pointer cache; NULL: none */
+	struct mmu_memo *memo;	 /* the sim's software-walk memo; NULL: none */
 	struct mmu_vpwc **vpwc;	 /* [max_vcpus], lazily allocated; NULL = no PWCs */
 	struct mmu_pstore store; /* shadow / agile / EPT02 tables */
 	uint32_t nroots;

@@ -39,7 +39,7 @@ struct mmu_sim {
 	struct mmu_scheme_state st[MMU_NSCHEMES];
 	struct mmu_cache cache[MMU_NSCHEMES];
 	struct mmu_group grp[NGROUPS];
-	struct mmu_fcache fc;
+	struct mmu_memo memo;
 	struct mmu_event ev[2 * MMU_CHUNK];
 };
 
@@ -137,7 +137,7 @@ struct mmu_sim *mmu_sim_create(const struct mmu_config *cfg, uint32_t mask, char
 		struct mmu_scheme_state *st = &sim->st[s];
 		st->id = (enum mmu_scheme)s;
 		st->cfg = &sim->cfg;
-		st->fc = &sim->fc;
+		st->memo = &sim->memo;
 		mmu_pstore_init(&st->store, store_base(st->id));
 		if (!(mask & MMU_SCHEME_BIT(s)))
 			continue;
@@ -413,7 +413,7 @@ static void run_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
 		 size_t n)
 {
-	sim->fc.gen++; /* frame pointers of earlier calls may be stale */
+	sim->memo.gen++; /* tables may have changed since the last call */
 	for (int g = 0; g < NGROUPS; g++) {
 		struct mmu_group *gr = &sim->grp[g];
 		int first;

@@ -68,13 +68,13 @@ static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 static int ept_walk_memo(struct wk *w, uint64_t root, uint64_t gpa, int dim, uint64_t rsvd,
 			 unsigned need, uint64_t *out, unsigned *shift)
 {
-	struct mmu_fcache *fc = w->st->fc;
+	struct mmu_memo *memo = w->st->memo;
 	uint64_t gpn = gpa >> 12;
-	struct mmu_swmemo *m = &fc->sw[(gpn ^ (gpn >> 10)) & (MMU_SWMEMO_N - 1)];
+	struct mmu_swmemo *m = &memo->sw[(gpn ^ (gpn >> 10)) & (MMU_SWMEMO_N - 1)];
 	uint64_t mask;
 	int r;
 
-	if (m->gen == fc->gen && m->gpn == gpn && m->root == root && m->rsvd == rsvd) {
+	if (m->gen == memo->gen && m->gpn == gpn && m->root == root && m->rsvd == rsvd) {
 		for (uint32_t l = 4; l >= m->level; l--)
 			w->rec_h[l] = m->rec_h[l];
 		w->leaf_level_h = (int)m->level;
@@ -88,7 +88,7 @@ static int ept_walk_memo(struct wk *w, uint64_t root, uint64_t gpa, int dim, uin
 	r = ept_walk(w, &w->ctx->hpa, root, gpa, dim, NULL, rsvd, need, HX_NONE, out, shift);
 	if (r)
 		return r;
-	m->gen = fc->gen;
+	m->gen = memo->gen;
 	m->gpn = gpn;
 	m->root = root;
 	m->rsvd = rsvd;
@@ -105,7 +105,7 @@ int mmu_wk_ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
 		    unsigned *shift)
 {
-	if (w->silent && !pwc && thx == HX_NONE && sp == &w->ctx->hpa && w->st->fc)
+	if (w->silent && !pwc && thx == HX_NONE && sp == &w->ctx->hpa && w->st->memo)
 		return ept_walk_memo(w, root, gpa, dim, rsvd, need, out, shift);
 	return ept_walk(w, sp, root, gpa, dim, pwc, rsvd, need, thx, out, shift);
 }

@@ -123,32 +123,6 @@ static inline void pwc_hit(struct wk *w)
 	add_cycles(w, w->cfg->lat_pwc);
 }
 
-/* The frame holding pa in sp, through the sim's frame pointer cache for the
- * context's own spaces (the model's own tables are cheap to find). */
-static inline const uint8_t *frame_of(struct wk *w, const struct mmu_space *sp, uint64_t pa)
-{
-	struct mmu_fcache *fc = w->st->fc;
-	struct mmu_fc_entry *e;
-	const uint8_t *f;
-	uint64_t key;
-
-	if (__builtin_expect(!sp || !sp->frame, 0))
-		return NULL;
-	if (!fc || (sp != &w->ctx->gpa && sp != &w->ctx->hpa))
-		return sp->frame(sp->ctx, pa & ~0xfffULL);
-	key = (pa >> 12) << 1 | (sp == &w->ctx->hpa);
-	e = &fc->e[(key ^ (key >> 10)) & (MMU_FC_N - 1)];
-	if (e->key == key && e->gen == fc->gen)
-		return e->frame;
-	f = sp->frame(sp->ctx, pa & ~0xfffULL);
-	if (f) {
-		e->key = key;
-		e->gen = fc->gen;
-		e->frame = f;
-	}
-	return f;
-}
-
 /* Reads the 8-byte entry at pa from sp; a missing frame is a fault. */
 static inline int rd(struct wk *w, const struct mmu_space *sp, uint64_t pa, int dim, int level,
 		     uint64_t *out)
@@ -157,7 +131,7 @@ static inline int rd(struct wk *w, const struct mmu_space *sp, uint64_t pa, int 
 
 	if (!w->silent && w->st->cache)
 		mmu_cache_prefetch(w->st->cache, pa);
-	f = frame_of(w, sp, pa);
+	f = sp && sp->frame ? sp->frame(sp->ctx, pa & ~0xfffULL) : NULL;
 	if (!f)
 		return set_fault(w, MMU_FAULT_BAD_PA, dim, level);
 	/* Start the host's load of the entry, then model the cache lookup

@@ -41,7 +41,8 @@ static void expect_errno(long r, int err, const char *what)
 
 static void dirty(void)
 {
-	char *p = mmap(NULL, DIRTY_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p =
+	    mmap(NULL, DIRTY_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		fail("mmap");
 	for (size_t i = 0; i < DIRTY_BYTES; i += 4096)

@@ -3,8 +3,12 @@
  * teamap.c: a guest program exercising DMT TEAs (guest-kernel/tea.c); the
  * kernel's dmtvm.selftest=tea checks the invariant at exit and prints the
  * counters, which the test compares exactly. Modes (argv[1]):
- *  basic    map 256 MiB, write one word per 4 KiB page, read them back;
- *           unmap 16 MiB in the middle, map it again (MAP_FIXED), rewrite.
+ *  basic    map 256 MiB, write one word per 256 KiB (fault-around maps 64
+ *           KiB each time: 16 Ki pages, every page table), read them back;
+ *           unmap 16 MiB in the middle, map it again (MAP_FIXED), rewrite
+ *           every 4 KiB page of it.
+ *  time N   benchmark: map N MiB, write one word per 4 KiB page; prints
+ *           "teamap: mmap+touch N MiB: T ms" (a benchmark, not a test).
  *  migrate  a 64 KiB read-only mapping is touched first at a 2 MiB-aligned
  *           address; then 256 MiB are mapped right after it and touched
  *           (one word per 2 MiB: every page-table page, few frames): the
@@ -19,7 +23,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #define MIB (1ULL << 20)
 
@@ -61,7 +67,7 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "basic";
 	if (!strcmp(mode, "basic")) {
 		uint64_t *p = map(NULL, 256 * MIB, PROT_READ | PROT_WRITE);
-		if (p == MAP_FAILED || touch(p, 256 * MIB, 1))
+		if (p == MAP_FAILED || touch_stride(p, 256 * MIB, 1, 256 * 1024))
 			return fail("map/touch 256 MiB");
 		uint64_t *hole = p + 100 * MIB / 8;
 		if (munmap(hole, 16 * MIB) || map(hole, 16 * MIB, PROT_READ | PROT_WRITE) != hole)
@@ -87,6 +93,18 @@ int main(int argc, char **argv)
 			if (!strcmp(mode, "many") && map(NULL, 2 * MIB, PROT_NONE) == MAP_FAILED)
 				return fail("map guard");
 		}
+	} else if (!strcmp(mode, "time") && argc > 2) {
+		uint64_t len = strtoull(argv[2], NULL, 0) * MIB;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		uint64_t *p = map(NULL, len, PROT_READ | PROT_WRITE);
+		if (p == MAP_FAILED)
+			return fail("map");
+		for (uint64_t i = 0; i < len / 8; i += 512)
+			p[i] = i;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("teamap: mmap+touch %s MiB: %.0f ms\n", argv[2],
+		       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	} else {
 		return fail("unknown mode");
 	}
