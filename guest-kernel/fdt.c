@@ -75,6 +75,8 @@ static void chosen_prop(struct boot_info *bi, const char *name, const char *val,
 		case 't':
 			if (len == 4 && NAME_IS(n, "tsc-khz"))
 				bi->tsc_khz = be32(val);
+			else if (len == 4 && NAME_IS(n, "thp"))
+				bi->thp = be32(val) != 0;
 			break;
 		case 'v':
 			if (len == 4 && NAME_IS(n, "vcpus"))
@@ -108,6 +110,7 @@ int fdt_parse(uint64_t fdt_gpa, struct boot_info *bi)
 	memset(bi, 0, sizeof(*bi));
 	bi->bootargs = "";
 	bi->mode = "";
+	bi->thp = -1;
 	const char *strings = fdt + off_strings;
 	const char *p = fdt + off_struct, *end = p + size_struct;
 	int depth = 0;

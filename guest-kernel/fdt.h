@@ -19,6 +19,7 @@ struct boot_info {
 	uint32_t abi_version;
 	uint32_t tsc_khz;
 	uint32_t vcpus;
+	int thp; /* /chosen/dmtvm,thp: 1 on, 0 off, -1 absent */
 	unsigned nreserved;
 	struct boot_range reserved[BOOT_MAX_RESERVED];
 };

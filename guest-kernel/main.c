@@ -64,6 +64,8 @@ static void parse_options(const char *s)
 			kernel_verbose = true;
 		else if (!strncmp(s, "dmtvm.thp=off", 13))
 			vm_thp = false;
+		else if (!strncmp(s, "dmtvm.thp=on", 12))
+			vm_thp = true;
 		else if (!strncmp(s, "dmtvm.tea=off", 13))
 			tea_enabled = false;
 		else if (!strncmp(s, "dmtvm.tea_min=", 14))
@@ -90,6 +92,8 @@ void kmain(uint64_t fdt_gpa, uint64_t magic)
 		panic("bad device tree (magic, layout or no /memory)");
 	if (bi.abi_version != DMTVM_ABI_VERSION)
 		panic("device tree dmtvm,abi-version differs from the kernel's DMTVM_ABI_VERSION");
+	if (bi.thp >= 0)
+		vm_thp = bi.thp; /* `dmtvm run --thp=`; a dmtvm.thp= option still overrides */
 	parse_options(bi.bootargs);
 	kernel_tsc_khz = bi.tsc_khz;
 	tea_pvdmt = !strncmp(bi.mode, "pvdmt", 6);

@@ -20,6 +20,7 @@
 #include "hypercall.h"
 #include "selftest.h"
 #include "syscall.h"
+#include "trace.h"
 
 #define MAX_ARGS    64
 #define MAX_ENV	    32
@@ -297,6 +298,7 @@ long proc_sys_execve(struct syscall_args *a)
 		return argc;
 	if ((envc = copy_user_strv(a->a2, envp, MAX_ENV, &w)) < 0)
 		return envc;
+	trace_flush_pending(&init_proc.mm, true); /* the old image's buffered records */
 	if ((err = exec_image(&init_proc, path, argv, (unsigned)argc, envp, (unsigned)envc)))
 		return err;
 	wrmsr(MSR_FS_BASE, 0);
@@ -322,6 +324,7 @@ void proc_exit(int status)
 	struct dmtvm_hc_exit hc = {.status = status & 0xff};
 	if (selftest == SELFTEST_TEA)
 		tea_check(&init_proc.mm);
+	trace_flush_pending(&init_proc.mm, true); /* records still in the runtime's buffer */
 	vm_pt_update(&init_proc.mm, 0, 0); /* the address space is gone for the VMM's shadow */
 	hypercall(DMTVM_HC_EXIT, &hc);
 	panic("EXIT hypercall returned");

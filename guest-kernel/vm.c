@@ -17,6 +17,7 @@
 #include "vm.h"
 #include "hypercall.h"
 #include "pmm.h"
+#include "trace.h"
 
 #define FAULT_AROUND (64 * 1024ULL)
 
@@ -251,6 +252,7 @@ static bool split_2m(struct mm *mm, uint64_t va, uint64_t *pde)
 
 void vm_unmap(struct mm *mm, uint64_t start, uint64_t end)
 {
+	trace_flush_pending(mm, false); /* buffered records first walk the old tables */
 	for (uint64_t a = start, next; a < end; a = next) {
 		next = (a & HPAGE_MASK) + HPAGE_SIZE;
 		if (next > end)

@@ -114,6 +114,12 @@ struct mmu_config {
 };
 
 void mmu_config_default(struct mmu_config *cfg);
+/*
+ * Parses a number (decimal, or 0x hex) with an optional K/M/G/T suffix
+ * (powers of 1024), as config values and size options take them. Returns 0,
+ * or -1 on a malformed number, a sign, trailing characters or overflow.
+ */
+int mmu_parse_size(const char *s, uint64_t *out);
 /* Sets one key; returns 0, or -1 with a one-line message in err. */
 int mmu_config_set(struct mmu_config *cfg, const char *key, const char *value, char *err,
 		   size_t errlen);

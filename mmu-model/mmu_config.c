@@ -96,30 +96,39 @@ const char *mmu_config_key(unsigned i)
 	return i < NKEYS ? mmu_keys[i].name : NULL;
 }
 
-static int parse_u32(const char *v, uint32_t *out)
+int mmu_parse_size(const char *s, uint64_t *out)
 {
-	char *end;
+	static const char suffix[] = "KMGT";
 	unsigned long long x;
-	unsigned long long mul = 1;
+	unsigned shift = 0;
+	char *end;
 
-	if (!*v || *v == '-')
+	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
-	x = strtoull(v, &end, 0);
-	if (errno || end == v)
+	x = strtoull(s, &end, 0);
+	if (errno || end == s)
 		return -1;
-	/* size suffixes for cache sizes: 32K, 1M, 22M */
-	if (*end == 'K' || *end == 'k')
-		mul = 1024, end++;
-	else if (*end == 'M' || *end == 'm')
-		mul = 1024 * 1024, end++;
-	else if (*end == 'G' || *end == 'g')
-		mul = 1024ULL * 1024 * 1024, end++;
-	if (*end)
+	for (unsigned i = 0; *end && i < 4; i++) {
+		if ((*end & ~0x20) == suffix[i]) {
+			shift = 10 * (i + 1);
+			end++;
+			break;
+		}
+	}
+	if (*end || x > (UINT64_MAX >> shift))
 		return -1;
-	if (x > UINT32_MAX / mul)
+	*out = (uint64_t)x << shift;
+	return 0;
+}
+
+static int parse_u32(const char *v, uint32_t *out)
+{
+	uint64_t x;
+
+	if (mmu_parse_size(v, &x) || x > UINT32_MAX)
 		return -1;
-	*out = (uint32_t)(x * mul);
+	*out = (uint32_t)x;
 	return 0;
 }
 

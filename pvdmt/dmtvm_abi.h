@@ -44,6 +44,9 @@
  *                                    GDT, FDT, initramfs, kernel image)
  *   /chosen/dmtvm,tsc-khz            u32 guest TSC frequency in kHz
  *   /chosen/dmtvm,vcpus              u32 number of vCPUs
+ *   /chosen/dmtvm,thp                u32 1: the kernel may map anonymous
+ *                                    memory with 2 MiB pages (`--thp`);
+ *                                    absent: on
  *
  * Hypercalls
  * ----------

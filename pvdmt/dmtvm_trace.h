@@ -81,4 +81,23 @@ static inline unsigned dmtvm_trace_vcpu(uint64_t rec)
 	return (unsigned)(rec >> 58) & 63;
 }
 
+/*
+ * Guest trace system call (guest kernel <-> workloads/trace_rt.c), number
+ * DMTVM_TRACE_SYSCALL, far above Linux's table so a Linux host answers ENOSYS:
+ *   syscall(NR, const uint64_t *recs, size_t n)          flush n records now
+ *   syscall(NR, DMTVM_TRACE_OP_REGISTER, buf, cap, fillp)  register the buffer
+ *   syscall(NR, DMTVM_TRACE_OP_UNREGISTER)                 forget it
+ * The first argument tells them apart: a record buffer never lies in page 0.
+ * A registered buffer holds cap records at buf (8-aligned); the 8-byte word
+ * at fillp is the address of the next free slot in [buf, buf + 8 * cap], or
+ * 0 while nothing is pending. Before the kernel changes or removes a mapping
+ * (munmap, brk shrink, MAP_FIXED over a mapping, execve) and at exit, it
+ * flushes [buf, *fillp) to the VMM and stores buf into *fillp, so pending
+ * records are walked on the tables they were made on. The registration
+ * belongs to the calling process's address space and ends at execve/exit.
+ */
+#define DMTVM_TRACE_SYSCALL        0x444d
+#define DMTVM_TRACE_OP_REGISTER    1
+#define DMTVM_TRACE_OP_UNREGISTER  2
+
 #endif /* DMTVM_TRACE_H */

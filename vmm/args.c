@@ -52,6 +52,15 @@ int vmm_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+int vmm_parse_onoff(const char *s)
+{
+	if (!strcmp(s, "on"))
+		return 1;
+	if (!strcmp(s, "off"))
+		return 0;
+	return -1;
+}
+
 int vmm_bootargs(const char *cmdline, char **args, int nargs, char *out, size_t cap, char *err,
 		 size_t errlen)
 {

@@ -10,6 +10,9 @@
  * or overflow. */
 int vmm_parse_size(const char *s, uint64_t *out);
 
+/* "on" -> 1, "off" -> 0, anything else -1 (--thp). */
+int vmm_parse_onoff(const char *s);
+
 /*
  * out = cmdline, then " -- ARG..." when nargs > 0 (an empty argument or one
  * with blanks is double-quoted; one containing '"' is refused). 0, or -1 with

@@ -50,6 +50,7 @@ int vmm_fdt_build(void *buf, size_t size, const struct vmm_fdt_params *p, char *
 	TRY(fdt_property(buf, "dmtvm,reserved", res, (int)(p->nreserved * 2 * sizeof(fdt64_t))));
 	TRY(fdt_property_u32(buf, "dmtvm,tsc-khz", p->tsc_khz));
 	TRY(fdt_property_u32(buf, "dmtvm,vcpus", p->vcpus));
+	TRY(fdt_property_u32(buf, "dmtvm,thp", p->thp));
 	TRY(fdt_end_node(buf));
 
 	TRY(fdt_end_node(buf));

@@ -15,6 +15,7 @@ struct vmm_fdt_params {
 	const char *mode;
 	uint32_t tsc_khz;
 	uint32_t vcpus;
+	uint32_t thp; /* 1: the guest may map anonymous memory with 2 MiB pages */
 	int nreserved;
 	uint64_t reserved[VMM_FDT_MAX_RESERVED][2]; /* gpa, size */
 };

@@ -24,6 +24,7 @@ static const char usage[] =
     "  --report=table|json  end-of-run report format on stderr (default table)\n"
     "  --timeout=SEC      stop a guest still running after SEC seconds (exit 124)\n"
     "  --no-seccomp       do not install the seccomp filters (debugging)\n"
+    "  --thp=on|off       guest kernel maps anonymous memory with 2 MiB pages (default on)\n"
     "  --report-file=FILE   write the end-of-run report to FILE instead of stderr\n"
     "MMU model (the guest's TRACE_FLUSH records; not in dmtvm-static):\n"
     "  --host-layout=contiguous|fragmented[:SEED]  host-physical placement of RAM\n"

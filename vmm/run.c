@@ -107,6 +107,7 @@ struct run_opts {
 	const char *sets[64];
 	const char *report_file;
 	bool model_opts; /* any of them given */
+	int thp;	 /* --thp=on|off: guest 2 MiB pages (FDT /chosen/dmtvm,thp) */
 };
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
@@ -129,9 +130,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	    {"trace-out", required_argument, 0, 'T'},
 	    {"report-file", required_argument, 0, 'F'},
 	    {"debug-translate-check", optional_argument, 0, 'X'},
+	    {"thp", required_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
-	*o = (struct run_opts){.mode = "ept", .mem = 256 * MIB, .vcpus = 1, .seccomp = true};
+	*o = (struct run_opts){.mode = "ept", .mem = 256 * MIB, .vcpus = 1, .seccomp = true,
+				 .thp = 1};
 	o->x.host_shift = 12;
 	o->x.seed = 1;
 	o->x.sets = o->sets;
@@ -239,6 +242,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				o->x.check_translate = (unsigned)n;
 			}
 			break;
+		case 'h':
+			if ((o->thp = vmm_parse_onoff(optarg)) < 0)
+				return bad("--thp=%s: expected on or off", optarg);
+			break;
 		case 'P':
 			if (strcmp(optarg, "socket") && strcmp(optarg, "execve"))
 				return bad("--debug-seccomp-probe=%s: expected socket or execve",
@@ -311,6 +318,7 @@ static int load_guest(struct vmm *vm, struct vmm_image *img, const struct run_op
 	    .mode = vm->mode,
 	    .tsc_khz = vmm_kvm_tsc_khz(vm),
 	    .vcpus = (uint32_t)vm->nvcpus,
+	    .thp = (uint32_t)o->thp,
 	    .nreserved = 0,
 	};
 	uint64_t res[][2] = {

@@ -30,11 +30,15 @@
  * Back-ends of trace_rt_flush():
  *  - host: env DMTVM_TRACE_OUT=PATH names a dmtvm trace file (32-byte header
  *    + records), written with plain write(2);
- *  - guest: without DMTVM_TRACE_OUT the records go to the guest kernel's
- *    trace ring by a system call. NOT IMPLEMENTED YET on either side (see the
- *    TODO at trace_rt_flush_guest): today the call gets ENOSYS, the runtime
- *    says so once on stderr and stops tracing; the workload's results are
- *    unaffected.
+ *  - guest: without DMTVM_TRACE_OUT the records go to dmtvm's guest kernel
+ *    by the trace system call (pvdmt/dmtvm_trace.h): syscall(0x444d, recs, n)
+ *    per full buffer, which the kernel turns into one TRACE_FLUSH hypercall
+ *    (the VMM runs the MMU model on them). At each ROI begin the runtime also
+ *    registers its buffer and the address of trace_rt_cur, so the kernel
+ *    flushes the pending records itself before it changes a mapping (munmap,
+ *    brk shrink, execve) and at exit, and rewinds trace_rt_cur. On a kernel
+ *    without the call (a Linux host: ENOSYS) the runtime says so once on
+ *    stderr and stops tracing; the workload's results are unaffected.
  */
 #include "dmtvm_trace.h"
 
@@ -47,11 +51,10 @@
 #include <unistd.h>
 
 /*
- * Proposed system call number for the guest trace ring: far above Linux's
- * table (~460 entries on x86-64, x32 ones have bit 30 set), so a Linux host
- * answers ENOSYS.
+ * The guest trace system call: far above Linux's table (~460 entries on
+ * x86-64, x32 ones have bit 30 set), so a Linux host answers ENOSYS.
  */
-#define TRACE_RT_SYS_FLUSH 0x444d
+#define TRACE_RT_SYS_FLUSH DMTVM_TRACE_SYSCALL
 
 /* 1 MiB of records per flush: one VMM exit per 128 Ki accesses in the guest. */
 #define TRACE_RT_BUF_RECS (1u << 17)
@@ -68,7 +71,12 @@ enum trace_rt_backend {
 };
 
 static uint64_t trace_rt_buf[TRACE_RT_BUF_RECS];
-/* Next free slot while inside the ROI, NULL outside: the one test the fast path makes. */
+/*
+ * Next free slot while inside the ROI, NULL outside: the one test the fast
+ * path makes. In the guest the kernel may rewind it to trace_rt_buf during a
+ * system call (flush before a mapping change); system calls are opaque calls
+ * into (non-LTO) libc, so the compiler reloads it after them.
+ */
 static uint64_t *trace_rt_cur;
 static uintptr_t trace_rt_last_line; /* 64-byte line of the last fetch record */
 static enum trace_rt_backend trace_rt_backend;
@@ -119,25 +127,35 @@ static void trace_rt_open(void)
 	trace_rt_backend = TRACE_RT_HOST;
 }
 
-/*
- * TODO(guest trace ring, next issue): the guest kernel is to serve
- *     long syscall(TRACE_RT_SYS_FLUSH, const uint64_t *recs, size_t n)
- * by copying the n records into its trace ring (tagging them with the vCPU
- * and emitting DMTVM_TRACE_ASID records on address-space switches) and,
- * when the ring is full, handing it to the VMM with ONE hypercall so the VMM
- * runs the MMU model while the vCPU is stopped. Returns 0, or -EFAULT/-EINVAL
- * on a bad buffer. Until the kernel has it, the call fails with ENOSYS (as on
- * a Linux host) and tracing is switched off with one message.
- */
-static void trace_rt_flush_guest(const uint64_t *recs, size_t n)
+static void trace_rt_guest_off(void)
 {
-	if (syscall(TRACE_RT_SYS_FLUSH, recs, n) == 0)
-		return;
 	fprintf(stderr,
 		"trace_rt: no trace back-end: DMTVM_TRACE_OUT is unset and the kernel lacks "
 		"the trace-ring system call %d (%s); tracing off\n",
 		TRACE_RT_SYS_FLUSH, strerror(errno));
 	trace_rt_backend = TRACE_RT_OFF;
+}
+
+/*
+ * Register the buffer and the fill pointer (dmtvm_trace.h); again at every
+ * ROI begin since an execve that failed drops the registration. Only ENOSYS
+ * (no such call) turns tracing off: other errors leave the explicit flushes,
+ * which work without a registration.
+ */
+static void trace_rt_register_guest(void)
+{
+	if (syscall(TRACE_RT_SYS_FLUSH, DMTVM_TRACE_OP_REGISTER, trace_rt_buf,
+		    (size_t)TRACE_RT_BUF_RECS, &trace_rt_cur) == 0 ||
+	    errno != ENOSYS)
+		return;
+	trace_rt_guest_off();
+}
+
+static void trace_rt_flush_guest(const uint64_t *recs, size_t n)
+{
+	if (syscall(TRACE_RT_SYS_FLUSH, recs, n) == 0)
+		return;
+	trace_rt_guest_off();
 }
 
 /* The single exit of records from this runtime. */
@@ -190,6 +208,8 @@ void trace_rt_roi_begin(void)
 		return;
 	if (trace_rt_backend == TRACE_RT_UNSET)
 		trace_rt_open();
+	if (trace_rt_backend == TRACE_RT_GUEST)
+		trace_rt_register_guest();
 	if (trace_rt_backend == TRACE_RT_OFF)
 		return;
 	trace_rt_cur = trace_rt_buf;

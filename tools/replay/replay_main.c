@@ -80,7 +80,7 @@ static int set_key(struct replay_opts *o, const char *kv)
 	const char *val = eq + 1;
 	uint64_t v;
 	if (strncmp(key, "simos.", 6) == 0) {
-		if (synth_parse_size(val, &v) < 0)
+		if (mmu_parse_size(val, &v) < 0)
 			return bad("--set '%s': bad number", kv);
 		if (strcmp(key, "simos.vma_gap") == 0 && v <= (1ULL << 46))
 			o->vma_gap = v;
@@ -178,7 +178,7 @@ int replay_main(int argc, char **argv)
 				return bad("bad --report '%s': expected table or json", v);
 		} else if ((v = opt(argc, argv, &i, "--batch"))) {
 			uint64_t n;
-			if (synth_parse_size(v, &n) < 0 || n < 2 || n > (1u << 24))
+			if (mmu_parse_size(v, &n) < 0 || n < 2 || n > (1u << 24))
 				return bad("bad --batch '%s': expected 2..16M", v);
 			o.batch = (size_t)n;
 		} else if ((v = opt(argc, argv, &i, "--synthetic"))) {

@@ -6,40 +6,8 @@
 #include <string.h>
 
 #include "dmtvm_trace.h"
+#include "mmu.h"
 #include "synth.h"
-
-int synth_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return -1;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno)
-		return -1;
-	unsigned shift = 0;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	}
-	if (*end != '\0' || v > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
 
 int synth_parse(struct synth *s, const char *spec, char *err, size_t errlen)
 {
@@ -59,11 +27,11 @@ int synth_parse(struct synth *s, const char *spec, char *err, size_t errlen)
 		s->kind = 1;
 	else
 		goto bad;
-	if (synth_parse_size(f[1], &s->size) < 0 || s->size < 4096 || s->size > (1ULL << 42) ||
-	    synth_parse_size(f[2], &s->n) < 0 || s->n > (1ULL << 40))
+	if (mmu_parse_size(f[1], &s->size) < 0 || s->size < 4096 || s->size > (1ULL << 42) ||
+	    mmu_parse_size(f[2], &s->n) < 0 || s->n > (1ULL << 40))
 		goto bad;
 	s->seed = 1;
-	if (nf == 4 && (synth_parse_size(f[3], &s->seed) < 0 || s->seed == 0))
+	if (nf == 4 && (mmu_parse_size(f[3], &s->seed) < 0 || s->seed == 0))
 		goto bad;
 	synth_rewind(s);
 	return 0;

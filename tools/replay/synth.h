@@ -34,7 +34,5 @@ int synth_parse(struct synth *s, const char *spec, char *err, size_t errlen);
 /* Restarts the generator at the first byte (same records again). */
 void synth_rewind(struct synth *s);
 struct trace_src synth_src(struct synth *s);
-/* Parses "256M"-style sizes; returns 0 or -1. */
-int synth_parse_size(const char *s, uint64_t *out);
 
 #endif /* REPLAY_SYNTH_H */
