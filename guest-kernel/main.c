@@ -66,7 +66,14 @@ static void parse_options(const char *s)
 			vm_thp = false;
 		else if (!strncmp(s, "dmtvm.thp=on", 12))
 			vm_thp = true;
-		else if (!strncmp(s, "dmtvm.tea=off", 13))
+		else if (!strncmp(s, "dmtvm.frag=", 11)) {
+			const char *c = s + 11;
+			pmm_frag_seed = parse_size(c);
+			while (*c && *c != ':' && *c != ' ')
+				c++;
+			uint64_t pct = *c == ':' ? parse_size(c + 1) : 0;
+			pmm_frag_percent = pct > 100 ? 100 : (unsigned)pct;
+		} else if (!strncmp(s, "dmtvm.tea=off", 13))
 			tea_enabled = false;
 		else if (!strncmp(s, "dmtvm.tea_min=", 14))
 			tea_min_bytes = parse_size(s + 14);

@@ -13,18 +13,21 @@
  * the expensive case on this machine (a shadow-paging fault inside the
  * emulator: ~250 us; zeroing a freed 2 MiB block with rep stosq: ~130 ms,
  * measured). Hence:
- *  - freed frames are kept in batches (one page of 510 gPAs, itself a freed
- *    frame), not linked through each frame, so freeing writes one page per
- *    510 frames;
+ *  - freed frames go to a buddy system whose state is out of band
+ *    (bitmaps), never written into the frames; freed blocks merge, so a
+ *    TEA run or a 2 MiB block can come from freed memory again (zeroed)
+ *    once fresh RAM has none;
  *  - a PMM_ZERO request takes never-used frames first and reuses freed ones
  *    only when RAM has no fresh frame left, zeroing them with the ZERO
  *    hypercall (the VMM's memset) or, if the VMM lacks it, rep stosq;
  *  - requests without PMM_ZERO take freed frames first.
  */
 #include "pmm.h"
+#include "console.h"
 #include "hypercall.h"
 
-#define PMM_MAX_RANGES 32
+/* Ranges of fresh RAM: a few normally; dmtvm.frag cuts thousands of holes. */
+#define PMM_MAX_RANGES 32768
 
 struct range {
 	uint64_t start, end;
@@ -32,15 +35,28 @@ struct range {
 
 static struct range ranges[PMM_MAX_RANGES];
 static unsigned nranges;
-/* A page of freed block addresses; when empty, the page itself is the last free block. */
-struct free_batch {
-	struct free_batch *next;
-	uint64_t n;
-	uint64_t pa[510];
-};
-_Static_assert(sizeof(struct free_batch) == PAGE_SIZE, "one page per batch");
-
-static struct free_batch *free_batches[PMM_ORDER_2M + 1];
+/* Ranges below this index hold no aligned 2 MiB block (fresh ranges only shrink). */
+static unsigned scan_2m_from;
+/* The shortest pmm_alloc_contig length that found no range: longer ones fail at once. */
+static uint64_t contig_fail_len = UINT64_MAX;
+uint64_t pmm_frag_seed;
+unsigned pmm_frag_percent;
+/*
+ * Freed blocks: a binary buddy system, orders 0 (4 KiB) .. BUDDY_MAX (1
+ * GiB), with its state out of band: one bitmap per order (bit i of order
+ * k: frames [i << k, (i + 1) << k) are free), in pages taken from fresh
+ * RAM at boot. Nothing is written into the freed frames themselves (a
+ * first ring-0 write to a page costs ~250 us here). A freed block merges
+ * with its free buddy up the orders; an allocation finds the lowest set
+ * bit of the smallest non-empty order with one `repe scasq` and splits.
+ */
+#define BUDDY_MAX   18
+#define FRAME_SHIFT 12
+static uint64_t *bm[BUDDY_MAX + 1];
+static uint64_t bm_words[BUDDY_MAX + 1];
+static uint64_t bm_hint[BUDDY_MAX + 1]; /* words below it are zero */
+static uint64_t bm_count[BUDDY_MAX + 1];
+struct pmm_stats pmm_stats;
 static bool hc_zero_missing; /* the VMM answered -ENOSYS once */
 static uint64_t free_bytes;
 
@@ -72,6 +88,44 @@ static void ranges_cut(uint64_t s, uint64_t e)
 	}
 }
 
+/*
+ * dmtvm.frag=SEED:PERCENT: in PERCENT % of the 64 KiB chunks of fresh RAM
+ * (chosen by an xorshift generator from SEED) one 4 KiB frame at a random
+ * place is taken for good, so physically contiguous runs are short and
+ * rare, as on a long-running host: TEA allocation (pmm_alloc_contig) and
+ * 2 MiB pages then fall back, and tea_stats counts it. The new range list
+ * is written in order in one pass (no per-hole memmove: ring 0 is slow).
+ */
+static void fragment(void)
+{
+	struct range old[32];
+	unsigned nold = nranges < 32 ? nranges : 32, n = 0;
+	uint64_t x = pmm_frag_seed * 0x9e3779b97f4a7c15ULL + 1, pinned = 0;
+	memcpy(old, ranges, nold * sizeof(old[0]));
+	for (unsigned i = 0; i < nold; i++) {
+		uint64_t s = old[i].start;
+		for (uint64_t c = ALIGN_UP(s, 0x10000); c < old[i].end; c += 0x10000) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			if (x % 100 >= pmm_frag_percent || n + 2 >= PMM_MAX_RANGES)
+				continue;
+			uint64_t pin = c + ((x >> 32) % 16) * PAGE_SIZE;
+			if (pin < s || pin + PAGE_SIZE > old[i].end)
+				continue;
+			if (pin > s)
+				ranges[n++] = (struct range){s, pin};
+			s = pin + PAGE_SIZE;
+			pinned++;
+		}
+		if (old[i].end > s)
+			ranges[n++] = (struct range){s, old[i].end};
+	}
+	nranges = n;
+	kprintf("dmtvm: frag %lu:%u: %lu frames taken, %u free ranges\n", pmm_frag_seed,
+		pmm_frag_percent, pinned, n);
+}
+
 void pmm_init(const struct boot_info *bi, uint64_t kernel_start, uint64_t kernel_end)
 {
 	/* Below 1 MiB: boot GDT, FDT, boot page tables; never handed out. */
@@ -86,6 +140,22 @@ void pmm_init(const struct boot_info *bi, uint64_t kernel_start, uint64_t kernel
 	if (bi->initrd_end > bi->initrd_start)
 		ranges_cut(ALIGN_DOWN(bi->initrd_start, PAGE_SIZE),
 			   ALIGN_UP(bi->initrd_end, PAGE_SIZE));
+	/* The buddy bitmaps, from fresh (zero) RAM: ~2 bits per frame of RAM. */
+	uint64_t frames = bi->mem_size >> FRAME_SHIFT, words = 0;
+	for (unsigned k = 0; k <= BUDDY_MAX; k++) {
+		bm_words[k] = ((frames >> k) + 64) / 64;
+		words += bm_words[k];
+	}
+	uint64_t pa = pmm_alloc_contig(ALIGN_UP(words * 8, PAGE_SIZE) / PAGE_SIZE);
+	if (!pa)
+		panic("no RAM for the frame allocator's bitmaps");
+	for (unsigned k = 0; k <= BUDDY_MAX; k++) {
+		bm[k] = phys_to_virt(pa);
+		pa += bm_words[k] * 8;
+	}
+	if (pmm_frag_percent) /* after the bitmaps: fragmented RAM may not hold them */
+		fragment();
+	free_bytes = 0;
 	for (unsigned i = 0; i < nranges; i++)
 		free_bytes += ranges[i].end - ranges[i].start;
 }
@@ -103,9 +173,13 @@ static uint64_t carve_4k(void)
 	return 0;
 }
 
+static uint64_t buddy_alloc_contig(uint64_t npages);
+
 uint64_t pmm_alloc_contig(uint64_t npages)
 {
 	uint64_t len = npages * PAGE_SIZE;
+	if (len >= contig_fail_len)
+		return npages ? buddy_alloc_contig(npages) : 0;
 	/* Fresh RAM only: it reads as zero, and freed frames are not kept contiguous. */
 	for (unsigned i = nranges; npages && i-- > 0;) {
 		struct range *r = &ranges[i];
@@ -115,16 +189,21 @@ uint64_t pmm_alloc_contig(uint64_t npages)
 			return r->end;
 		}
 	}
-	return 0;
+	if (npages)
+		contig_fail_len = len;
+	return npages ? buddy_alloc_contig(npages) : 0;
 }
 
 static uint64_t carve_2m(void)
 {
-	for (unsigned i = 0; i < nranges; i++) {
+	for (unsigned i = scan_2m_from; i < nranges; i++) {
 		struct range *r = &ranges[i];
 		uint64_t a = ALIGN_UP(r->start, HPAGE_SIZE);
-		if (a + HPAGE_SIZE > r->end || a < r->start)
+		if (a + HPAGE_SIZE > r->end || a < r->start) {
+			if (i == scan_2m_from)
+				scan_2m_from++;
 			continue;
+		}
 		if (a == r->start)
 			r->start += HPAGE_SIZE;
 		else
@@ -134,9 +213,9 @@ static uint64_t carve_2m(void)
 	return 0;
 }
 
-static void zero_block(uint64_t pa, unsigned order)
+static void zero_range(uint64_t pa, uint64_t len)
 {
-	struct dmtvm_hc_zero hc = {.gpa = pa, .len = PAGE_SIZE << order};
+	struct dmtvm_hc_zero hc = {.gpa = pa, .len = len};
 	if (!hc_zero_missing) {
 		int64_t r = hypercall(DMTVM_HC_ZERO, &hc);
 		if (r == 0)
@@ -145,25 +224,58 @@ static void zero_block(uint64_t pa, unsigned order)
 			panic("ZERO hypercall refused a free frame");
 		hc_zero_missing = true;
 	}
-	memset(phys_to_virt(pa), 0, PAGE_SIZE << order);
+	memset(phys_to_virt(pa), 0, len);
 }
 
-/* Pop a freed block; zero it if asked. */
-static uint64_t pop_free(unsigned order, unsigned flags)
+static bool bm_test(unsigned k, uint64_t i)
 {
-	struct free_batch *b = free_batches[order];
-	uint64_t pa;
-	if (!b)
+	return i / 64 < bm_words[k] && (bm[k][i / 64] >> (i % 64)) & 1;
+}
+
+static void bm_set(unsigned k, uint64_t i)
+{
+	bm[k][i / 64] |= 1ULL << (i % 64);
+	bm_count[k]++;
+	if (i / 64 < bm_hint[k])
+		bm_hint[k] = i / 64;
+}
+
+static void bm_clear(unsigned k, uint64_t i)
+{
+	bm[k][i / 64] &= ~(1ULL << (i % 64));
+	bm_count[k]--;
+}
+
+static void buddy_free(uint64_t pa, unsigned k)
+{
+	uint64_t i = pa >> (FRAME_SHIFT + k);
+	for (; k < BUDDY_MAX && bm_test(k, i ^ 1); k++, i >>= 1)
+		bm_clear(k, i ^ 1);
+	bm_set(k, i);
+}
+
+/* A free block of order k (split from a bigger one if needed), or 0. */
+static uint64_t buddy_alloc(unsigned k)
+{
+	unsigned j = k;
+	while (j <= BUDDY_MAX && !bm_count[j])
+		j++;
+	if (j > BUDDY_MAX)
 		return 0;
-	if (b->n) {
-		pa = b->pa[--b->n];
-	} else {
-		free_batches[order] = b->next;
-		pa = kva_to_phys(b);
+	const uint64_t *p = bm[j] + bm_hint[j];
+	uint64_t c = bm_words[j] - bm_hint[j];
+	__asm__ volatile("repe scasq" : "+D"(p), "+c"(c) : "a"(0ULL) : "memory", "cc");
+	uint64_t w = (uint64_t)(p - 1 - bm[j]);
+	if (!bm[j][w])
+		panic("pmm: buddy bitmap and count disagree");
+	bm_hint[j] = w;
+	uint64_t i = w * 64 + (uint64_t)__builtin_ctzll(bm[j][w]);
+	bm_clear(j, i);
+	for (; j > k; j--) { /* keep the lower half, free the upper */
+		i <<= 1;
+		bm_set(j - 1, i + 1);
 	}
-	if (flags & PMM_ZERO)
-		zero_block(pa, order);
-	return pa;
+	return i << (FRAME_SHIFT + k);
 }
 
 uint64_t pmm_alloc(unsigned order, unsigned flags)
@@ -171,23 +283,18 @@ uint64_t pmm_alloc(unsigned order, unsigned flags)
 	uint64_t pa = 0;
 	if (order != PMM_ORDER_4K && order != PMM_ORDER_2M)
 		return 0;
+	bool freed = false;
 	/* A caller that overwrites the block anyway takes a freed one first. */
 	if (!(flags & PMM_ZERO))
-		pa = pop_free(order, flags);
+		freed = (pa = buddy_alloc(order)) != 0;
 	if (!pa)
 		pa = order ? carve_2m() : carve_4k();
-	if (!pa)
-		pa = pop_free(order, flags);
-	if (!pa && order == PMM_ORDER_4K && free_batches[PMM_ORDER_2M]) {
-		/* Out of fresh and freed 4 KiB frames: break a freed 2 MiB block. */
-		uint64_t b = pop_free(PMM_ORDER_2M, 0);
-		free_bytes -= HPAGE_SIZE - PAGE_SIZE; /* b itself is counted below */
-		for (uint64_t q = b + PAGE_SIZE; q < b + HPAGE_SIZE; q += PAGE_SIZE)
-			pmm_free(q, PMM_ORDER_4K);
-		pa = b;
-		if (flags & PMM_ZERO)
-			zero_block(pa, PMM_ORDER_4K);
+	if (!pa && (flags & PMM_ZERO) && (pa = buddy_alloc(order))) {
+		zero_range(pa, PAGE_SIZE << order);
+		freed = true;
 	}
+	if (freed && order == PMM_ORDER_2M)
+		pmm_stats.blocks_2m_freed++;
 	if (pa)
 		free_bytes -= PAGE_SIZE << order;
 	return pa;
@@ -195,17 +302,43 @@ uint64_t pmm_alloc(unsigned order, unsigned flags)
 
 void pmm_free(uint64_t pa, unsigned order)
 {
-	struct free_batch *b = free_batches[order];
 	free_bytes += PAGE_SIZE << order;
-	if (b && b->n < ARRAY_SIZE(b->pa)) {
-		b->pa[b->n++] = pa;
-		return;
+	buddy_free(pa, order);
+}
+
+void pmm_free_run(uint64_t pa, uint64_t npages)
+{
+	free_bytes += npages * PAGE_SIZE;
+	while (npages) { /* the biggest aligned block that fits, then the rest */
+		unsigned o = (unsigned)__builtin_ctzll(pa >> FRAME_SHIFT | 1ULL << BUDDY_MAX);
+		while (1ULL << o > npages)
+			o--;
+		buddy_free(pa, o);
+		pa += PAGE_SIZE << o;
+		npages -= 1ULL << o;
 	}
-	/* Batch full (or none): this block's first page becomes the new batch. */
-	b = phys_to_virt(pa);
-	b->next = free_batches[order];
-	b->n = 0;
-	free_batches[order] = b;
+}
+
+/* npages contiguous freed frames, zeroed (the part of the block past them is freed again). */
+static uint64_t buddy_alloc_contig(uint64_t npages)
+{
+	unsigned k = 0;
+	while ((1ULL << k) < npages)
+		k++;
+	uint64_t pa;
+	if (k > BUDDY_MAX || !(pa = buddy_alloc(k)))
+		return 0;
+	for (uint64_t s = npages, e = 1ULL << k; s < e;) {
+		unsigned o = (unsigned)__builtin_ctzll(s);
+		while (s + (1ULL << o) > e)
+			o--;
+		buddy_free(pa + s * PAGE_SIZE, o);
+		s += 1ULL << o;
+	}
+	zero_range(pa, npages * PAGE_SIZE);
+	free_bytes -= npages * PAGE_SIZE;
+	pmm_stats.runs_freed++;
+	return pa;
 }
 
 uint64_t pmm_free_bytes(void)

@@ -324,6 +324,8 @@ void proc_exit(int status)
 	struct dmtvm_hc_exit hc = {.status = status & 0xff};
 	if (selftest == SELFTEST_TEA)
 		tea_check(&init_proc.mm);
+	if (kernel_verbose)
+		vm_report_stats();
 	trace_flush_pending(&init_proc.mm, true); /* records still in the runtime's buffer */
 	vm_pt_update(&init_proc.mm, 0, 0); /* the address space is gone for the VMM's shadow */
 	hypercall(DMTVM_HC_EXIT, &hc);

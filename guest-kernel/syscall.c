@@ -12,6 +12,7 @@
 #include "syscall.h"
 #include "console.h"
 #include "hypercall.h"
+#include "mman.h"
 #include "proc.h"
 #include "selftest.h"
 #include "trace.h"
@@ -20,6 +21,7 @@
 #define SYS_write	    1
 #define SYS_close	    3
 #define SYS_mmap	    9
+#define SYS_mprotect	    10
 #define SYS_munmap	    11
 #define SYS_brk		    12
 #define SYS_rt_sigaction    13
@@ -28,6 +30,8 @@
 #define SYS_readv	    19
 #define SYS_writev	    20
 #define SYS_sched_yield	    24
+#define SYS_mremap	    25
+#define SYS_madvise	    28
 #define SYS_getpid	    39
 #define SYS_execve	    59
 #define SYS_exit	    60
@@ -342,6 +346,7 @@ const syscall_fn syscall_table[NR_SYSCALLS] = {
     [SYS_write] = sys_write,
     [SYS_close] = sys_close,
     [SYS_mmap] = sys_mmap,
+    [SYS_mprotect] = mman_sys_mprotect,
     [SYS_munmap] = sys_munmap,
     [SYS_brk] = sys_brk,
     [SYS_rt_sigaction] = sys_rt_sigaction,
@@ -350,6 +355,8 @@ const syscall_fn syscall_table[NR_SYSCALLS] = {
     [SYS_readv] = sys_readv,
     [SYS_writev] = sys_writev,
     [SYS_sched_yield] = sys_zero,
+    [SYS_mremap] = mman_sys_mremap,
+    [SYS_madvise] = mman_sys_madvise,
     [SYS_getpid] = sys_getpid,
     [SYS_execve] = proc_sys_execve,
     [SYS_exit] = sys_exit_group, /* one thread: exit ends the process */

@@ -274,7 +274,7 @@ static int check_one(struct mm *mm, const struct tea *t, uint64_t va, uint64_t *
 
 void tea_check(struct mm *mm)
 {
-	uint64_t tables = 0, checked = 0, bad = 0, leaves_2m = 0;
+	uint64_t tables = 0, checked = 0, bad = 0, leaves_2m = 0, tagged = 0;
 	for (unsigned i = 0; i < mm->teas.n; i++) {
 		const struct tea *t = &mm->teas.t[i];
 		/* Every slot: a table under the slot's parent entry must be that slot. */
@@ -293,6 +293,9 @@ void tea_check(struct mm *mm)
 			int r = check_one(mm, t, va, &leaves_2m);
 			checked += r >= 0;
 			bad += r == 0;
+			/* tests/guest/teamap check1g: the program tags each page with its VA. */
+			uint64_t pa = vm_translate(mm, va);
+			tagged += pa && *(uint64_t *)phys_to_virt(pa) == va;
 			if (va == t->limit - PAGE_SIZE)
 				break;
 		}
@@ -300,6 +303,10 @@ void tea_check(struct mm *mm)
 	kprintf("dmtvm: tea check: %u TEAs, %lu page tables and %lu pages checked, %lu bad, "
 		"%lu in 2 MiB pages\n",
 		mm->teas.n, tables, checked, bad, leaves_2m);
+	kprintf("dmtvm: tea check: %lu sampled pages hold their own VA\n", tagged);
+	kprintf("dmtvm: pmm: %lu contiguous runs and %lu 2 MiB blocks from freed memory, %lu "
+		"KiB free\n",
+		pmm_stats.runs_freed, pmm_stats.blocks_2m_freed, pmm_free_bytes() >> 10);
 	kprintf("dmtvm: tea counters: created %lu, replaced %lu, table pages %lu, migrated %lu, "
 		"fallbacks regs %lu memory %lu pv %lu, pv granted %lu\n",
 		tea_stats.created, tea_stats.replaced, tea_stats.table_pages, tea_stats.migrated,

@@ -16,11 +16,15 @@
  * miss, or hit frames of a later mapping. So the runtime registers its
  * buffer (DMTVM_TRACE_OP_REGISTER: buffer, capacity, address of its fill
  * pointer) and trace_flush_pending() hands the pending prefix to the VMM
- * before vm_unmap (munmap, brk shrink, MAP_FIXED), execve and exit. Demand
- * paging needs no flush: a fault only adds a mapping, and every pending
- * record's page was mapped when it was recorded (records precede their
- * access), so its walk is the same before and after the fill.
- * mprotect/mremap/madvise are not served (-ENOSYS), so they change nothing.
+ * before every change of live entries: first thing in vm_unmap (munmap, brk
+ * shrink, MAP_FIXED, madvise(DONTNEED), mremap shrink), vm_protect
+ * (mprotect), vm_move (mremap), and in execve and exit. Demand paging needs
+ * no flush: a fault only adds a mapping, and every pending record's page was
+ * mapped when it was recorded (records precede their access, which then
+ * faults it in before the next record), so its walk is the same before and
+ * after the fill. Gap: a TEA migration at fault time moves page tables (same
+ * translations, other PTE addresses); records pending then are walked on the
+ * new tables.
  */
 #include "trace.h"
 #include "console.h"

@@ -15,11 +15,15 @@
  * fault, inside its VMA and its page-table page.
  */
 #include "vm.h"
+#include "console.h"
 #include "hypercall.h"
 #include "pmm.h"
 #include "trace.h"
 
 #define FAULT_AROUND (64 * 1024ULL)
+
+/* ptfill.S: pt[k] = first + k * 4 KiB for k < 512. */
+void pt_fill_block(uint64_t *pt, uint64_t first);
 
 static uint64_t boot_pml4_pa;
 bool vm_thp = true;
@@ -174,7 +178,31 @@ static bool entries_zero(const uint64_t *t, uint64_t n)
 	return p[-1] == 0;
 }
 
+static int fault(struct mm *mm, uint64_t va, uint64_t err);
+
+struct vm_stats vm_stats;
+
+/* Demand paging, timed (TSC) under dmtvm.verbose: where the ring-0 time goes. */
 int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
+{
+	if (!kernel_verbose)
+		return fault(mm, va, err);
+	uint64_t t0 = rdtsc();
+	int r = fault(mm, va, err);
+	vm_stats.faults++;
+	vm_stats.fault_tsc += rdtsc() - t0;
+	return r;
+}
+
+void vm_report_stats(void)
+{
+	uint64_t khz = kernel_tsc_khz ? kernel_tsc_khz : 1;
+	kprintf("dmtvm: %lu page faults, %lu us in the handler (whole-table fills: %lu, %lu us)\n",
+		vm_stats.faults, vm_stats.fault_tsc * 1000 / khz, vm_stats.fills,
+		vm_stats.fill_tsc * 1000 / khz);
+}
+
+static int fault(struct mm *mm, uint64_t va, uint64_t err)
 {
 	struct vma *v = vma_find(&mm->vmas, va);
 	if (!v || !v->prot || ((err & PF_WRITE) && !(v->prot & VMA_WRITE)) ||
@@ -193,8 +221,8 @@ int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
 	}
 
 	uint64_t block = va & HPAGE_MASK;
-	if (vm_thp && !(*pde & PTE_P) && !(v->flags & VMA_IMAGE) && v->start <= block &&
-	    block + HPAGE_SIZE <= v->end) {
+	bool whole = !(v->flags & VMA_IMAGE) && v->start <= block && block + HPAGE_SIZE <= v->end;
+	if (vm_thp && whole && !(*pde & PTE_P)) {
 		uint64_t pa = pmm_alloc(PMM_ORDER_2M, PMM_ZERO);
 		if (pa) {
 			*pde = pa | flags | PTE_PS;
@@ -205,7 +233,13 @@ int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
 	if (!pt)
 		return (*pde & PTE_PS) ? 0 : -ENOMEM;
 
-	uint64_t s = va & ~(FAULT_AROUND - 1), e = s + FAULT_AROUND;
+	/*
+	 * 4 KiB pages in a block that would take a 2 MiB page: map the whole
+	 * block (the same memory a 2 MiB page would use; the stack excepted, to
+	 * keep process start short), else a FAULT_AROUND window.
+	 */
+	uint64_t win = whole && !(v->flags & VMA_STACK) ? HPAGE_SIZE : FAULT_AROUND;
+	uint64_t s = va & ~(win - 1), e = s + win;
 	if (s < v->start)
 		s = v->start;
 	if (e > v->end)
@@ -217,6 +251,15 @@ int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
 	 * instructions per page).
 	 */
 	if (entries_zero(pte, n) && (run = pmm_alloc_contig(n))) {
+		if (n == 512) {
+			uint64_t t0 = kernel_verbose ? rdtsc() : 0;
+			pt_fill_block(pte, run | flags);
+			if (kernel_verbose) {
+				vm_stats.fills++;
+				vm_stats.fill_tsc += rdtsc() - t0;
+			}
+			return 0;
+		}
 		for (uint64_t k = 0; k < n; k++, run += PAGE_SIZE)
 			pte[k] = run | flags;
 		return 0;
@@ -234,6 +277,31 @@ int vm_fault(struct mm *mm, uint64_t va, uint64_t err)
 		*pte = pa | flags;
 	}
 	return 0;
+}
+
+/*
+ * Free the frames of the present, owned leaves pt[i, end): runs of
+ * consecutive frames (what fault-around maps) go back as a few buddy
+ * blocks instead of one call per page. Entries are left as they are.
+ */
+static void free_leaves(const uint64_t *pt, unsigned i, unsigned end)
+{
+	uint64_t run = 0, n = 0;
+	for (i = next_used(pt, i); i < end; i = next_used(pt, i + 1)) {
+		uint64_t e = pt[i];
+		if (!(e & PTE_P) || (e & PTE_NOFREE))
+			continue;
+		if (n && (e & PTE_ADDR) == run + n * PAGE_SIZE) {
+			n++;
+			continue;
+		}
+		if (n)
+			pmm_free_run(run, n);
+		run = e & PTE_ADDR;
+		n = 1;
+	}
+	if (n)
+		pmm_free_run(run, n);
 }
 
 /* Replace a 2 MiB leaf by a page table of the same 512 frames (for a partial unmap). */
@@ -270,15 +338,162 @@ void vm_unmap(struct mm *mm, uint64_t start, uint64_t end)
 				panic("vm_unmap: no frame to split a 2 MiB page");
 		}
 		uint64_t *pt = phys_to_virt(*pde & PTE_ADDR);
-		for (uint64_t b = a; b < next; b += PAGE_SIZE) {
-			uint64_t *pte = &pt[(b >> 12) & 511];
-			if ((*pte & PTE_P) && !(*pte & PTE_NOFREE))
-				pmm_free(*pte & PTE_ADDR, PMM_ORDER_4K);
-			*pte = 0;
-		}
+		unsigned first = (a >> 12) & 511, n = (unsigned)((next - a) >> 12);
+		free_leaves(pt, first, first + n);
+		memset(&pt[first], 0, n * 8ULL); /* one rep stosq */
 	}
 	write_cr3(read_cr3()); /* no PCID here: a CR3 write flushes the lower half */
 	vm_pt_update(mm, start, end - start);
+}
+
+/*
+ * PROT_NONE: the leaf stays present (it keeps its frame) but
+ * supervisor-only, so every user access faults with PF_PROT and vm_fault
+ * refuses it (the VMA has no rights).
+ */
+static uint64_t prot_flags(uint32_t prot)
+{
+	return prot ? leaf_flags(prot) : (PTE_P | PTE_A | PTE_NX);
+}
+
+/* New flags for one 4 KiB leaf; a borrowed page that becomes writable is copied. */
+static int protect_pte(uint64_t *pte, uint32_t prot)
+{
+	uint64_t pa = *pte & PTE_ADDR;
+	if (!(*pte & PTE_NOFREE)) {
+		*pte = pa | prot_flags(prot);
+		return 0;
+	}
+	if (!(prot & VMA_WRITE)) {
+		*pte = pa | prot_flags(prot) | PTE_NOFREE;
+		return 0;
+	}
+	uint64_t copy = pmm_alloc(PMM_ORDER_4K, 0);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(phys_to_virt(copy), phys_to_virt(pa), PAGE_SIZE);
+	*pte = copy | prot_flags(prot);
+	return 0;
+}
+
+int vm_protect(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot)
+{
+	trace_flush_pending(mm, false); /* buffered records first walk the old tables */
+	int r = 0;
+	for (uint64_t a = start, next; a < end && !r; a = next) {
+		next = (a & HPAGE_MASK) + HPAGE_SIZE;
+		if (next > end)
+			next = end;
+		uint64_t *pde = vm_pd_entry(mm, a, false);
+		if (!pde || !(*pde & PTE_P))
+			continue;
+		if (*pde & PTE_PS) {
+			if (!(a & ~HPAGE_MASK) && next - a == HPAGE_SIZE) {
+				*pde = (*pde & PTE_ADDR2) | prot_flags(prot) | PTE_PS;
+				continue;
+			}
+			if (!split_2m(mm, a, pde)) {
+				r = -ENOMEM;
+				break;
+			}
+			pde = vm_pd_entry(mm, a, false); /* a new TEA may have moved the PD */
+		}
+		uint64_t *pt = phys_to_virt(*pde & PTE_ADDR);
+		for (unsigned i = next_used(pt, (a >> 12) & 511),
+			      stop = (unsigned)(((next - 1) >> 12) & 511);
+		     i <= stop && !r; i = next_used(pt, i + 1))
+			if (pt[i] & PTE_P)
+				r = protect_pte(&pt[i], prot);
+	}
+	write_cr3(read_cr3());
+	vm_pt_update(mm, start, end - start);
+	return r;
+}
+
+/* Move one page-table page from src's PDE to dst's PDE (both 2 MiB aligned, dst empty). */
+static int move_pt(struct mm *mm, uint64_t src, uint64_t dst)
+{
+	if (!vm_pd_entry(mm, dst, true))
+		return -ENOMEM;
+	/* dst's TEA slot if its VMA has or gets a TEA (which may migrate tables). */
+	uint64_t slot = vm_thp ? 0 : tea_table_page(mm, dst, 12);
+	uint64_t *spde = vm_pd_entry(mm, src, false), *dpde = vm_pd_entry(mm, dst, false);
+	uint64_t old = *spde & PTE_ADDR;
+	if (*dpde & PTE_PS)
+		return -EEXIST; /* the caller unmaps dst first */
+	if (*dpde & PTE_P)
+		slot = *dpde & PTE_ADDR; /* an empty table left by an unmap: fill it */
+	if (*spde & PTE_PS) {
+		if (slot && !tea_owns(mm, slot))
+			pmm_free(slot, PMM_ORDER_4K);
+		*dpde = *spde; /* a 2 MiB leaf: a TEA slot stays an empty table */
+	} else if (slot) {
+		memcpy(phys_to_virt(slot), phys_to_virt(old), PAGE_SIZE);
+		*dpde = slot | PTE_P | PTE_W | PTE_U;
+		if (tea_owns(mm, old))
+			memset(phys_to_virt(old), 0, PAGE_SIZE); /* slots must read as zero */
+		else
+			pmm_free(old, PMM_ORDER_4K);
+	} else if (!tea_owns(mm, old)) {
+		*dpde = *spde; /* the table itself moves */
+	} else {
+		uint64_t pa = pmm_alloc(PMM_ORDER_4K, 0);
+		if (!pa)
+			return -ENOMEM;
+		memcpy(phys_to_virt(pa), phys_to_virt(old), PAGE_SIZE);
+		memset(phys_to_virt(old), 0, PAGE_SIZE);
+		*dpde = pa | PTE_P | PTE_W | PTE_U;
+	}
+	*spde = 0;
+	return 0;
+}
+
+/* Move the 4 KiB leaves of [src, src + len), inside one 2 MiB block on each side. */
+static int move_ptes(struct mm *mm, uint64_t src, uint64_t dst, uint64_t len)
+{
+	uint64_t *spde = vm_pd_entry(mm, src, false);
+	if (!spde || !(*spde & PTE_P))
+		return 0;
+	if ((*spde & PTE_PS) && !split_2m(mm, src, spde))
+		return -ENOMEM;
+	/* Allocate dst's tables before taking pointers: a new TEA may migrate tables. */
+	uint64_t *dpde = vm_pd_entry(mm, dst, true);
+	if (!dpde || !pt_of(mm, dst, dpde, true))
+		return -ENOMEM;
+	dpde = vm_pd_entry(mm, dst, false);
+	spde = vm_pd_entry(mm, src, false);
+	uint64_t *spt = phys_to_virt(*spde & PTE_ADDR), *dpt = phys_to_virt(*dpde & PTE_ADDR);
+	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+		uint64_t *s = &spt[((src + off) >> 12) & 511];
+		if (*s) {
+			dpt[((dst + off) >> 12) & 511] = *s;
+			*s = 0;
+		}
+	}
+	return 0;
+}
+
+int vm_move(struct mm *mm, uint64_t src, uint64_t dst, uint64_t len)
+{
+	trace_flush_pending(mm, false); /* buffered records first walk the old tables */
+	int r = 0;
+	for (uint64_t off = 0, n; off < len && !r; off += n) {
+		uint64_t s = src + off, d = dst + off;
+		uint64_t ns = HPAGE_SIZE - (s & ~HPAGE_MASK), nd = HPAGE_SIZE - (d & ~HPAGE_MASK);
+		n = ns < nd ? ns : nd;
+		if (n > len - off)
+			n = len - off;
+		uint64_t *spde = vm_pd_entry(mm, s, false);
+		if (!spde || !(*spde & PTE_P))
+			continue;
+		if (n == HPAGE_SIZE)
+			r = move_pt(mm, s, d);
+		else
+			r = move_ptes(mm, s, d, n);
+	}
+	write_cr3(read_cr3());
+	vm_pt_update(mm, src, len);
+	return r;
 }
 
 /*
@@ -300,10 +515,7 @@ void vm_pt_update(struct mm *mm, uint64_t va, uint64_t len)
 /* Free the leaves under a page-table page; the page itself unless it is a TEA slot. */
 static void free_pt(struct mm *mm, uint64_t pt_pa)
 {
-	uint64_t *pt = phys_to_virt(pt_pa);
-	for (unsigned i = next_used(pt, 0); i < 512; i = next_used(pt, i + 1))
-		if ((pt[i] & PTE_P) && !(pt[i] & PTE_NOFREE))
-			pmm_free(pt[i] & PTE_ADDR, PMM_ORDER_4K);
+	free_leaves(phys_to_virt(pt_pa), 0, 512);
 	if (!tea_owns(mm, pt_pa))
 		pmm_free(pt_pa, PMM_ORDER_4K);
 }

@@ -55,6 +55,12 @@ uint64_t vm_translate(struct mm *mm, uint64_t va);
  * VMA allows the access. 0, -EFAULT (no VMA or not allowed), -ENOMEM.
  */
 int vm_fault(struct mm *mm, uint64_t va, uint64_t err);
+/* Fault counters and TSC time, kept under dmtvm.verbose (printed at exit). */
+struct vm_stats {
+	uint64_t faults, fault_tsc, fills, fill_tsc;
+};
+extern struct vm_stats vm_stats;
+void vm_report_stats(void);
 /* Unmap [start, end) (page aligned), free its frames, flush the TLB, tell the VMM. */
 void vm_unmap(struct mm *mm, uint64_t start, uint64_t end);
 /*
@@ -65,6 +71,20 @@ void vm_unmap(struct mm *mm, uint64_t start, uint64_t end);
 uint64_t *vm_entry(struct mm *mm, uint64_t va, int level, bool alloc);
 /* The PDE covering va (allocating upper tables if alloc), or NULL. */
 uint64_t *vm_pd_entry(struct mm *mm, uint64_t va, bool alloc);
+/*
+ * mprotect: give the leaves of [start, end) (page aligned) the protection
+ * prot (a 2 MiB leaf partly inside is split first). A borrowed initramfs
+ * page made writable gets a private copy. Flushes and tells the VMM.
+ * 0 / -ENOMEM.
+ */
+int vm_protect(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot);
+/*
+ * mremap: move the leaves of [src, src + len) to [dst, dst + len) (page
+ * aligned, dst unmapped and inside a VMA already): the same frames and
+ * flags; whole page-table pages and 2 MiB leaves move as one entry when
+ * both sides are 2 MiB aligned. Flushes and tells the VMM. 0 / -ENOMEM.
+ */
+int vm_move(struct mm *mm, uint64_t src, uint64_t dst, uint64_t len);
 /* PT_UPDATE hypercall: entries mapping [va, va + len) changed (len 0: all of mm). */
 void vm_pt_update(struct mm *mm, uint64_t va, uint64_t len);
 /* Free every frame and table of mm's lower half, its TEAs and its PML4 (mm not active). */

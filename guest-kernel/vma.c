@@ -94,6 +94,32 @@ int vma_remove(struct vma_list *l, uint64_t start, uint64_t end)
 	return 0;
 }
 
+int vma_protect(struct vma_list *l, uint64_t start, uint64_t end, uint32_t prot)
+{
+	/* The pieces of [start, end), one per VMA; each must follow the previous. */
+	static struct vma piece[VMA_MAX];
+	unsigned n = 0;
+	uint64_t at = start;
+	for (unsigned i = 0; i < l->n && at < end; i++) {
+		const struct vma *v = &l->v[i];
+		if (v->end <= at)
+			continue;
+		if (v->start > at)
+			return -ENOMEM; /* a hole */
+		piece[n++] = (struct vma){at, v->end < end ? v->end : end, prot, v->flags};
+		at = v->end;
+	}
+	if (at < end)
+		return -ENOMEM;
+	if (l->n + 2 > VMA_MAX) /* at most two splits; checked first so nothing half-done */
+		return -ENOMEM;
+	vma_remove(l, start, end);
+	for (unsigned i = 0; i < n; i++)
+		if (vma_insert(l, piece[i].start, piece[i].end, prot, piece[i].flags))
+			return -ENOMEM;
+	return 0;
+}
+
 uint64_t vma_find_gap(const struct vma_list *l, uint64_t len, uint64_t align, uint64_t lo,
 		      uint64_t hi)
 {

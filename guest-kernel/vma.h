@@ -42,6 +42,12 @@ bool vma_overlaps(const struct vma_list *l, uint64_t start, uint64_t end);
 int vma_insert(struct vma_list *l, uint64_t start, uint64_t end, uint32_t prot, uint32_t flags);
 /* Remove [start, end) from every VMA, splitting as needed. 0 / -ENOMEM (too many VMAs). */
 int vma_remove(struct vma_list *l, uint64_t start, uint64_t end);
+/*
+ * Set the protection of [start, end) (page aligned), splitting VMAs at the
+ * edges and merging equal neighbours. 0, -ENOMEM (a page of the range is
+ * unmapped, or too many VMAs; nothing changed then).
+ */
+int vma_protect(struct vma_list *l, uint64_t start, uint64_t end, uint32_t prot);
 /* Highest free gap of len bytes (aligned to align) inside [lo, hi), or 0. */
 uint64_t vma_find_gap(const struct vma_list *l, uint64_t len, uint64_t align, uint64_t lo,
 		      uint64_t hi);

@@ -184,7 +184,8 @@ static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_
 							       uint64_t line)
 {
 	uint64_t tag = (line >> l->set_shift) + 1, s = line & l->set_mask, o, *op;
-	uint32_t m, full = (uint32_t)((1ULL << l->ways) - 1);
+	/* 2 << (ways - 1): no undefined shift by 64 for 64-way sets */
+	uint32_t m, full = (uint32_t)((2ULL << (l->ways - 1)) - 1);
 	unsigned w;
 
 	if (__builtin_expect(l->mru_array, 0))

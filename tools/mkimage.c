@@ -45,7 +45,8 @@ static void put(struct buf *b, const void *data, size_t n)
 			die("%s", "out of memory");
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, data, n);
+	if (n) /* data may be NULL for an empty piece (memcpy's args must not be) */
+		memcpy(b->p + b->len, data, n);
 	b->len += n;
 }
 

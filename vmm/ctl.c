@@ -113,11 +113,9 @@ static void client_input(struct ctl_client *c)
 	}
 }
 
-static void accept_client(void)
+/* One accepted connection: a free slot, or the busy reply and close. */
+static void accept_fd(int fd)
 {
-	int fd = accept4(ctl.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return;
 	for (int i = 0; i < VMM_CTL_MAX_CLIENTS; i++) {
 		if (ctl.clients[i].fd < 0) {
 			ctl.clients[i].fd = fd;
@@ -130,6 +128,21 @@ static void accept_client(void)
 	    "{\"error\":{\"class\":\"GenericError\",\"desc\":\"too many clients\"}}\n";
 	send_all(fd, busy, sizeof(busy) - 1);
 	close(fd);
+}
+
+/*
+ * Drain the whole backlog per wakeup (the listening socket is non-blocking):
+ * a burst of connections is served or refused at once instead of one per
+ * poll() round, so connect() stalls (or EAGAIN) only for truly huge bursts.
+ */
+static void accept_clients(void)
+{
+	for (int k = 0; k < 4 * VMM_CTL_MAX_CLIENTS; k++) {
+		int fd = accept4(ctl.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		accept_fd(fd);
+	}
 }
 
 static void *ctl_thread(void *arg)
@@ -164,7 +177,7 @@ static void *ctl_thread(void *arg)
 			if (pfd[k].revents)
 				client_input(&ctl.clients[map[k]]);
 		if (pfd[0].revents & POLLIN)
-			accept_client();
+			accept_clients();
 	}
 	return NULL;
 }

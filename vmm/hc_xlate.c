@@ -206,7 +206,7 @@ enum vmm_hc_action vmm_hc_pt_update(struct vmm_vcpu *vcpu, void *arg)
 	} else {
 		/* Shadow schemes drop their entries and count the exit. */
 		xlate_build_ctx(x, a->cr3, a->asid);
-		mmu_sim_invalidate(x->sim, &x->ctx, a->va, a->len);
+		xlate_invalidate(x, a->va, a->len);
 		x->pt_updates++;
 	}
 	pthread_mutex_unlock(&x->lock);

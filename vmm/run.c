@@ -133,8 +133,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	    {"thp", required_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
-	*o = (struct run_opts){.mode = "ept", .mem = 256 * MIB, .vcpus = 1, .seccomp = true,
-				 .thp = 1};
+	*o = (struct run_opts){
+	    .mode = "ept", .mem = 256 * MIB, .vcpus = 1, .seccomp = true, .thp = 1};
 	o->x.host_shift = 12;
 	o->x.seed = 1;
 	o->x.sets = o->sets;

@@ -6,6 +6,14 @@
  * --trace-out, the progress line, the KVM_TRANSLATE / EPT cross-checks and
  * the reports (counters JSON, `tables`, end-of-run table).
  *
+ * Model threads: with two or more schemes on a host with two or more CPUs,
+ * the schemes are split over two model instances; a flush runs one on the
+ * calling vCPU thread and the other on a worker thread (created here, under
+ * the vCPU seccomp filter), and returns when both are done. The counters
+ * are the same as with one instance (no state is shared between schemes);
+ * the instances only lose the per-call sharing of guest-walk memos.
+ * DMTVM_MODEL_THREADS=1 in the environment keeps one instance.
+ *
  * Region of interest (ROI control records in the flushed stream): records
  * before the first ROI begin warm the model up and count; ROI begin zeroes
  * the counters (mmu_sim_reset_counters, warm state kept); after an ROI end
@@ -23,6 +31,10 @@
 #include "dmtvm_trace.h"
 #include "pgtable.h"
 #include "vmm.h"
+#include "vmm_seccomp.h"
+
+/* Weak: the hypercall fuzzer links xlate.c without the seccomp module (and runs no filters). */
+#pragma weak vmm_seccomp_vcpu
 #include "xlate_internal.h"
 
 static const void *gpa_frame(void *ctx, uint64_t gpa)
@@ -58,6 +70,129 @@ static int write_all(int fd, const void *p, size_t n)
 		n -= (size_t)r;
 	}
 	return 0;
+}
+
+struct xlate_worker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t posted, finished; /* job generations */
+	struct vmm_xlate *x;
+	struct vmm *vm;
+	const uint64_t *recs; /* the job: records and the ROI state they start in */
+	size_t n;
+	enum xlate_roi roi;
+};
+
+/*
+ * Runs n records through sim with the ROI rules, from state roi; returns
+ * the state after them and adds the records simulated to *simulated.
+ */
+static enum xlate_roi run_records(struct mmu_sim *sim, const struct mmu_ctx *ctx,
+				  const uint64_t *recs, size_t n, enum xlate_roi roi,
+				  uint64_t *simulated)
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && dmtvm_trace_kind(recs[i]) != DMTVM_TRACE_CONTROL)
+			continue;
+		if (i > start && roi != ROI_OUT) {
+			mmu_sim_run_trace(sim, ctx, recs + start, i - start);
+			*simulated += i - start;
+		}
+		if (i == n)
+			break;
+		start = i + 1;
+		unsigned type = dmtvm_trace_size(recs[i]);
+		if (type == DMTVM_TRACE_ROI_BEGIN) {
+			mmu_sim_reset_counters(sim);
+			roi = ROI_IN;
+		} else if (type == DMTVM_TRACE_ROI_END) {
+			roi = ROI_OUT;
+		}
+		/* ASID records: the flush's cr3/asid are authoritative. */
+	}
+	return roi;
+}
+
+static void *worker_main(void *arg)
+{
+	struct xlate_worker *w = arg;
+	char err[160] = "seccomp module not linked in";
+	/* Same filter as the vCPU thread whose model half it runs. */
+	if (w->vm->seccomp && (!vmm_seccomp_vcpu || vmm_seccomp_vcpu(w->vm, err, sizeof(err)) < 0)) {
+		fprintf(stderr, "dmtvm: model thread: %s\n", err);
+		_exit(DMTVM_EXIT_VMM_ERROR);
+	}
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (w->finished == w->posted)
+			pthread_cond_wait(&w->cond, &w->lock);
+		pthread_mutex_unlock(&w->lock);
+		uint64_t simulated = 0;
+		run_records(w->x->sims[1], &w->x->ctx, w->recs, w->n, w->roi, &simulated);
+		pthread_mutex_lock(&w->lock);
+		w->finished = w->posted;
+		pthread_cond_broadcast(&w->cond);
+	}
+	return NULL;
+}
+
+/* Splits mask over two instances (first half of its schemes, second half) and a worker. */
+static int create_sims(struct vmm *vm, struct vmm_xlate *x, uint32_t mask, char *err, size_t errlen)
+{
+	unsigned n = (unsigned)__builtin_popcount(mask);
+	const char *env = getenv("DMTVM_MODEL_THREADS");
+	bool two = n >= 2 && sysconf(_SC_NPROCESSORS_ONLN) >= 2 && !(env && !strcmp(env, "1"));
+	uint32_t part[2] = {mask, 0};
+	if (two) {
+		part[0] = 0;
+		for (unsigned i = 0, k = 0; i < MMU_NSCHEMES; i++)
+			if (mask & (1u << i))
+				part[k++ < n / 2 ? 0 : 1] |= 1u << i;
+	}
+	x->nsims = two ? 2 : 1;
+	for (unsigned i = 0; i < x->nsims; i++)
+		if (!(x->sims[i] = mmu_sim_create(&x->cfg, part[i], err, errlen)))
+			return -1;
+	if (!two)
+		return 0;
+	struct xlate_worker *w = calloc(1, sizeof(*w));
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->x = x;
+	w->vm = vm;
+	if (pthread_create(&w->thread, NULL, worker_main, w)) {
+		snprintf(err, errlen, "cannot create the model thread");
+		return -1;
+	}
+	x->worker = w;
+	return 0;
+}
+
+void xlate_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len)
+{
+	for (unsigned i = 0; i < x->nsims; i++)
+		mmu_sim_invalidate(x->sims[i], &x->ctx, va, len);
+}
+
+/* The counters of every scheme, gathered from the instance that runs it. */
+static uint32_t gather_counters(const struct vmm_xlate *x, struct mmu_counters *c)
+{
+	uint32_t mask = 0;
+	memset(c, 0, sizeof(*c) * MMU_NSCHEMES);
+	for (unsigned i = 0; i < x->nsims; i++) {
+		uint32_t m = mmu_sim_schemes(x->sims[i]);
+		for (unsigned s = 0; s < MMU_NSCHEMES; s++)
+			if (m & (1u << s))
+				c[s] = *mmu_sim_counters(x->sims[i], (enum mmu_scheme)s);
+		mask |= m;
+	}
+	return mask;
 }
 
 int vmm_xlate_create(struct vmm *vm, const struct vmm_xlate_opts *o, char *err, size_t errlen)
@@ -98,8 +233,7 @@ int vmm_xlate_create(struct vmm *vm, const struct vmm_xlate_opts *o, char *err, 
 		snprintf(err, errlen, "--schemes=%s: %s", list, perr);
 		return -1;
 	}
-	x->sim = mmu_sim_create(&x->cfg, mask, err, errlen);
-	if (!x->sim)
+	if (create_sims(vm, x, mask, err, errlen) < 0)
 		return -1;
 	if (o->trace_out) {
 		x->trace_fd = open(o->trace_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -281,35 +415,28 @@ static void progress(struct vmm_xlate *x, uint64_t now)
 	x->progress_records = x->records;
 }
 
-static void run_segment(struct vmm_xlate *x, const uint64_t *recs, size_t n)
-{
-	if (n == 0 || x->roi == ROI_OUT)
-		return;
-	mmu_sim_run_trace(x->sim, &x->ctx, recs, n);
-	x->simulated += n;
-}
-
 void xlate_run(struct vmm_xlate *x, struct vmm_vcpu *vcpu, size_t n, uint64_t cr3, uint64_t asid)
 {
 	const uint64_t *recs = x->buf;
+	struct xlate_worker *w = x->worker;
 	xlate_build_ctx(x, cr3, asid);
 	uint64_t t0 = vmm_now_ns();
-	size_t start = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (dmtvm_trace_kind(recs[i]) != DMTVM_TRACE_CONTROL)
-			continue;
-		run_segment(x, recs + start, i - start);
-		start = i + 1;
-		unsigned type = dmtvm_trace_size(recs[i]);
-		if (type == DMTVM_TRACE_ROI_BEGIN) {
-			mmu_sim_reset_counters(x->sim);
-			x->roi = ROI_IN;
-		} else if (type == DMTVM_TRACE_ROI_END) {
-			x->roi = ROI_OUT;
-		}
-		/* ASID records: the flush's cr3/asid are authoritative. */
+	if (w) {
+		pthread_mutex_lock(&w->lock);
+		w->recs = recs;
+		w->n = n;
+		w->roi = x->roi;
+		w->posted++;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
 	}
-	run_segment(x, recs + start, n - start);
+	x->roi = run_records(x->sims[0], &x->ctx, recs, n, x->roi, &x->simulated);
+	if (w) {
+		pthread_mutex_lock(&w->lock);
+		while (w->finished != w->posted)
+			pthread_cond_wait(&w->cond, &w->lock);
+		pthread_mutex_unlock(&w->lock);
+	}
 	uint64_t t1 = vmm_now_ns();
 	x->model_ns += t1 - t0;
 	x->records += n;
@@ -337,7 +464,8 @@ void vmm_xlate_reset(struct vmm *vm)
 	if (!x)
 		return;
 	pthread_mutex_lock(&x->lock);
-	mmu_sim_reset_counters(x->sim);
+	for (unsigned i = 0; i < x->nsims; i++)
+		mmu_sim_reset_counters(x->sims[i]);
 	pthread_mutex_unlock(&x->lock);
 }
 
@@ -351,8 +479,10 @@ char *vmm_xlate_counters_json(struct vmm *vm)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
+	struct mmu_counters c[MMU_NSCHEMES];
 	pthread_mutex_lock(&x->lock);
-	mmu_report_json(x->sim, f);
+	uint32_t mask = gather_counters(x, c);
+	mmu_report_json_counters(mmu_sim_config(x->sims[0]), c, mask, f);
 	pthread_mutex_unlock(&x->lock);
 	if (fclose(f) != 0) {
 		free(buf);
@@ -520,7 +650,9 @@ void vmm_xlate_report_table(struct vmm *vm, FILE *out)
 		"(%.2f M records/s)\n",
 		(unsigned long long)x->records, (unsigned long long)x->flushes,
 		(unsigned long long)x->simulated, s, s > 0 ? (double)x->simulated / s / 1e6 : 0.0);
-	mmu_report_table(x->sim, out);
+	struct mmu_counters c[MMU_NSCHEMES];
+	uint32_t mask = gather_counters(x, c);
+	mmu_report_table_counters(mmu_sim_config(x->sims[0]), c, mask, out);
 	if (x->check_n)
 		fprintf(out,
 			"dmtvm: translate check: KVM_TRANSLATE %llu checked, %llu mismatches (%llu "

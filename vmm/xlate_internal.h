@@ -14,6 +14,9 @@
 #include "xlate.h"
 
 #define XLATE_MAX_SPACES 4096
+#define XLATE_MAX_SIMS	 2 /* model threads: the vCPU thread + one worker */
+
+struct xlate_worker;
 
 /* A guest address space's DMT registers (DMT_REGS), looked up by cr3. */
 struct xlate_as {
@@ -34,7 +37,15 @@ struct vmm_xlate {
 	struct vmm_hostmem hm;
 	bool hm_ready;
 	struct mmu_config cfg;
-	struct mmu_sim *sim;
+	/*
+	 * The model, its schemes split over nsims instances run side by side
+	 * on each flush (sims[0] on the vCPU thread, sims[1] on a worker
+	 * thread): schemes share no state (each has its own TLBs, walk caches
+	 * and caches), so the counters are those of one instance.
+	 */
+	struct mmu_sim *sims[XLATE_MAX_SIMS];
+	unsigned nsims;
+	struct xlate_worker *worker;
 	struct mmu_ctx ctx; /* of the current call */
 	struct xlate_as *as;
 	unsigned nas, cap_as;
@@ -60,6 +71,8 @@ void xlate_build_ctx(struct vmm_xlate *x, uint64_t cr3, uint64_t asid);
 struct xlate_as *xlate_find_as(struct vmm_xlate *x, uint64_t cr3);
 /* TRACE_FLUSH body, lock held: records are in x->buf. */
 void xlate_run(struct vmm_xlate *x, struct vmm_vcpu *vcpu, size_t n, uint64_t cr3, uint64_t asid);
+/* mmu_sim_invalidate on every instance of the model, under x->ctx. */
+void xlate_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len);
 /* Guest-virtual -> guest-physical with the model's native walker; 0 or -1. */
 int xlate_gva(struct vmm_xlate *x, uint64_t cr3, uint64_t va, uint64_t *gpa);
 

@@ -3,11 +3,12 @@
  * teamap.c: a guest program exercising DMT TEAs (guest-kernel/tea.c); the
  * kernel's dmtvm.selftest=tea checks the invariant at exit and prints the
  * counters, which the test compares exactly. Modes (argv[1]):
- *  basic    map 256 MiB, write one word per 256 KiB (fault-around maps 64
- *           KiB each time: 16 Ki pages, every page table), read them back;
+ *  basic    map 256 MiB, write one word per 256 KiB (a fault maps its whole
+ *           2 MiB block with 4 KiB pages: every page table), read them back;
  *           unmap 16 MiB in the middle, map it again (MAP_FIXED), rewrite
  *           every 4 KiB page of it.
- *  time N   benchmark: map N MiB, write one word per 4 KiB page; prints
+ *  time N [STRIDE]  benchmark: map N MiB, write one word per STRIDE bytes
+ *           (default 4096: every page); prints
  *           "teamap: mmap+touch N MiB: T ms" (a benchmark, not a test).
  *  migrate  a 64 KiB read-only mapping is touched first at a 2 MiB-aligned
  *           address; then 256 MiB are mapped right after it and touched
@@ -18,14 +19,26 @@
  *           migrate (run with dmtvm.tea_max=2: one fallback).
  *  merge    three adjacent 64 MiB mappings: the VMA grows twice, and each
  *           time its TEA is replaced by a bigger one (page tables migrate).
+ *  many N M N mappings of M MiB (defaults 3, 64) with guards between them
+ *           (with N = 17 and tea_min = M: the 17th falls back, counted).
+ *  reuse N M  N rounds of: map M MiB, touch one word per 2 MiB, unmap
+ *           (in a small guest, later rounds live on merged freed frames).
+ *  check1g  map 1 GiB, write each page's own VA into its first word, then
+ *           hand 4096 load records (one per 256 KiB) to the trace call so
+ *           that `dmtvm run --debug-translate-check=4096` compares the
+ *           model's walk with KVM_TRANSLATE for each; the kernel's tea
+ *           self-test checks its sampled pages hold their own VA.
  * Prints "teamap: ok" and exits 0, or "teamap: FAIL ..." and 1.
  */
+#include "dmtvm_trace.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MIB (1ULL << 20)
 
@@ -40,7 +53,7 @@ static void *map(void *at, uint64_t len, int prot)
 	return mmap(at, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | (at ? MAP_FIXED : 0), -1, 0);
 }
 
-/* Write then check one word per stride bytes (fault-around maps 16 pages per fault). */
+/* Write then check one word per stride bytes. */
 static int touch_stride(uint64_t *p, uint64_t len, uint64_t seed, uint64_t stride)
 {
 	for (uint64_t i = 0; i < len / 8; i += stride / 8)
@@ -85,14 +98,42 @@ int main(int argc, char **argv)
 		if (small[0] != 0 || small[4096] != 0)
 			return fail("small mapping after migration");
 	} else if (!strcmp(mode, "many") || !strcmp(mode, "merge")) {
-		for (int i = 0; i < 3; i++) {
-			uint64_t *p = map(NULL, 64 * MIB, PROT_READ | PROT_WRITE);
-			if (p == MAP_FAILED || touch_sparse(p, 64 * MIB, (uint64_t)i))
+		int n = argc > 2 ? atoi(argv[2]) : 3;
+		uint64_t size = (argc > 3 ? strtoull(argv[3], NULL, 0) : 64) * MIB;
+		for (int i = 0; i < n; i++) {
+			uint64_t *p = map(NULL, size, PROT_READ | PROT_WRITE);
+			if (p == MAP_FAILED || touch_sparse(p, size, (uint64_t)i))
 				return fail("map/touch 64 MiB");
 			/* A PROT_NONE guard below keeps the next mapping from merging. */
 			if (!strcmp(mode, "many") && map(NULL, 2 * MIB, PROT_NONE) == MAP_FAILED)
 				return fail("map guard");
 		}
+	} else if (!strcmp(mode, "reuse") && argc > 3) {
+		int n = atoi(argv[2]);
+		uint64_t size = strtoull(argv[3], NULL, 0) * MIB;
+		for (int i = 0; i < n; i++) {
+			uint64_t *p = map(NULL, size, PROT_READ | PROT_WRITE);
+			if (p == MAP_FAILED || touch_sparse(p, size, (uint64_t)i) ||
+			    munmap(p, size))
+				return fail("map/touch/unmap");
+		}
+	} else if (!strcmp(mode, "check1g")) {
+		static uint64_t recs[4098];
+		uint64_t len = 1024 * MIB;
+		uint64_t *p = map(NULL, len, PROT_READ | PROT_WRITE);
+		if (p == MAP_FAILED)
+			return fail("map 1 GiB");
+		for (uint64_t off = 0; off < len; off += 4096)
+			p[off / 8] = (uint64_t)p + off;
+		recs[0] = dmtvm_trace_rec(0, DMTVM_TRACE_ROI_BEGIN, DMTVM_TRACE_CONTROL, 0);
+		for (unsigned i = 0; i < 4096; i++)
+			recs[1 + i] = dmtvm_trace_rec((uint64_t)p + i * 256 * 1024, 8, 0, 0);
+		recs[4097] = dmtvm_trace_rec(0, DMTVM_TRACE_ROI_END, DMTVM_TRACE_CONTROL, 0);
+		if (syscall(0x444d, recs, 4098) != 0)
+			return fail("trace call (a VMM with the model is needed)");
+		for (uint64_t off = 0; off < len; off += 256 * 1024)
+			if (p[off / 8] != (uint64_t)p + off)
+				return fail("read back");
 	} else if (!strcmp(mode, "time") && argc > 2) {
 		uint64_t len = strtoull(argv[2], NULL, 0) * MIB;
 		struct timespec t0, t1;
@@ -100,7 +141,8 @@ int main(int argc, char **argv)
 		uint64_t *p = map(NULL, len, PROT_READ | PROT_WRITE);
 		if (p == MAP_FAILED)
 			return fail("map");
-		for (uint64_t i = 0; i < len / 8; i += 512)
+		uint64_t stride = argc > 3 ? strtoull(argv[3], NULL, 0) : 4096;
+		for (uint64_t i = 0; i < len / 8; i += stride / 8)
 			p[i] = i;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		printf("teamap: mmap+touch %s MiB: %.0f ms\n", argv[2],

@@ -145,6 +145,35 @@ Test(vma, remove_splits)
 	cr_assert_eq(l.n, 0);
 }
 
+Test(vma, protect_split_merge_hole)
+{
+	struct vma_list l = {0};
+	vma_insert(&l, 0x100000, 0x200000, VMA_READ | VMA_WRITE, VMA_ANON);
+	vma_insert(&l, 0x200000, 0x300000, VMA_READ | VMA_WRITE, VMA_HEAP);
+	/* middle of the first: split in three */
+	cr_assert_eq(vma_protect(&l, 0x140000, 0x150000, VMA_READ), 0);
+	cr_assert_eq(l.n, 4);
+	cr_assert_eq(l.v[1].start, 0x140000);
+	cr_assert_eq(l.v[1].end, 0x150000);
+	cr_assert_eq(l.v[1].prot, VMA_READ);
+	cr_assert_eq(l.v[1].flags, VMA_ANON);
+	/* back: the three merge again */
+	cr_assert_eq(vma_protect(&l, 0x140000, 0x150000, VMA_READ | VMA_WRITE), 0);
+	cr_assert_eq(l.n, 2);
+	cr_assert_eq(l.v[0].end, 0x200000);
+	/* across two kinds: each keeps its kind */
+	cr_assert_eq(vma_protect(&l, 0x1f0000, 0x210000, 0), 0);
+	cr_assert_eq(l.n, 4);
+	cr_assert_eq(l.v[1].flags, VMA_ANON);
+	cr_assert_eq(l.v[2].flags, VMA_HEAP);
+	cr_assert_eq(l.v[2].prot, 0);
+	/* a hole: ENOMEM and nothing changed */
+	cr_assert_eq(vma_protect(&l, 0x2f0000, 0x310000, VMA_READ), -ENOMEM);
+	cr_assert_eq(vma_protect(&l, 0x80000, 0x110000, VMA_READ), -ENOMEM);
+	cr_assert_eq(l.n, 4);
+	cr_assert_eq(l.v[3].prot, VMA_READ | VMA_WRITE);
+}
+
 Test(vma, gap_topdown_aligned)
 {
 	struct vma_list l = {0};

@@ -12,6 +12,11 @@
  * xlate-errors (bad translation hypercalls: prints each error code),
  * eptcheck (loads at sampled direct-map addresses across all RAM),
  * xlate-bench (1 Mi GUPS-like records through the model).
+ * Hostile guests (tests/hardening/): hostile (overflowing lengths and
+ * addresses on every hypercall: prints each code), hcstorm [forever] (100k
+ * bad hypercalls), flood (console bytes for ever), straddle / gpa-top
+ * (argument structure across the end of RAM / at the top of the 32-bit gPA
+ * space: the VMM must shut the guest down).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -438,6 +443,143 @@ static void eptcheck(uint64_t mem)
 	exit_(0);
 }
 
+
+/* ---- hostile guests (tests/hardening/) ---- */
+
+static int64_t zero_(uint64_t gpa, uint64_t len)
+{
+	struct dmtvm_hc_zero a = {0, gpa, len};
+	hc(DMTVM_HC_ZERO, &a);
+	return a.ret;
+}
+
+static int64_t cons_at(uint64_t gpa, uint64_t len)
+{
+	struct dmtvm_hc_console a = {0, gpa, len};
+	hc(DMTVM_HC_CONSOLE, &a);
+	return a.ret;
+}
+
+/*
+ * tg=hostile: lengths and addresses that overflow, straddle the end of RAM
+ * or lie beyond it, on every hypercall that takes one; garbage trace
+ * records through the model. Prints each return code (exact list checked by
+ * tests/hardening/meson.build).
+ */
+static void hostile(uint64_t mem)
+{
+	build_tables();
+	int64_t v[48];
+	int n = 0;
+	const uint64_t P = XL_PML4, T = ~0ULL;
+	v[n++] = cons_at(mem - 4, 8);		    /* straddles the end: -14 */
+	v[n++] = cons_at(mem, 0);		    /* empty at the end: 0 */
+	v[n++] = cons_at(T - 7, 16);		    /* wraps: -14 */
+	v[n++] = cons_at(mem + 4096, 1);	    /* beyond RAM: -14 */
+	v[n++] = zero_(mem - 4096, 8192);	    /* straddles: -22 */
+	v[n++] = zero_(0xfffffffffffff000ULL, 0x2000); /* wraps: -22 */
+	v[n++] = zero_(4096, T & ~0xfffULL);	    /* len overflows: -22 */
+	v[n++] = zero_(mem, 4096);		    /* at the end: -22 */
+	v[n++] = flush((uint64_t)recs, 1ULL << 63, P, 0);  /* count * 8 wraps: -22 */
+	v[n++] = flush((uint64_t)recs, T, P, 0);	    /* -22 */
+	v[n++] = flush(0xfffffffffffffff8ULL, 1, P, 0);    /* top of VA space, unmapped: -14 */
+	v[n++] = flush(0x0000800000000000ULL, 1, P, 0);    /* non-canonical: -14 */
+	v[n++] = flush((uint64_t)recs, 1, T & ~0xfffULL, 0); /* cr3 far beyond RAM: -14 */
+	v[n++] = flush(XL_VA, DMTVM_TRACE_FLUSH_MAX, P, 0); /* runs off the mapping: -14 */
+	/* 64 garbage records (random VAs, sizes, types, control codes): all simulated. */
+	uint64_t x = 99;
+	for (int i = 0; i < 64; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		recs[i] = x ^ (x >> 29);
+	}
+	v[n++] = flush((uint64_t)recs, 64, P, 0); /* 64 */
+	v[n++] = alloc_tea(0xfffffffffffff000ULL, 2, 0, 0); /* wraps: -14 */
+	v[n++] = alloc_tea(mem - 4096, 1ULL << 18, 0, 0);   /* beyond RAM: -14 */
+	v[n++] = alloc_tea(mem, 1, 0, 0);		    /* at the end: -14 */
+	v[n++] = alloc_tea(0, T, 0, 0);			    /* pgcnt: -22 */
+	v[n++] = dmt_regs(P, T, GPA(regs));		    /* count: -22 */
+	v[n++] = dmt_regs(P, 1, T & ~7ULL);		    /* regs array wraps: -14 */
+	v[n++] = dmt_regs(P, DMTVM_DMT_REGS_MAX, mem - 64); /* array straddles: -14 */
+	regs[0] = (struct dmtvm_dmt_reg){0, 1ULL << 63, XL_PT, 12, 0};
+	v[n++] = dmt_regs(P, 1, GPA(regs)); /* non-canonical range: -22 */
+	regs[0] = (struct dmtvm_dmt_reg){XL_VA, XL_VA + (2ULL << 20), T & ~0xfffULL, 12, 0};
+	v[n++] = dmt_regs(P, 1, GPA(regs)); /* TEA far beyond RAM: -14 */
+	regs[0] = (struct dmtvm_dmt_reg){0, 1ULL << 47, 0, 12, 0};
+	v[n++] = dmt_regs(P, 1, GPA(regs)); /* TEA of 2^35 entries (256 GiB): -14 */
+	struct dmtvm_hc_pt_update u = {0, P, 1, 4096, T}; /* len wraps: -22 */
+	hc(DMTVM_HC_PT_UPDATE, &u);
+	v[n++] = u.ret;
+	struct dmtvm_hc_exit e = {0, -1};
+	hc(DMTVM_HC_EXIT, &e);
+	v[n++] = e.ret; /* -22 */
+	for (int i = 0; i < n; i++) {
+		puts_(i ? " " : "");
+		puti(v[i]);
+	}
+	puts_("\n");
+	exit_(0);
+}
+
+/*
+ * tg=hcstorm [forever]: 100000 bad hypercalls (unassigned numbers, EFAULT
+ * consoles, EINVAL exits and zeroes, malformed flushes), each checked; then
+ * "storm 100000 bad 0" and exit 0. forever: never stops (--timeout test).
+ */
+static void hcstorm(uint64_t mem, int forever)
+{
+	uint64_t bad = 0, n = 0;
+	for (; forever || n < 100000; n++) {
+		int64_t r, want;
+		switch (n % 5) {
+		case 0: {
+			struct dmtvm_hc_ret a = {0};
+			hc(9 + n % 4, &a); /* unassigned 9..12 */
+			r = a.ret, want = -DMTVM_ENOSYS;
+			break;
+		}
+		case 1:
+			r = cons_at(mem - 2 + n % 3, 4 + n % 4096), want = -DMTVM_EFAULT;
+			break;
+		case 2: {
+			struct dmtvm_hc_exit a = {0, 256 + (int64_t)n};
+			hc(DMTVM_HC_EXIT, &a);
+			r = a.ret, want = -DMTVM_EINVAL;
+			break;
+		}
+		case 3:
+			r = zero_(n << 12, ~0ULL << 12), want = -DMTVM_EINVAL;
+			break;
+		default:
+			r = flush(n * 8, DMTVM_TRACE_FLUSH_MAX + n, 0, 0), want = -DMTVM_EINVAL;
+			break;
+		}
+		bad += r != want;
+	}
+	puts_("storm ");
+	puti((int64_t)n);
+	puts_(" bad ");
+	puti((int64_t)bad);
+	puts_("\n");
+	exit_(0);
+}
+
+/* tg=flood: DMTVM_CONSOLE_MAX bytes per hypercall, for ever. */
+static void flood(void)
+{
+	static char line[DMTVM_CONSOLE_MAX];
+	for (int i = 0; i < DMTVM_CONSOLE_MAX; i++)
+		line[i] = i % 64 == 63 ? '\n' : 'f';
+	for (;;)
+		cons(line, sizeof(line));
+}
+
+static uint64_t fdt_mem(const uint8_t *fdt)
+{
+	uint32_t rl;
+	const uint8_t *reg = fdt_prop(fdt, "reg", &rl);
+	return (uint64_t)be32(reg + 8) << 32 | be32(reg + 12);
+}
+
 void tg_main(uint64_t fdt_gpa, uint64_t magic);
 
 void tg_main(uint64_t fdt_gpa, uint64_t magic)
@@ -554,6 +696,18 @@ void tg_main(uint64_t fdt_gpa, uint64_t magic)
 		if (is(what, "eptcheck"))
 			eptcheck(mem);
 		xlate_errors(mem);
+	} else if (is(what, "hostile")) {
+		hostile(fdt_mem(fdt));
+	} else if (is(what, "hcstorm")) {
+		hcstorm(fdt_mem(fdt), word_after(what, "forever") != NULL);
+	} else if (is(what, "flood")) {
+		flood();
+	} else if (is(what, "straddle")) {
+		/* A 24-byte CONSOLE structure whose last 16 bytes lie past RAM. */
+		uint32_t gpa = (uint32_t)(fdt_mem(fdt) - 8);
+		__asm__ volatile("outl %0, %w1" : : "a"(gpa), "d"((uint16_t)DMTVM_HC_PORT(0)));
+	} else if (is(what, "gpa-top")) {
+		__asm__ volatile("outl %0, %w1" : : "a"(0xfffffff8U), "d"((uint16_t)DMTVM_HC_PORT(1)));
 	} else if (is(what, "hlt")) {
 		__asm__ volatile("cli; hlt");
 	} else if (is(what, "mmio")) {
