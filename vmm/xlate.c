@@ -120,7 +120,8 @@ static void *worker_main(void *arg)
 	struct xlate_worker *w = arg;
 	char err[160] = "seccomp module not linked in";
 	/* Same filter as the vCPU thread whose model half it runs. */
-	if (w->vm->seccomp && (!vmm_seccomp_vcpu || vmm_seccomp_vcpu(w->vm, err, sizeof(err)) < 0)) {
+	if (w->vm->seccomp &&
+	    (!vmm_seccomp_vcpu || vmm_seccomp_vcpu(w->vm, err, sizeof(err)) < 0)) {
 		fprintf(stderr, "dmtvm: model thread: %s\n", err);
 		_exit(DMTVM_EXIT_VMM_ERROR);
 	}

@@ -7,10 +7,10 @@
  * count), so any entry the walkers read is fuzz bytes, and returns NULL
  * above (the BAD_PA path). Every scheme runs (native, 2D, shadow, nested,
  * DMT, pvDMT, FPT, ECPT, ASAP, Agile) through mmu_sim_run, mmu_translate and
- * mmu_sim_invalidate, from a cold model (reset per input). DMT registers are shaped as the VMM's hypercall
- * checks let them through (page_shift 12/21, aligned, non-empty).
- * Replayed over corpus/walk under meson test (tests/vmm/fuzz_driver.c);
- * tests/hardening/fuzz.sh SECONDS runs it under libFuzzer.
+ * mmu_sim_invalidate, from a cold model (reset per input). DMT registers are shaped as the VMM's
+ * hypercall checks let them through (page_shift 12/21, aligned, non-empty). Replayed over
+ * corpus/walk under meson test (tests/vmm/fuzz_driver.c); tests/hardening/fuzz.sh SECONDS runs it
+ * under libFuzzer.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -443,7 +443,6 @@ static void eptcheck(uint64_t mem)
 	exit_(0);
 }
 
-
 /* ---- hostile guests (tests/hardening/) ---- */
 
 static int64_t zero_(uint64_t gpa, uint64_t len)
@@ -472,27 +471,27 @@ static void hostile(uint64_t mem)
 	int64_t v[48];
 	int n = 0;
 	const uint64_t P = XL_PML4, T = ~0ULL;
-	v[n++] = cons_at(mem - 4, 8);		    /* straddles the end: -14 */
-	v[n++] = cons_at(mem, 0);		    /* empty at the end: 0 */
-	v[n++] = cons_at(T - 7, 16);		    /* wraps: -14 */
-	v[n++] = cons_at(mem + 4096, 1);	    /* beyond RAM: -14 */
-	v[n++] = zero_(mem - 4096, 8192);	    /* straddles: -22 */
-	v[n++] = zero_(0xfffffffffffff000ULL, 0x2000); /* wraps: -22 */
-	v[n++] = zero_(4096, T & ~0xfffULL);	    /* len overflows: -22 */
-	v[n++] = zero_(mem, 4096);		    /* at the end: -22 */
-	v[n++] = flush((uint64_t)recs, 1ULL << 63, P, 0);  /* count * 8 wraps: -22 */
-	v[n++] = flush((uint64_t)recs, T, P, 0);	    /* -22 */
-	v[n++] = flush(0xfffffffffffffff8ULL, 1, P, 0);    /* top of VA space, unmapped: -14 */
-	v[n++] = flush(0x0000800000000000ULL, 1, P, 0);    /* non-canonical: -14 */
+	v[n++] = cons_at(mem - 4, 8);			     /* straddles the end: -14 */
+	v[n++] = cons_at(mem, 0);			     /* empty at the end: 0 */
+	v[n++] = cons_at(T - 7, 16);			     /* wraps: -14 */
+	v[n++] = cons_at(mem + 4096, 1);		     /* beyond RAM: -14 */
+	v[n++] = zero_(mem - 4096, 8192);		     /* straddles: -22 */
+	v[n++] = zero_(0xfffffffffffff000ULL, 0x2000);	     /* wraps: -22 */
+	v[n++] = zero_(4096, T & ~0xfffULL);		     /* len overflows: -22 */
+	v[n++] = zero_(mem, 4096);			     /* at the end: -22 */
+	v[n++] = flush((uint64_t)recs, 1ULL << 63, P, 0);    /* count * 8 wraps: -22 */
+	v[n++] = flush((uint64_t)recs, T, P, 0);	     /* -22 */
+	v[n++] = flush(0xfffffffffffffff8ULL, 1, P, 0);	     /* top of VA space, unmapped: -14 */
+	v[n++] = flush(0x0000800000000000ULL, 1, P, 0);	     /* non-canonical: -14 */
 	v[n++] = flush((uint64_t)recs, 1, T & ~0xfffULL, 0); /* cr3 far beyond RAM: -14 */
-	v[n++] = flush(XL_VA, DMTVM_TRACE_FLUSH_MAX, P, 0); /* runs off the mapping: -14 */
+	v[n++] = flush(XL_VA, DMTVM_TRACE_FLUSH_MAX, P, 0);  /* runs off the mapping: -14 */
 	/* 64 garbage records (random VAs, sizes, types, control codes): all simulated. */
 	uint64_t x = 99;
 	for (int i = 0; i < 64; i++) {
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 		recs[i] = x ^ (x >> 29);
 	}
-	v[n++] = flush((uint64_t)recs, 64, P, 0); /* 64 */
+	v[n++] = flush((uint64_t)recs, 64, P, 0);	    /* 64 */
 	v[n++] = alloc_tea(0xfffffffffffff000ULL, 2, 0, 0); /* wraps: -14 */
 	v[n++] = alloc_tea(mem - 4096, 1ULL << 18, 0, 0);   /* beyond RAM: -14 */
 	v[n++] = alloc_tea(mem, 1, 0, 0);		    /* at the end: -14 */
@@ -505,7 +504,7 @@ static void hostile(uint64_t mem)
 	regs[0] = (struct dmtvm_dmt_reg){XL_VA, XL_VA + (2ULL << 20), T & ~0xfffULL, 12, 0};
 	v[n++] = dmt_regs(P, 1, GPA(regs)); /* TEA far beyond RAM: -14 */
 	regs[0] = (struct dmtvm_dmt_reg){0, 1ULL << 47, 0, 12, 0};
-	v[n++] = dmt_regs(P, 1, GPA(regs)); /* TEA of 2^35 entries (256 GiB): -14 */
+	v[n++] = dmt_regs(P, 1, GPA(regs));		  /* TEA of 2^35 entries (256 GiB): -14 */
 	struct dmtvm_hc_pt_update u = {0, P, 1, 4096, T}; /* len wraps: -22 */
 	hc(DMTVM_HC_PT_UPDATE, &u);
 	v[n++] = u.ret;
@@ -707,7 +706,9 @@ void tg_main(uint64_t fdt_gpa, uint64_t magic)
 		uint32_t gpa = (uint32_t)(fdt_mem(fdt) - 8);
 		__asm__ volatile("outl %0, %w1" : : "a"(gpa), "d"((uint16_t)DMTVM_HC_PORT(0)));
 	} else if (is(what, "gpa-top")) {
-		__asm__ volatile("outl %0, %w1" : : "a"(0xfffffff8U), "d"((uint16_t)DMTVM_HC_PORT(1)));
+		__asm__ volatile("outl %0, %w1"
+				 :
+				 : "a"(0xfffffff8U), "d"((uint16_t)DMTVM_HC_PORT(1)));
 	} else if (is(what, "hlt")) {
 		__asm__ volatile("cli; hlt");
 	} else if (is(what, "mmio")) {
