@@ -514,6 +514,31 @@ static bool host_contiguous(const struct vmm_hostmem *hm, uint64_t gpa, uint64_t
 	return true;
 }
 
+
+/*
+ * TEA coverage of one DMT register: how many of its slots (one per page of
+ * the VMA at page_shift) hold a present leaf entry, read from guest RAM at
+ * TEA base + index * 8, as the modelled MMU reads them. Read-only and racy
+ * against a running vCPU by design: a snapshot for the `tables` command.
+ */
+static uint64_t tea_present(const struct vmm_xlate *x, const struct dmtvm_dmt_reg *r,
+			    uint64_t *slots)
+{
+	uint64_t n = 0, present = 0;
+
+	if (r->limit > r->base && r->page_shift >= 12 && r->page_shift < 64)
+		n = (r->limit - r->base) >> r->page_shift;
+	if (r->tea_gpa > x->mem_size || n > (x->mem_size - r->tea_gpa) / 8)
+		n = 0; /* DMT_REGS validated it; be safe against a stale set */
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t e;
+		memcpy(&e, x->ram + r->tea_gpa + i * 8, 8);
+		present += e & 1;
+	}
+	*slots = n;
+	return present;
+}
+
 void vmm_xlate_tables_json(struct vmm *vm, struct jsonw *w, bool build)
 {
 	struct vmm_xlate *x = vm->xlate;
@@ -609,6 +634,10 @@ void vmm_xlate_tables_json(struct vmm *vm, struct jsonw *w, bool build)
 			kv(w, "flags", r->flags, &f3);
 			if ((r->flags & DMTVM_DMT_REG_PV) && x->hm_ready)
 				kv(w, "tea_hpa", vmm_hostmem_hpa(&x->hm, r->tea_gpa), &f3);
+			uint64_t slots, present = tea_present(x, r, &slots);
+			kv(w, "slots", slots, &f3);
+			kv(w, "present", present, &f3);
+			kv(w, "coverage_pct", slots ? present * 100 / slots : 0, &f3);
 			jsonw_raw(w, "}");
 		}
 		jsonw_raw(w, "]}");
