@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""dmt-eval end to end on a two-workload tiny matrix (gups, stream x 4k, thp):
+"""dmt-eval --source=host end to end on a two-workload tiny matrix (gups, stream x 4k, thp):
 well-formed results.json, Markdown tables and PNG charts; a rerun skips every
 finished run (resumable); bad usage exits 2 with a one-line message.
 
@@ -26,7 +26,7 @@ def check(what, cond, detail=''):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, EVAL, '--build', BUILD] + list(args),
+    return subprocess.run([sys.executable, EVAL, '--build', BUILD, '--source=host'] + list(args),
                           capture_output=True, text=True, timeout=300)
 
 
@@ -92,6 +92,23 @@ try:
     with open(os.path.join(out, 'results.json')) as f:
         res2 = json.load(f)
     check('rerun: same metrics', res2['metrics'] == res['metrics'])
+
+    # without a usable /dev/kvm the default source is host, with a loud note
+    nk = os.path.join(tmp, 'nokvm')
+    r7 = subprocess.run([sys.executable, EVAL, '--build', BUILD, '--sizes=tiny', '--workloads',
+                         'gups', '--thp', 'off', '--no-charts', '--out', nk], capture_output=True,
+                        text=True, timeout=120,
+                        env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm')))
+    with open(os.path.join(nk, 'results.json')) as f:
+        src = json.load(f)['params']['source']
+    check('no /dev/kvm: exit 0, source host, one NOTE line', r7.returncode == 0 and src == 'host'
+          and r7.stderr.count('NOTE') == 1 and 'falling back to --source=host' in r7.stderr,
+          (r7.returncode, src, r7.stderr))
+    r8 = subprocess.run([sys.executable, EVAL, '--build', BUILD, '--source=guest', '--out', nk],
+                        capture_output=True, text=True, timeout=60,
+                        env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm')))
+    check('no /dev/kvm: --source=guest exits 1 naming /dev/kvm', r8.returncode == 1 and
+          '/dev/kvm' in r8.stderr, (r8.returncode, r8.stderr))
 
     r3 = run('--workloads', 'gups,nosuch', '--out', out)
     check('unknown workload: exit 2', r3.returncode == 2, r3.returncode)

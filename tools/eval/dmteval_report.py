@@ -78,7 +78,11 @@ def markdown(results):
                       if any(lb in m[setup]['designs'] for m in per.values() if setup in m)]
             for key, title in (('walk_speedup', 'page-walk speedup'),
                                ('app_speedup', 'application speedup')):
-                out.append('### %s %s, %s over %s' % (setup, PAGE_SHORT[page], title, base))
+                note = (' (replay of the guest run\'s trace over simos tables: no nesting '
+                        'in the guest yet)' if setup == 'nested' and p.get('source') == 'guest'
+                        else '')
+                out.append('### %s %s, %s over %s%s' % (setup, PAGE_SHORT[page], title, base,
+                                                        note))
                 out.append('')
                 # walk tables: walks (TLB misses) and the baseline's fill VM
                 # exits (not charged by the formula); app tables: ovh.

@@ -1,10 +1,23 @@
-"""dmt-eval runs: workload sizes, the trace source, replays, the results directory.
+"""dmt-eval runs: workload sizes, the two sources, replays, the results directory.
+
+Two sources of counters (--source):
+  host   the host-traced build (build/workloads/NAME-trace, DMTVM_TRACE_OUT)
+         replayed by `dmtvm replay` over simos-built tables (trace_source_host,
+         run_cell);
+  guest  one `dmtvm run --mode=pvdmt --schemes=all` per (workload, page size):
+         the traced workload runs in ring 3 of dmtvm's guest kernel and the
+         model walks the guest's real tables and dmtvm's real EPT; the nested
+         schemes (no nesting in the guest yet: zero walks there) come from a
+         replay of that run's own trace (--trace-out) over simos tables
+         (run_cell_guest).
 
 Results directory (resumable; every file is written to a temporary name and
 renamed, so an interrupted run leaves no half file that counts as done):
-  traces/NAME_ARGS.trc         the workload's trace (reused when present)
-  runs/NAME_ARGS_PAGE.json     one replay: metadata + the dmtvm.counters/1 document
-  logs/NAME_ARGS[_PAGE].log    stderr of the tracer / of the replay
+  traces/NAME_ARGS.trc         host: the workload's trace (reused when present)
+  traces/NAME_ARGS_PAGE.trc    guest: the run's trace, for the nested replay
+  runs/NAME_ARGS_PAGE.json     host: one replay: metadata + dmtvm.counters/1
+  runs/NAME_ARGS_PAGE_guest.json  guest: one run: metadata + dmtvm.counters/1
+  logs/NAME_ARGS[_PAGE][_guest|_nested].log  stderr of tracer / run / replay
 """
 
 import json
@@ -167,7 +180,9 @@ def replay_args(page):
 
 
 def _cell_path(ctx, name, args, page):
-    return os.path.join(ctx['out'], 'runs', cell_id(name, args) + '_' + page + '.json')
+    # host cells keep their original names (older results directories resume)
+    sfx = '_guest' if ctx.get('source') == 'guest' else ''
+    return os.path.join(ctx['out'], 'runs', cell_id(name, args) + '_' + page + sfx + '.json')
 
 
 def _load_cell(path):
@@ -215,4 +230,131 @@ def run_cell(ctx, name, args, page, trace):
             'command': cmd, 'elapsed_s': round(dt, 3), 'accesses': acc,
             'accesses_per_s': round(acc / dt) if dt > 0 else None, 'counters': counters}
     _atomic_json(path, cell)
+    return cell, True
+
+
+# --- the guest source ------------------------------------------------------
+
+# Schemes that need nesting in the guest (a later issue): `dmtvm run` reports
+# them with zero walks, so the guest source takes them from a replay.
+NESTED_SCHEMES = ['x86-nested-ept02', 'pvdmt-nested', 'x86-3d']
+MIB2 = 2 << 20
+
+
+def guest_mem(args):
+    """--mem for a guest run: the workload's footprint (-m) plus a quarter
+    for its own slack and the guest kernel's tables, plus 64 MiB for the
+    kernel and the image, rounded up to 2 MiB (vmm/README.md)."""
+    foot = 0
+    for i in range(len(args) - 1):
+        if args[i] == '-m':
+            foot = parse_num(args[i + 1])
+    need = foot + foot // 4 + (64 << 20)
+    return (need + MIB2 - 1) // MIB2 * MIB2
+
+
+def guest_run_args(page, mem):
+    """`dmtvm run` options per page-size setup: 4K = guest 4 KiB pages on
+    4 KiB host pages; THP = guest THP on 2 MiB host pages (the 2D TLB entry
+    is min(guest page, host page)). pvdmt mode: the guest's TEAs come from
+    ALLOC_TEA (host-contiguous), so both dmt-virt and pvdmt are measured."""
+    thp = page == 'thp'
+    return ['--mode=pvdmt', '--schemes=all', '--mem=' + fmt_num(mem),
+            '--thp=' + ('on' if thp else 'off'), '--host-pages=' + ('2m' if thp else '4k'),
+            '--model-set=cache_data=1', '--report=json']
+
+
+def nested_replay_args(page):
+    a = ['--schemes=' + ','.join(NESTED_SCHEMES), '--report=json', '--quiet',
+         '--set', 'cache_data=1']
+    if page == 'thp':
+        a.append('--thp')
+    return a
+
+
+def _limit_fsize(max_bytes):
+    def limit():  # the trace may not fill the disk: SIGXFSZ past max_bytes
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+    return limit
+
+
+def run_cell_guest(ctx, name, args, page):
+    """One `dmtvm run` of NAME-trace ARGS in the guest (every non-nested
+    scheme from its JSON report) plus the replay of its trace for the nested
+    schemes; result cached in runs/. Returns (cell dict, fresh: bool)."""
+    path = _cell_path(ctx, name, args, page)
+    cell = _load_cell(path)
+    if cell is not None:
+        return cell, False
+    cid = cell_id(name, args) + '_' + page
+    trace = os.path.join(ctx['out'], 'traces', cid + '.trc')
+    report = os.path.join(ctx['out'], 'logs', cid + '_guest.json')
+    for f in (trace, report):
+        if os.path.exists(f):
+            os.unlink(f)
+    free = shutil.disk_usage(os.path.dirname(trace)).free
+    if free < ctx['max_trace'] + (512 << 20):
+        raise RunError('%s: %s free in %s; a trace may take --max-trace=%s (+512M margin)'
+                       % (name, fmt_num(free >> 20 << 20), os.path.dirname(trace),
+                          fmt_num(ctx['max_trace'])))
+    mem = guest_mem(args)
+    cmd = ([ctx['dmtvm'], 'run'] + guest_run_args(page, mem) +
+           ['--report-file=' + report, '--trace-out=' + trace, ctx['image'], '--',
+            name + '-trace'] + args)
+    log = os.path.join(ctx['out'], 'logs', cid + '_guest.log')
+    t0 = time.monotonic()
+    try:
+        with open(log, 'w') as lf:
+            r = subprocess.run(cmd, stdout=lf, stderr=lf,
+                               preexec_fn=_limit_fsize(ctx['max_trace']))
+        dt = time.monotonic() - t0
+        if r.returncode == -signal.SIGXFSZ or (os.path.exists(trace) and
+                                               os.path.getsize(trace) >= ctx['max_trace']):
+            raise RunError('%s %s: guest trace larger than --max-trace=%s; use a smaller '
+                           'preset or --scale, or raise --max-trace'
+                           % (name, ' '.join(args), fmt_num(ctx['max_trace'])))
+        if r.returncode != 0:
+            raise RunError('%s: exit status %d (see %s)' % (' '.join(cmd), r.returncode, log))
+        try:
+            with open(report) as f:
+                rep = json.load(f)
+        except (OSError, ValueError) as e:
+            raise RunError('%s: no JSON report (%s)' % (' '.join(cmd), e)) from None
+        counters = rep.get('counters') or {}
+        if counters.get('schema') != 'dmtvm.counters/1':
+            raise RunError('%s: counters schema %r, expected dmtvm.counters/1'
+                           % (' '.join(cmd), counters.get('schema')))
+        # Nested rows: replay of this run's own trace (simos tables).
+        ncmd = ctx['replay'] + nested_replay_args(page) + [trace]
+        nlog = os.path.join(ctx['out'], 'logs', cid + '_nested.log')
+        t1 = time.monotonic()
+        with open(nlog, 'w') as lf:
+            nr = subprocess.run(ncmd, stdout=subprocess.PIPE, stderr=lf, text=True)
+        ndt = time.monotonic() - t1
+        if nr.returncode != 0:
+            raise RunError('%s: exit status %d (see %s)' % (' '.join(ncmd), nr.returncode, nlog))
+        try:
+            nested = json.loads(nr.stdout)
+        except ValueError as e:
+            raise RunError('%s: output is not JSON (%s)' % (' '.join(ncmd), e)) from None
+    finally:
+        if os.path.exists(trace) and not ctx.get('keep_traces'):
+            os.unlink(trace)
+    schemes = {k: v for k, v in counters['schemes'].items() if k not in NESTED_SCHEMES}
+    for k in NESTED_SCHEMES:
+        if k in nested.get('schemes', {}):
+            schemes[k] = nested['schemes'][k]
+    counters = dict(counters, schemes=schemes,
+                    nested_source='dmtvm replay of the guest run\'s trace (simos tables)')
+    acc = int(schemes.get('x86-2d', {}).get('accesses', 0))
+    run = {k: rep.get(k) for k in ('exit_status', 'mode', 'boot_us', 'run_us', 'total_us',
+                                   'mem', 'exits', 'hypercalls')}
+    tables = rep.get('tables') or {}
+    cell = {'workload': name, 'args': args, 'page': page, 'source': 'guest',
+            'command': cmd, 'nested_command': ncmd, 'elapsed_s': round(dt + ndt, 3),
+            'guest_elapsed_s': round(dt, 3), 'nested_elapsed_s': round(ndt, 3), 'accesses': acc,
+            'accesses_per_s': round(acc / dt) if dt > 0 else None, 'guest': run,
+            'tables': tables, 'counters': counters}
+    _atomic_json(path, cell)
+    os.unlink(report)
     return cell, True
