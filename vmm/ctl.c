@@ -157,6 +157,8 @@ static void *ctl_thread(void *arg)
 	pthread_mutex_unlock(&ctl.lock);
 	if (ok < 0)
 		return NULL;
+	if (ctl.vm->seccomp_probe && strcmp(ctl.vm->seccomp_probe, "ctl-socket") == 0)
+		vmm_seccomp_probe("socket");
 	for (;;) {
 		struct pollfd pfd[VMM_CTL_MAX_CLIENTS + 1];
 		int map[VMM_CTL_MAX_CLIENTS + 1];

@@ -247,8 +247,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return bad("--thp=%s: expected on or off", optarg);
 			break;
 		case 'P':
-			if (strcmp(optarg, "socket") && strcmp(optarg, "execve"))
-				return bad("--debug-seccomp-probe=%s: expected socket or execve",
+			if (strcmp(optarg, "socket") && strcmp(optarg, "execve") &&
+			    strcmp(optarg, "ctl-socket") && strcmp(optarg, "model-socket"))
+				return bad("--debug-seccomp-probe=%s: expected socket, execve, "
+					   "ctl-socket or model-socket",
 					   optarg);
 			o->probe = optarg;
 			break;
@@ -406,6 +408,18 @@ int vmm_run_main(int argc, char **argv)
 			return fail(err);
 	if ((r = load_guest(vm, &img, &o)))
 		return r;
+	/* Before any thread that loads a filter starts (model worker, control). */
+	if (vm->seccomp) {
+		vmm_seccomp_install_handler();
+#ifdef __GLIBC__
+		/*
+		 * glibc reads /proc/sys/vm/overcommit_memory (openat) the first
+		 * time it shrinks a thread arena's heap; the model's frees in a
+		 * vCPU thread would trigger that under the filter. Never trim.
+		 */
+		mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+	}
 #ifdef DMTVM_HAVE_REPLAY
 	/* Before the seccomp filters: the model config and the trace file are opened here. */
 	if (vmm_xlate_create(vm, &o.x, err, sizeof(err)) < 0) {
@@ -426,17 +440,6 @@ int vmm_run_main(int argc, char **argv)
 	if (o.api_sock && vmm_ctl_start(vm, o.api_sock, err, sizeof(err)) < 0)
 		return fail(err);
 
-	if (vm->seccomp) {
-		vmm_seccomp_install_handler();
-#ifdef __GLIBC__
-		/*
-		 * glibc reads /proc/sys/vm/overcommit_memory (openat) the first
-		 * time it shrinks a thread arena's heap; the model's frees in a
-		 * vCPU thread would trigger that under the filter. Never trim.
-		 */
-		mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
-	}
 	/*
 	 * A thread per vCPU. vCPU 0 boots; the others sit in KVM_RUN in the
 	 * wait-for-SIPI state until the guest starts them the x86 way

@@ -110,7 +110,8 @@ void *vmm_vcpu_thread(void *arg)
 	while (!vm->started)
 		pthread_cond_wait(&vm->start_cond, &vm->lock);
 	pthread_mutex_unlock(&vm->lock);
-	if (vm->seccomp_probe && vcpu->id == 0)
+	/* "socket" and "execve" probe the vCPU thread; ctl- and model- the others. */
+	if (vm->seccomp_probe && vcpu->id == 0 && !strchr(vm->seccomp_probe, '-'))
 		vmm_seccomp_probe(vm->seccomp_probe);
 	if (vcpu->id == 0) {
 		uint64_t zero = 0;

@@ -35,6 +35,7 @@
 
 /* Weak: the hypercall fuzzer links xlate.c without the seccomp module (and runs no filters). */
 #pragma weak vmm_seccomp_vcpu
+#pragma weak vmm_seccomp_probe
 #include "xlate_internal.h"
 
 static const void *gpa_frame(void *ctx, uint64_t gpa)
@@ -125,6 +126,9 @@ static void *worker_main(void *arg)
 		fprintf(stderr, "dmtvm: model thread: %s\n", err);
 		_exit(DMTVM_EXIT_VMM_ERROR);
 	}
+	if (w->vm->seccomp_probe && strcmp(w->vm->seccomp_probe, "model-socket") == 0 &&
+	    vmm_seccomp_probe)
+		vmm_seccomp_probe("socket");
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (w->finished == w->posted)
