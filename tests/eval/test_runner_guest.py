@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 EVAL, BUILD = sys.argv[1], sys.argv[2]
-if not os.access('/dev/kvm', os.R_OK | os.W_OK):
+if not os.access(os.environ.get('DMT_EVAL_KVM', '/dev/kvm'), os.R_OK | os.W_OK):
     print('SKIP: /dev/kvm missing or not usable')
     sys.exit(77)
 sys.path.insert(0, os.path.dirname(os.path.realpath(EVAL)))

@@ -117,11 +117,10 @@ def count_records(path):
 
 
 def trace_source_host(build, name, args, out, log, max_bytes):
-    """THE trace source (the only function that knows where traces come
-    from). Today: the host-traced build `build/workloads/NAME-trace` with
-    DMTVM_TRACE_OUT (ROI only, libc untraced). Later: the same workload run
-    inside the dmtvm guest (`dmtvm run --trace-out`), so the trace also
-    follows the guest kernel's real mappings. Writes `out`; raises RunError."""
+    """The host source's trace: the host-traced build
+    `build/workloads/NAME-trace` with DMTVM_TRACE_OUT (ROI only, libc
+    untraced). (The guest source runs the same program in the guest:
+    run_cell_guest.) Writes `out`; raises RunError."""
     exe = os.path.join(build, 'workloads', name + '-trace')
     if not os.access(exe, os.X_OK):
         raise RunError('%s: traced workload not built (ninja -C %s)' % (exe, build))
@@ -133,8 +132,9 @@ def trace_source_host(build, name, args, out, log, max_bytes):
         r = subprocess.run([exe] + args, env=env, stdout=lf, stderr=lf, preexec_fn=limit)
     if r.returncode == -signal.SIGXFSZ or (os.path.exists(out)
                                            and os.path.getsize(out) >= max_bytes):
-        raise RunError('%s %s: trace larger than --max-trace=%s; use a smaller '
-                       'preset or --scale, or raise --max-trace' % (name, ' '.join(args), fmt_num(max_bytes)))
+        raise RunError('%s %s: trace larger than --max-trace=%s; use a smaller preset or '
+                       '--scale, or raise --max-trace' % (name, ' '.join(args),
+                                                          fmt_num(max_bytes)))
     if r.returncode != 0:
         raise RunError('%s %s: exit status %d (see %s)' % (exe, ' '.join(args),
                                                            r.returncode, log))
