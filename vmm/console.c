@@ -5,6 +5,7 @@
  * survive any exit path.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "dmtvm_abi.h"
@@ -33,7 +34,22 @@ enum vmm_hc_action vmm_hc_console(struct vmm_vcpu *vcpu, void *arg)
 		a->ret = -DMTVM_EFAULT;
 		return VMM_HC_RESUME;
 	}
-	vmm_console_write(1, buf, len);
+	/*
+	 * A guest may print forever: past --console-limit its output is dropped
+	 * (after one line saying so) while it keeps running; --timeout ends it.
+	 */
+	struct vmm *vm = vcpu->vm;
+	uint64_t before = atomic_fetch_add(&vm->console_bytes, len);
+	if (vm->console_limit && before + len > vm->console_limit) {
+		if (before <= vm->console_limit) {
+			vmm_console_write(1, buf, vm->console_limit - before);
+			static const char msg[] = "\ndmtvm: guest console output reached "
+						  "--console-limit; dropping the rest\n";
+			vmm_console_write(2, msg, sizeof(msg) - 1);
+		}
+	} else {
+		vmm_console_write(1, buf, len);
+	}
 	a->ret = (int64_t)len;
 	return VMM_HC_RESUME;
 }

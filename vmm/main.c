@@ -23,6 +23,7 @@ static const char usage[] =
     "  --api-sock=PATH    serve the JSON control socket at PATH (mode 0600)\n"
     "  --report=table|json  end-of-run report format on stderr (default table)\n"
     "  --timeout=SEC      stop a guest still running after SEC seconds (exit 124)\n"
+    "  --console-limit=SIZE  guest console bytes kept (default 1G, 0 = none)\n"
     "  --no-seccomp       do not install the seccomp filters (debugging)\n"
     "  --thp=on|off       guest kernel maps anonymous memory with 2 MiB pages (default on)\n"
     "  --report-file=FILE   write the end-of-run report to FILE instead of stderr\n"

@@ -98,6 +98,7 @@ struct run_opts {
 	bool seccomp;
 	bool lapic;
 	unsigned timeout;
+	uint64_t console_limit;
 	const char *probe;
 	const char *image;
 	char **args;
@@ -120,6 +121,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	    {"report", required_argument, 0, 'r'},
 	    {"no-seccomp", no_argument, 0, 'n'},
 	    {"timeout", required_argument, 0, 't'},
+	    {"console-limit", required_argument, 0, 'O'},
 	    {"debug-seccomp-probe", required_argument, 0, 'P'},
 	    {"lapic", no_argument, 0, 'L'},
 	    {"host-layout", required_argument, 0, 'H'},
@@ -133,8 +135,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	    {"thp", required_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
-	*o = (struct run_opts){
-	    .mode = "ept", .mem = 256 * MIB, .vcpus = 1, .seccomp = true, .thp = 1};
+	*o = (struct run_opts){.mode = "ept",
+			       .mem = 256 * MIB,
+			       .vcpus = 1,
+			       .seccomp = true,
+			       .thp = 1,
+			       .console_limit = 1ULL << 30};
 	o->x.host_shift = 12;
 	o->x.seed = 1;
 	o->x.sets = o->sets;
@@ -181,6 +187,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->timeout = (unsigned)t;
 			break;
 		}
+		case 'O':
+			if (vmm_parse_size(optarg, &o->console_limit) < 0)
+				return bad(
+				    "--console-limit=%s: expected a size such as 1G (0 = none)",
+				    optarg);
+			break;
 		case 'L':
 			o->lapic = true;
 			break;
@@ -392,6 +404,7 @@ int vmm_run_main(int argc, char **argv)
 	vm->mode = o.mode;
 	vm->nvcpus = o.vcpus;
 	vm->seccomp = o.seccomp;
+	vm->console_limit = o.console_limit;
 	vm->seccomp_probe = o.probe;
 
 	if (vmm_kvm_open(vm, err, sizeof(err)) < 0 || vmm_kvm_ram(vm, o.mem, err, sizeof(err)) < 0)

@@ -64,6 +64,16 @@ def case_flood_devnull(dmtvm, bdir, _spin):
     check(dt < 5, f"ended in {dt:.1f} s < 5 s")
 
 
+def case_flood_limit(dmtvm, bdir, _spin):
+    """--console-limit keeps exactly that many bytes, says so once, guest runs on."""
+    r, dt = run_timed([dmtvm, "run", "--timeout=1", "--mem=32M", "--console-limit=100K",
+                       os.path.join(bdir, "hard-flood.img")])
+    check(r.returncode == 124, f"flood-limit: exit {r.returncode} == 124")
+    check(len(r.stdout) == 100 * 1024, f"kept {len(r.stdout)} == 102400 bytes")
+    check(r.stderr.count(b"reached --console-limit") == 1, "one limit message")
+    check(dt < 5, f"ended in {dt:.1f} s < 5 s")
+
+
 def case_flood_stuck_pipe(dmtvm, bdir, _spin):
     rd, wr = os.pipe()  # never read: the pipe fills (64 KiB) and write(2) blocks
     t = time.monotonic()
