@@ -341,6 +341,96 @@ static uint64_t buddy_alloc_contig(uint64_t npages)
 	return pa;
 }
 
+/* Index of the fresh range holding frame pa (ranges are sorted and disjoint), or -1. */
+static long range_of(uint64_t pa)
+{
+	unsigned lo = 0, hi = nranges;
+	while (lo < hi) { /* first range with start > pa */
+		unsigned mid = (lo + hi) / 2;
+		if (ranges[mid].start <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Emptied ranges (start == end) share a start with their neighbour: look back. */
+	for (unsigned i = lo; i-- > 0 && ranges[i].start <= pa;) {
+		if (pa < ranges[i].end)
+			return (long)i;
+		if (ranges[i].end > ranges[i].start)
+			break;
+	}
+	return -1;
+}
+
+/* The order of the free buddy block holding frame pa, or -1. */
+static int buddy_order_of(uint64_t pa)
+{
+	for (unsigned k = 0; k <= BUDDY_MAX; k++)
+		if (bm_test(k, pa >> (FRAME_SHIFT + k)))
+			return (int)k;
+	return -1;
+}
+
+/* Take the free frame pa out of its buddy block of order k: split down, freeing the other halves.
+ */
+static void buddy_take(uint64_t pa, unsigned k)
+{
+	bm_clear(k, pa >> (FRAME_SHIFT + k));
+	while (k--)
+		bm_set(k, (pa >> (FRAME_SHIFT + k)) ^ 1);
+}
+
+bool pmm_claim(uint64_t pa, uint64_t npages)
+{
+	uint64_t end = pa + npages * PAGE_SIZE, p;
+	if (!npages || (pa & (PAGE_SIZE - 1)) || end < pa)
+		return false;
+	/* First check it all, in chunks: a fresh range's part, or a whole free buddy block. */
+	for (p = pa; p < end;) {
+		long r = range_of(p);
+		int k;
+		if (r >= 0)
+			p = ranges[r].end;
+		else if ((k = buddy_order_of(p)) >= 0)
+			p = ALIGN_DOWN(p, PAGE_SIZE << k) + (PAGE_SIZE << k);
+		else
+			return false;
+	}
+	uint64_t zero_from = 0, zero_len = 0;
+	for (p = pa; p < end;) {
+		long r = range_of(p);
+		if (r >= 0) { /* never used: reads as zero */
+			uint64_t e = ranges[r].end < end ? ranges[r].end : end;
+			ranges_cut(p, e);
+			p = e;
+			continue;
+		}
+		int k = buddy_order_of(p);
+		uint64_t bs = ALIGN_DOWN(p, PAGE_SIZE << k), be = bs + (PAGE_SIZE << k);
+		if (bs >= pa && be <= end) {
+			bm_clear((unsigned)k, bs >> (FRAME_SHIFT + k)); /* the whole block */
+		} else {
+			buddy_take(p, (unsigned)k);
+			be = p + PAGE_SIZE;
+			bs = p;
+		}
+		/* Freed frames are dirty: zero them (merged into one call when adjacent). */
+		if (zero_len && zero_from + zero_len == bs) {
+			zero_len += be - bs;
+		} else {
+			if (zero_len)
+				zero_range(zero_from, zero_len);
+			zero_from = bs;
+			zero_len = be - bs;
+		}
+		p = be;
+	}
+	if (zero_len)
+		zero_range(zero_from, zero_len);
+	free_bytes -= npages * PAGE_SIZE;
+	return true;
+}
+
 uint64_t pmm_free_bytes(void)
 {
 	return free_bytes;

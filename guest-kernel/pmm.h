@@ -32,6 +32,12 @@ void pmm_free_run(uint64_t pa, uint64_t npages);
  * pmm_free(pa, PMM_ORDER_4K).
  */
 uint64_t pmm_alloc_contig(uint64_t npages);
+/*
+ * Claim exactly the npages 4 KiB frames at pa if and only if all of them
+ * are free (fresh RAM or freed buddy blocks); they then read as zero (a TEA
+ * growing into its physically adjacent frames). False: nothing changed.
+ */
+bool pmm_claim(uint64_t pa, uint64_t npages);
 uint64_t pmm_free_bytes(void);
 
 /* Allocations served by merged freed memory (the buddy system), since boot. */

@@ -18,8 +18,10 @@
  * Growth and merging: a qualifying VMA outside every TEA whose span
  * overlaps TEAs (the VMA grew, or merged with a neighbouring mapping, as
  * adjacent mmaps do) gets one TEA for the union that replaces them: all
- * their tables move into the new area (the artifact's "migrate" path; it
- * first tries the physically adjacent frames, which we skip).
+ * their tables move into the new area (the artifact's "migrate" path).
+ * Before that, a TEA whose VMA grew at the high end tries the artifact's
+ * first choice: claim the physically adjacent frames after it and extend
+ * in place (tea_extend).
  * Fallbacks (counted in tea_stats, per table page): no register left, no
  * contiguous run of fresh frames, ALLOC_TEA refused; the table is then an
  * ordinary page. After any change of an mm's TEA set the whole register
@@ -77,7 +79,8 @@ static void send_regs(struct mm *mm)
 						 .page_shift = t->shift,
 						 .flags = t->flags};
 	}
-	hypercall(DMTVM_HC_DMT_REGS, &hc); /* -ENOSYS: a VMM without DMT; nothing to do */
+	int64_t r = hypercall(DMTVM_HC_DMT_REGS, &hc);
+	tea_stats.regs_refused += r < 0 && r != -DMTVM_ENOSYS; /* ENOSYS: a VMM without DMT */
 }
 
 /* pvDMT: make [pa, + npages) host-contiguous; false if refused for a reason other than ENOSYS. */
@@ -102,11 +105,11 @@ static bool alloc_tea_hc(struct tea *t, bool is_free)
 	return true;
 }
 
-/* Copy the tables already under the TEA's span into their slots. */
-static void migrate_existing(struct mm *mm, struct tea *t)
+/* Copy the tables already under the TEA's span from va `from` on into their slots. */
+static void migrate_existing(struct mm *mm, struct tea *t, uint64_t from)
 {
 	bool moved = false;
-	for (uint64_t va = t->base; va < t->limit; va += slot_span(t->shift)) {
+	for (uint64_t va = from; va < t->limit; va += slot_span(t->shift)) {
 		uint64_t *e = parent_entry(mm, t->shift, va);
 		if (!e || (*e & (PTE_P | PTE_PS)) != PTE_P)
 			continue;
@@ -119,8 +122,50 @@ static void migrate_existing(struct mm *mm, struct tea *t)
 	}
 	if (moved) {
 		write_cr3(read_cr3()); /* drop paging-structure caches holding the old pages */
-		vm_pt_update(mm, t->base, t->limit - t->base);
+		vm_pt_update(mm, from, t->limit - from);
 	}
+}
+
+/*
+ * DMT.md: a TEA whose VMA grew past it first tries to grow into the
+ * physically adjacent frames. Only at the high end: the TEA base and so
+ * every slot index stay, no table moves (growth at the low end changes the
+ * base slot and migrates). pvDMT: a DMT_REGS register with
+ * DMTVM_DMT_REG_PV must lie inside ONE ALLOC_TEA range and ranges may not
+ * overlap (vmm/README.md), so the old range is returned and the extended
+ * one requested. False (nothing changed) if the frames or the range are
+ * refused: the caller migrates.
+ */
+static bool tea_extend(struct mm *mm, struct tea *t, uint64_t limit)
+{
+	uint32_t npages = (uint32_t)((limit - t->base) / slot_span(t->shift));
+	uint32_t add = npages - t->npages;
+	uint64_t next = t->pa + (uint64_t)t->npages * PAGE_SIZE;
+	if (!pmm_claim(next, add))
+		return false;
+	if (t->flags & DMTVM_DMT_REG_PV) {
+		struct tea nt = *t;
+		nt.npages = npages;
+		nt.id = next_id++;
+		alloc_tea_hc(t, true);
+		if (!alloc_tea_hc(&nt, false)) {
+			pmm_free_run(next, add);
+			tea_stats.pv_granted--; /* the old range again: not a new grant */
+			if (!alloc_tea_hc(t, false)) {
+				t->flags &= ~(uint32_t)DMTVM_DMT_REG_PV;
+				tea_stats.pv_granted++;
+			}
+			return false;
+		}
+		t->id = nt.id;
+	}
+	uint64_t old_limit = t->limit;
+	t->limit = limit;
+	t->npages = npages;
+	tea_stats.grown_in_place++;
+	migrate_existing(mm, t, old_limit); /* tables an earlier mapping left in the new span */
+	send_regs(mm);
+	return true;
 }
 
 /* Free the slots of t that no entry uses (used ones are freed when migrated), return pvDMT. */
@@ -144,6 +189,7 @@ static struct tea *tea_create(struct mm *mm, unsigned shift, uint64_t base, uint
 {
 	struct tea nt = {.shift = shift}, *t;
 	unsigned overlapped = 0;
+	struct tea *grown = NULL;
 	for (unsigned i = 0; i < mm->teas.n; i++) {
 		t = &mm->teas.t[i];
 		if (base < t->limit && limit > t->base) {
@@ -151,12 +197,17 @@ static struct tea *tea_create(struct mm *mm, unsigned shift, uint64_t base, uint
 				return NULL; /* never both levels over one range (dmtvm.thp is
 						global) */
 			overlapped++;
+			grown = t;
 			if (t->base < base)
 				base = t->base;
 			if (t->limit > limit)
 				limit = t->limit;
 		}
 	}
+	/* One TEA, same base, the span grew at the high end: try in place first. */
+	if (overlapped == 1 && grown->base == base && limit > grown->limit &&
+	    tea_extend(mm, grown, limit))
+		return grown;
 	if (mm->teas.n - overlapped >= tea_max) {
 		tea_stats.fallback_regs++;
 		return NULL;
@@ -190,7 +241,8 @@ static struct tea *tea_create(struct mm *mm, unsigned shift, uint64_t base, uint
 	mm->teas.n = n + 1;
 	tea_stats.created++;
 	tea_stats.replaced += overlapped;
-	migrate_existing(mm, t);
+	tea_stats.grown_migrated += overlapped != 0;
+	migrate_existing(mm, t, t->base);
 	send_regs(mm);
 	return t;
 }
@@ -312,6 +364,8 @@ void tea_check(struct mm *mm)
 		tea_stats.created, tea_stats.replaced, tea_stats.table_pages, tea_stats.migrated,
 		tea_stats.fallback_regs, tea_stats.fallback_memory, tea_stats.fallback_pv,
 		tea_stats.pv_granted);
+	kprintf("dmtvm: tea growth: grown in place %lu, by migration %lu; DMT_REGS refused %lu\n",
+		tea_stats.grown_in_place, tea_stats.grown_migrated, tea_stats.regs_refused);
 	for (unsigned i = 0; i < mm->teas.n; i++) {
 		const struct tea *t = &mm->teas.t[i];
 		kprintf("dmtvm: tea %u: va [%lx, %lx) page_shift %u, %u pages at gpa %lx%s\n", i,

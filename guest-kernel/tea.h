@@ -49,6 +49,10 @@ struct tea_stats {
 	uint64_t fallback_memory; /* no contiguous run of fresh frames */
 	uint64_t fallback_pv;	  /* ALLOC_TEA refused (not ENOSYS) */
 	uint64_t pv_granted;
+	/* A VMA grew past its TEA at the high end (DMT.md: "the TEA doubles"): */
+	uint64_t grown_in_place; /* took the physically adjacent frames, no table moved */
+	uint64_t grown_migrated; /* adjacent frames taken: a new area, all tables moved */
+	uint64_t regs_refused;	 /* DMT_REGS answered an error other than ENOSYS */
 };
 extern struct tea_stats tea_stats;
 

@@ -28,6 +28,17 @@
  *           that `dmtvm run --debug-translate-check=4096` compares the
  *           model's walk with KVM_TRANSLATE for each; the kernel's tea
  *           self-test checks its sampled pages hold their own VA.
+ *  grow free|taken  TEA growth at the VMA's high end (DMT.md: first the
+ *           physically adjacent frames, else migration). A 2 MiB mapping C
+ *           at 0x600020000000 is touched first (its data frames are carved
+ *           just before the TEA's, so they lie right above it), then 64
+ *           MiB A at 0x600000000000 (a 32-page TEA); "free" unmaps C, so the
+ *           frames after the TEA are free; then 64 MiB B right after A
+ *           (MAP_FIXED): the VMA grows to 128 MiB and its TEA to 64 pages,
+ *           in place ("free") or by migrating A's 32 tables ("taken").
+ *  grow1g   THP (PD-level TEA, 1 GiB per slot): 64 MiB A ending at the 1
+ *           GiB boundary 0x600040000000, then 64 MiB B right after it: the
+ *           TEA grows from 1 to 2 PD pages.
  * Prints "teamap: ok" and exits 0, or "teamap: FAIL ..." and 1.
  */
 #include "dmtvm_trace.h"
@@ -117,6 +128,31 @@ int main(int argc, char **argv)
 			    munmap(p, size))
 				return fail("map/touch/unmap");
 		}
+	} else if (!strcmp(mode, "grow") && argc > 2) {
+		char *base = (char *)0x600000000000ULL;
+		uint64_t *c = map(base + 512 * MIB, 2 * MIB, PROT_READ | PROT_WRITE);
+		if (c != (uint64_t *)(base + 512 * MIB) || touch(c, 2 * MIB, 5))
+			return fail("map/touch C");
+		uint64_t *a = map(base, 64 * MIB, PROT_READ | PROT_WRITE);
+		if (a != (uint64_t *)base || touch_sparse(a, 64 * MIB, 6))
+			return fail("map/touch A");
+		if (!strcmp(argv[2], "free") && munmap(c, 2 * MIB))
+			return fail("unmap C");
+		uint64_t *b = map(base + 64 * MIB, 64 * MIB, PROT_READ | PROT_WRITE);
+		if (b != (uint64_t *)(base + 64 * MIB) || touch_sparse(b, 64 * MIB, 7))
+			return fail("map/touch B");
+		if (touch_sparse(a, 128 * MIB, 8))
+			return fail("touch A+B after growth");
+	} else if (!strcmp(mode, "grow1g")) {
+		char *edge = (char *)0x600040000000ULL;
+		uint64_t *a = map(edge - 64 * MIB, 64 * MIB, PROT_READ | PROT_WRITE);
+		if (a != (uint64_t *)(edge - 64 * MIB) || touch_sparse(a, 64 * MIB, 9))
+			return fail("map/touch A");
+		uint64_t *b = map(edge, 64 * MIB, PROT_READ | PROT_WRITE);
+		if (b != (uint64_t *)edge || touch_sparse(b, 64 * MIB, 10))
+			return fail("map/touch B");
+		if (touch_sparse(a, 128 * MIB, 11))
+			return fail("touch A+B after growth");
 	} else if (!strcmp(mode, "check1g")) {
 		static uint64_t recs[4098];
 		uint64_t len = 1024 * MIB;
