@@ -82,17 +82,17 @@
 #define DMTVM_HC_PORT(nr)  (DMTVM_HC_PORT_BASE + (nr))
 
 /* Hypercall numbers. 13 is the artifact's ALLOC_TEA number, kept on purpose. */
-#define DMTVM_HC_CONSOLE      0  /* struct dmtvm_hc_console */
-#define DMTVM_HC_EXIT         1  /* struct dmtvm_hc_exit: /init's status */
-#define DMTVM_HC_PANIC        2  /* struct dmtvm_hc_panic: kernel fault */
-#define DMTVM_HC_INIT_STARTED 3  /* struct dmtvm_hc_ret: /init about to run */
-#define DMTVM_HC_TIME         4  /* struct dmtvm_hc_time */
-#define DMTVM_HC_ZERO         8  /* struct dmtvm_hc_zero: zero guest RAM (a bulk memset) */
-#define DMTVM_HC_TRACE_FLUSH  5  /* struct dmtvm_hc_trace_flush: run the model */
-#define DMTVM_HC_DMT_REGS     6  /* struct dmtvm_hc_dmt_regs: program DMT registers */
-#define DMTVM_HC_PT_UPDATE    7  /* struct dmtvm_hc_pt_update: guest changed its tables */
+#define DMTVM_HC_CONSOLE      0	 /* struct dmtvm_hc_console */
+#define DMTVM_HC_EXIT	      1	 /* struct dmtvm_hc_exit: /init's status */
+#define DMTVM_HC_PANIC	      2	 /* struct dmtvm_hc_panic: kernel fault */
+#define DMTVM_HC_INIT_STARTED 3	 /* struct dmtvm_hc_ret: /init about to run */
+#define DMTVM_HC_TIME	      4	 /* struct dmtvm_hc_time */
+#define DMTVM_HC_ZERO	      8	 /* struct dmtvm_hc_zero: zero guest RAM (a bulk memset) */
+#define DMTVM_HC_TRACE_FLUSH  5	 /* struct dmtvm_hc_trace_flush: run the model */
+#define DMTVM_HC_DMT_REGS     6	 /* struct dmtvm_hc_dmt_regs: program DMT registers */
+#define DMTVM_HC_PT_UPDATE    7	 /* struct dmtvm_hc_pt_update: guest changed its tables */
 #define DMTVM_HC_ALLOC_TEA    13 /* struct dmtvm_hc_alloc_tea (pvDMT) */
-#define DMTVM_HC_MAX          63
+#define DMTVM_HC_MAX	      63
 
 /* Error codes returned in ret (negated), same values as Linux errno. */
 #define DMTVM_EPERM  1
@@ -186,10 +186,10 @@ struct dmtvm_hc_alloc_tea {
 
 struct dmtvm_hc_trace_flush {
 	int64_t ret;
-	uint64_t va;    /* guest-virtual address of the records */
+	uint64_t va;	/* guest-virtual address of the records */
 	uint64_t count; /* number of 8-byte records */
-	uint64_t cr3;   /* gPA of the PML4 in force for these accesses */
-	uint64_t asid;  /* address-space id (the process id) */
+	uint64_t cr3;	/* gPA of the PML4 in force for these accesses */
+	uint64_t asid;	/* address-space id (the process id) */
 	uint64_t flags; /* reserved, 0 */
 };
 
@@ -204,18 +204,18 @@ struct dmtvm_hc_trace_flush {
 #define DMTVM_DMT_REG_PV   1u /* TEA obtained with ALLOC_TEA (host-contiguous) */
 
 struct dmtvm_dmt_reg {
-	uint64_t base;       /* VMA start, guest-virtual */
-	uint64_t limit;      /* VMA end, exclusive */
+	uint64_t base;	     /* VMA start, guest-virtual */
+	uint64_t limit;	     /* VMA end, exclusive */
 	uint64_t tea_gpa;    /* guest-physical base of the TEA */
 	uint32_t page_shift; /* 12 or 21 */
-	uint32_t flags;      /* DMTVM_DMT_REG_* */
+	uint32_t flags;	     /* DMTVM_DMT_REG_* */
 };
 
 struct dmtvm_hc_dmt_regs {
 	int64_t ret;
-	uint64_t cr3;      /* the address space (gPA of its PML4) */
+	uint64_t cr3; /* the address space (gPA of its PML4) */
 	uint64_t asid;
-	uint64_t count;    /* 0..DMTVM_DMT_REGS_MAX */
+	uint64_t count;	   /* 0..DMTVM_DMT_REGS_MAX */
 	uint64_t regs_gpa; /* array of `count` struct dmtvm_dmt_reg */
 };
 
@@ -235,7 +235,7 @@ struct dmtvm_hc_pt_update {
 };
 
 #define DMTVM_TEA_MODE(vmid, is_free, level)                                                       \
-	(((uint64_t)(vmid) << 32) | ((uint64_t)((is_free) & 1) << 8) | ((uint64_t)(level)&0xff))
+	(((uint64_t)(vmid) << 32) | ((uint64_t)((is_free)&1) << 8) | ((uint64_t)(level)&0xff))
 #define DMTVM_TEA_MODE_LEVEL(mode) ((mode)&0xff)
 #define DMTVM_TEA_MODE_FREE(mode)  (((mode) >> 8) & 1)
 #define DMTVM_TEA_MODE_VMID(mode)  ((mode) >> 32)

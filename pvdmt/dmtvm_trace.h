@@ -96,8 +96,8 @@ static inline unsigned dmtvm_trace_vcpu(uint64_t rec)
  * records are walked on the tables they were made on. The registration
  * belongs to the calling process's address space and ends at execve/exit.
  */
-#define DMTVM_TRACE_SYSCALL        0x444d
-#define DMTVM_TRACE_OP_REGISTER    1
-#define DMTVM_TRACE_OP_UNREGISTER  2
+#define DMTVM_TRACE_SYSCALL	  0x444d
+#define DMTVM_TRACE_OP_REGISTER	  1
+#define DMTVM_TRACE_OP_UNREGISTER 2
 
 #endif /* DMTVM_TRACE_H */

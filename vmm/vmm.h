@@ -58,13 +58,13 @@ struct vmm {
 	uint64_t entry;
 	uint64_t fdt_gpa;
 	struct vmm_xlate *xlate; /* the MMU model (xlate.h); NULL without one */
-	uint64_t console_limit;  /* bytes of guest console output kept; 0 = no limit */
+	uint64_t console_limit;	 /* bytes of guest console output kept; 0 = no limit */
 
 	/* Statistics, updated by vCPU threads, read by the control thread. */
 	_Atomic uint64_t exits[VMM_EXIT_NKINDS];
 	_Atomic uint64_t hypercalls[64];
-	_Atomic uint64_t boot_ns;  /* INIT_STARTED time since process start, 0 = not yet */
-	_Atomic uint64_t start_ns; /* first KVM_RUN, since process start */
+	_Atomic uint64_t boot_ns;	/* INIT_STARTED time since process start, 0 = not yet */
+	_Atomic uint64_t start_ns;	/* first KVM_RUN, since process start */
 	_Atomic uint64_t console_bytes; /* guest console output so far */
 
 	/* Start gate: vCPUs enter KVM_RUN once every thread has its filter. */

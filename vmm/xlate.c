@@ -518,7 +518,6 @@ static bool host_contiguous(const struct vmm_hostmem *hm, uint64_t gpa, uint64_t
 	return true;
 }
 
-
 /*
  * TEA coverage of one DMT register: how many of its slots (one per page of
  * the VMA at page_shift) hold a present leaf entry, read from guest RAM at
