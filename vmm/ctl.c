@@ -151,14 +151,15 @@ static void *ctl_thread(void *arg)
 	int ok = 1;
 	if (ctl.vm->seccomp && vmm_seccomp_ctl(ctl.vm, ctl.err, sizeof(ctl.err)) < 0)
 		ok = -1;
+	/* Before `ready`, so the probe's outcome precedes the guest's start. */
+	if (ok > 0 && ctl.vm->seccomp_probe && strcmp(ctl.vm->seccomp_probe, "ctl-socket") == 0)
+		vmm_seccomp_probe("socket");
 	pthread_mutex_lock(&ctl.lock);
 	ctl.ready = ok;
 	pthread_cond_signal(&ctl.cond);
 	pthread_mutex_unlock(&ctl.lock);
 	if (ok < 0)
 		return NULL;
-	if (ctl.vm->seccomp_probe && strcmp(ctl.vm->seccomp_probe, "ctl-socket") == 0)
-		vmm_seccomp_probe("socket");
 	for (;;) {
 		struct pollfd pfd[VMM_CTL_MAX_CLIENTS + 1];
 		int map[VMM_CTL_MAX_CLIENTS + 1];

@@ -78,6 +78,7 @@ struct xlate_worker {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	uint64_t posted, finished; /* job generations */
+	bool ready;                /* its seccomp filter is loaded */
 	struct vmm_xlate *x;
 	struct vmm *vm;
 	const uint64_t *recs; /* the job: records and the ROI state they start in */
@@ -130,6 +131,8 @@ static void *worker_main(void *arg)
 	    vmm_seccomp_probe)
 		vmm_seccomp_probe("socket");
 	pthread_mutex_lock(&w->lock);
+	w->ready = true;
+	pthread_cond_broadcast(&w->cond);
 	for (;;) {
 		while (w->finished == w->posted)
 			pthread_cond_wait(&w->cond, &w->lock);
@@ -175,6 +178,11 @@ static int create_sims(struct vmm *vm, struct vmm_xlate *x, uint32_t mask, char 
 		snprintf(err, errlen, "cannot create the model thread");
 		return -1;
 	}
+	/* Like the other threads, it has its filter before the guest runs. */
+	pthread_mutex_lock(&w->lock);
+	while (!w->ready)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
 	x->worker = w;
 	return 0;
 }
