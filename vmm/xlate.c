@@ -78,7 +78,7 @@ struct xlate_worker {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	uint64_t posted, finished; /* job generations */
-	bool ready;                /* its seccomp filter is loaded */
+	bool ready;		   /* its seccomp filter is loaded */
 	struct vmm_xlate *x;
 	struct vmm *vm;
 	const uint64_t *recs; /* the job: records and the ROI state they start in */
