@@ -57,6 +57,22 @@ int mmu_wk_ept_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim
  * (EPT12 tables live in L1-physical memory and are read at their hPA).
  * pwc: [3] walk caches of this dimension, or NULL.
  */
+/*
+ * Probes the walk caches of one dimension, deepest level first: returns the
+ * level whose table the hit names (1..3, *v = the cached entry), or 4 on a
+ * miss (the walk starts at the root).
+ */
+static inline int pwc_probe(struct wk *w, struct mmu_pwc *pwc, uint64_t addr, uint64_t *v)
+{
+	for (int i = 2; i >= 0; i--) {
+		if (mmu_pwc_lookup(&pwc[i], addr >> (39 - 9 * i), v)) {
+			pwc_hit(w);
+			return 3 - i;
+		}
+	}
+	return 4;
+}
+
 static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
 		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
 		    unsigned *shift);
@@ -119,17 +135,10 @@ static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 	int level = 4;
 	bool from_pwc = false;
 
-	if (pwc) {
-		for (int i = 2; i >= 0; i--) {
-			if (mmu_pwc_lookup(&pwc[i], gpa >> (39 - 9 * i), &v)) {
-				table = v & ADDR_MASK;
-				perm = v & EPT_RWX;
-				level = 3 - i;
-				from_pwc = true;
-				pwc_hit(w);
-				break;
-			}
-		}
+	if (pwc && (level = pwc_probe(w, pwc, gpa, &v)) < 4) {
+		table = v & ADDR_MASK;
+		perm = v & EPT_RWX;
+		from_pwc = true;
 	}
 	for (;; level--) {
 		uint64_t ta = table;
@@ -176,18 +185,11 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 	int level = 4;
 	unsigned gshift, hshift = 30;
 
-	if (pwc) {
-		for (int i = 2; i >= 0; i--) {
-			if (mmu_pwc_lookup(&pwc[i], va >> (39 - 9 * i), &v)) {
-				table = v & ADDR_MASK;
-				rw = v & 1;
-				nx = v & 2;
-				level = 3 - i;
-				from_pwc = true;
-				pwc_hit(w);
-				break;
-			}
-		}
+	if (pwc && (level = pwc_probe(w, pwc, va, &v)) < 4) {
+		table = v & ADDR_MASK;
+		rw = v & 1;
+		nx = v & 2;
+		from_pwc = true;
 	}
 	for (;; level--) {
 		uint64_t ta = table;

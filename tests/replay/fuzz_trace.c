@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "step_src.h"
 #include "trace.h"
 
 #ifndef FUZZ_FORMAT
@@ -17,29 +18,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct chunked {
-	const uint8_t *p;
-	size_t len, pos, step;
-};
-
-static ssize_t chunked_read(void *ctx, void *buf, size_t len)
-{
-	struct chunked *c = ctx;
-	size_t n = c->len - c->pos;
-	if (n > c->step)
-		n = c->step;
-	if (n > len)
-		n = len;
-	memcpy(buf, c->p + c->pos, n);
-	c->pos += n;
-	return (ssize_t)n;
-}
-
 /* Decodes everything; returns records (or -1) and a checksum of them. */
 static long run(const uint8_t *data, size_t size, size_t step, enum trace_format fmt, uint64_t *sum)
 {
-	struct chunked c = {data, size, 0, step};
-	struct trace_src src = {chunked_read, &c, "fuzz"};
+	struct step_src c = {data, size, 0, step};
+	struct trace_src src = {step_src_read, &c, "fuzz"};
 	struct trace_reader *r = trace_reader_open(src, fmt);
 	struct trace_rec recs[7];
 	long n, total = 0;

@@ -7,33 +7,15 @@
 
 #include "check.h"
 #include "dmtvm_trace.h"
+#include "step_src.h"
 #include "trace.h"
-
-/* A source that hands out `step` bytes per read, to test buffering. */
-struct slow {
-	const uint8_t *p;
-	size_t len, pos, step;
-};
-
-static ssize_t slow_read(void *ctx, void *buf, size_t len)
-{
-	struct slow *s = ctx;
-	size_t n = s->len - s->pos;
-	if (n > s->step)
-		n = s->step;
-	if (n > len)
-		n = len;
-	memcpy(buf, s->p + s->pos, n);
-	s->pos += n;
-	return (ssize_t)n;
-}
 
 /* Reads everything; returns the record count, or -1 with err copied. */
 static long read_all(const void *data, size_t len, size_t step, struct trace_rec *out, size_t max,
 		     char *err, size_t errlen, enum trace_format *fmt)
 {
-	struct slow s = {data, len, 0, step};
-	struct trace_src src = {slow_read, &s, "t"};
+	struct step_src s = {data, len, 0, step};
+	struct trace_src src = {step_src_read, &s, "t"};
 	struct trace_reader *r = trace_reader_open(src, TRACE_FMT_AUTO);
 	long total = 0, n;
 	struct trace_rec batch[3];
