@@ -24,6 +24,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vmm"))
+from ctlclient import Client  # noqa: E402
+
 failures = []
 
 
@@ -90,35 +93,6 @@ def case_flood_stuck_pipe(dmtvm, bdir, _spin):
     check(p.returncode == 124, f"stuck pipe: exit {p.returncode} == 124 ({err[-200:]!r})")
     check(dt < 5, f"ended in {dt:.1f} s < 5 s")
     os.close(rd)
-
-
-class Client:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        # A blocking connect waits while the listen backlog (8) is full; a
-        # non-blocking one would get EAGAIN (README.md).
-        self.s.connect(path)
-        self.s.settimeout(10)
-        self.buf = b""
-
-    def line(self):
-        while b"\n" not in self.buf:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise EOFError("connection closed")
-            self.buf += chunk
-        ln, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(ln)
-
-    def call(self, obj):
-        self.s.sendall(json.dumps(obj).encode() + b"\n")
-        return self.line()
-
-    def eof(self):
-        try:
-            return self.s.recv(1) == b""
-        except (ConnectionResetError, socket.timeout):
-            return False
 
 
 BUSY = {"error": {"class": "GenericError", "desc": "too many clients"}}
