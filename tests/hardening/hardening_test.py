@@ -16,7 +16,6 @@ usage: hardening_test.py CASE DMTVM BUILDDIR SPIN.img
   ctl-abuse         1 MiB without newline, 10000 pipelined requests never read,
                     binary junk, half-closed sockets: the server stays up and serves
 """
-import json
 import os
 import socket
 import subprocess

@@ -8,7 +8,6 @@ usage: ctl_test.py DMTVM SPIN.img
 """
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
