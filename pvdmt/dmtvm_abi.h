@@ -92,6 +92,7 @@
 #define DMTVM_HC_DMT_REGS     6	 /* struct dmtvm_hc_dmt_regs: program DMT registers */
 #define DMTVM_HC_PT_UPDATE    7	 /* struct dmtvm_hc_pt_update: guest changed its tables */
 #define DMTVM_HC_ALLOC_TEA    13 /* struct dmtvm_hc_alloc_tea (pvDMT) */
+#define DMTVM_HC_KVM	      9	 /* struct dmtvm_hc_kvm: a /dev/kvm ioctl for L2 (nesting) */
 #define DMTVM_HC_MAX	      63
 
 /* Error codes returned in ret (negated), same values as Linux errno. */
@@ -233,6 +234,91 @@ struct dmtvm_hc_pt_update {
 	uint64_t va;
 	uint64_t len;
 };
+
+/*
+ * Nesting (ARCHITECTURE.md "Nesting without hardware nesting"). The guest
+ * kernel offers /dev/kvm to its programs; every ioctl on it, its VM fd or a
+ * vCPU fd becomes one KVM hypercall. The VMM below (L0) performs it on a
+ * real KVM VM it creates for the nested guest (L2) beside this guest (L1),
+ * and reflects each L2 exit back as the result of KVM_RUN.
+ *   target: DMTVM_KVM_TARGET_SYSTEM (the /dev/kvm fd), DMTVM_KVM_TARGET_VM
+ *           (the one L2 VM; KVM_CREATE_VM returns that value) or
+ *           DMTVM_KVM_TARGET_VCPU(n) (KVM_CREATE_VCPU n returns that value).
+ *   cmd:    the Linux ioctl number (linux/kvm.h) or a DMTVM_KVM_* extension.
+ *   arg:    the ioctl's integer argument when arg_len is 0, else the gPA (in
+ *           L1 RAM, any alignment) of arg_len bytes holding the ioctl's
+ *           argument structure; results are written back there.
+ * ret = the ioctl's result (>= 0) or -errno. L1 rewrites two arguments:
+ *   KVM_SET_USER_MEMORY_REGION: userspace_addr = the L1 gPA of the region
+ *     (L1 pins it guest-physically contiguous first); L0 maps that L1 RAM.
+ *   KVM_RUN: arg = the L1 gPA of the vCPU's run area (what L1 mapped for
+ *     mmap() on the vCPU fd: KVM_GET_VCPU_MMAP_SIZE bytes, contiguous),
+ *     arg_len = its size. L0 copies it into KVM's kvm_run before KVM_RUN and
+ *     back after, so L1's program sees kvm_run as on real KVM.
+ * One L2 VM per L1 at a time; L0 checks every gPA, length and number.
+ */
+#define DMTVM_KVM_TARGET_SYSTEM 0
+#define DMTVM_KVM_TARGET_VM	1
+#define DMTVM_KVM_TARGET_VCPU(n) (0x100 + (n))
+#define DMTVM_KVM_MAX_VCPUS	 1
+#define DMTVM_KVM_ARG_MAX	 65536 /* largest argument structure (kvm_cpuid2 etc.) */
+struct dmtvm_hc_kvm {
+	int64_t ret;
+	uint64_t target;
+	uint64_t cmd;
+	uint64_t arg;
+	uint64_t arg_len;
+};
+
+/*
+ * The paravirtual /dev/kvm's extensions (ioctl numbers in KVM's 0xAE space,
+ * numbers KVM does not use). KVM_CHECK_EXTENSION(DMTVM_KVM_CAP_NESTED) on
+ * the system fd returns 1 only on the paravirtual /dev/kvm (0 on real KVM):
+ * that is how dmtvm knows it is an L1 hypervisor.
+ *   DMTVM_KVM_PIN (VM fd, handled by the L1 kernel): pins the calling
+ *     process's anonymous memory [uaddr, uaddr + len) (page-aligned) onto
+ *     guest-physically contiguous frames (idempotent) and returns their L1
+ *     gPA base: L1 dmtvm builds EPT12 with real L1 gPAs from it.
+ *   DMTVM_KVM_ALLOC_TEA (VM fd, handled by the L1 kernel): pvDMT forwarding:
+ *     gpa must lie in memory the caller pinned; the kernel issues
+ *     DMTVM_HC_ALLOC_TEA to L0 with it and returns ret/hpa.
+ *   DMTVM_KVM_SET_EPT12 (VM fd, forwarded to L0 as a KVM hypercall): the
+ *     L1 hypervisor's EPT for L2 (EPT12: L2 gPA -> L1 gPA, in L1 RAM), its
+ *     root and its DMT registers (the EPT12 leaf TEA), as hardware reads
+ *     VMCS12's EPTP. L0's model walks L2 accesses through it.
+ */
+#define DMTVM_KVM_CAP_NESTED 0x444d
+#define DMTVM_IOWR(nr, size) ((3UL << 30) | ((unsigned long)(size) << 16) | (0xAEUL << 8) | (nr))
+struct dmtvm_kvm_pin {
+	uint64_t uaddr;
+	uint64_t len;
+	uint64_t gpa; /* out */
+};
+struct dmtvm_kvm_alloc_tea {
+	uint64_t gpa; /* L1 gPA, inside pinned memory */
+	uint64_t pgcnt;
+	uint64_t mode; /* DMTVM_TEA_MODE() */
+	uint64_t hpa;  /* out */
+};
+#define DMTVM_EPT12_REGS_MAX 16
+struct dmtvm_kvm_ept12 {
+	uint64_t root; /* L1 gPA of the EPT12 PML4 */
+	uint64_t nregs;
+	struct dmtvm_ept12_reg {
+		uint64_t base, limit; /* L2 gPA range */
+		uint64_t tea;	      /* L1 gPA of its EPT12 leaf entries */
+		uint64_t page_shift;  /* 12 or 21 */
+	} regs[DMTVM_EPT12_REGS_MAX];
+};
+#define DMTVM_KVM_PIN	    DMTVM_IOWR(0xe0, sizeof(struct dmtvm_kvm_pin))
+#define DMTVM_KVM_ALLOC_TEA DMTVM_IOWR(0xe1, sizeof(struct dmtvm_kvm_alloc_tea))
+#define DMTVM_KVM_SET_EPT12 DMTVM_IOWR(0xe2, sizeof(struct dmtvm_kvm_ept12))
+/*
+ * DMTVM_KVM_CLOSE (hypercall cmd only, target VM or vCPU, arg 0): the L1
+ * kernel closed the last fd of that VM or vCPU (close(), exit); L0 destroys
+ * it so the L1 frames that backed L2 can be reused.
+ */
+#define DMTVM_KVM_CLOSE DMTVM_IOWR(0xe3, 0)
 
 #define DMTVM_TEA_MODE(vmid, is_free, level)                                                       \
 	(((uint64_t)(vmid) << 32) | ((uint64_t)((is_free)&1) << 8) | ((uint64_t)(level)&0xff))
