@@ -4,7 +4,11 @@
  * the listening socket and the clients; each client has a line buffer. A
  * line longer than VMM_CTL_REQ_MAX gets an error reply and is skipped up to
  * its newline; the connection stays usable. Replies are sent without
- * blocking: a client that does not read its replies is dropped.
+ * blocking: a client that does not read its replies is dropped. When all
+ * slots are taken, a newcomer takes the slot of the client that has been
+ * longest without a complete request, if that is VMM_CTL_IDLE_EVICT_NS or
+ * more (it gets one error line first): idle or trickling clients cannot
+ * lock the socket up, and busy ones are never cut off.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,8 +25,11 @@
 #include "vmm_seccomp.h"
 #include "vmm.h"
 
+#define VMM_CTL_IDLE_EVICT_NS (2ULL * 1000000000ULL)
+
 struct ctl_client {
 	int fd;
+	uint64_t active_ns; /* accepted or last complete request */
 	size_t len;
 	int discarding; /* inside an oversized line */
 	char buf[VMM_CTL_REQ_MAX];
@@ -88,6 +95,7 @@ static void client_input(struct ctl_client *c)
 	for (size_t i = 0; i < c->len && c->fd >= 0; i++) {
 		if (c->buf[i] != '\n')
 			continue;
+		c->active_ns = vmm_now_ns();
 		if (!c->discarding)
 			reply_line(c, c->buf + start, i - start);
 		c->discarding = 0;
@@ -113,16 +121,34 @@ static void client_input(struct ctl_client *c)
 	}
 }
 
-/* One accepted connection: a free slot, or the busy reply and close. */
+/* The slot of the client idle longest, if idle long enough to evict; else NULL. */
+static struct ctl_client *idlest(uint64_t now)
+{
+	struct ctl_client *best = NULL;
+	for (int i = 0; i < VMM_CTL_MAX_CLIENTS; i++)
+		if (ctl.clients[i].fd >= 0 && (!best || ctl.clients[i].active_ns < best->active_ns))
+			best = &ctl.clients[i];
+	return best && now - best->active_ns >= VMM_CTL_IDLE_EVICT_NS ? best : NULL;
+}
+
+/* One accepted connection: a free slot, an idle client's slot, or the busy reply and close. */
 static void accept_fd(int fd)
 {
-	for (int i = 0; i < VMM_CTL_MAX_CLIENTS; i++) {
-		if (ctl.clients[i].fd < 0) {
-			ctl.clients[i].fd = fd;
-			ctl.clients[i].len = 0;
-			ctl.clients[i].discarding = 0;
-			return;
-		}
+	uint64_t now = vmm_now_ns();
+	struct ctl_client *c = NULL;
+	for (int i = 0; i < VMM_CTL_MAX_CLIENTS && !c; i++)
+		if (ctl.clients[i].fd < 0)
+			c = &ctl.clients[i];
+	if (!c && (c = idlest(now))) {
+		static const char idle[] =
+		    "{\"error\":{\"class\":\"GenericError\",\"desc\":\"closed: idle while the "
+		    "server was full\"}}\n";
+		send_all(c->fd, idle, sizeof(idle) - 1);
+		drop(c);
+	}
+	if (c) {
+		*c = (struct ctl_client){.fd = fd, .active_ns = now};
+		return;
 	}
 	static const char busy[] =
 	    "{\"error\":{\"class\":\"GenericError\",\"desc\":\"too many clients\"}}\n";

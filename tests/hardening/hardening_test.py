@@ -12,7 +12,9 @@ usage: hardening_test.py CASE DMTVM BUILDDIR SPIN.img
   ctl-clients       40 concurrent clients: 16 served, 24 get "too many clients" and EOF;
                     a freed slot is reused; the VM is unaffected
   ctl-idle          16 clients that connect and never send: a 17th is refused, and
-                    after one idle client leaves, a new client is served at once
+                    after one idle client leaves, a new client is served at once; once
+                    the idle ones are 2 s old, a newcomer takes the idlest one's slot
+                    (that client gets "closed: idle while the server was full" + EOF)
   ctl-abuse         1 MiB without newline, 10000 pipelined requests never read,
                     binary junk, half-closed sockets: the server stays up and serves
 """
@@ -166,7 +168,19 @@ def case_ctl_idle(dmtvm, _bdir, spin):
         c = Client(path)
         check("return" in c.call({"execute": "status"}), "new client served next to idle ones")
         check(time.monotonic() - t < 2, "served at once")
-        for x in idle[2:] + [idle[0], c]:
+        # Full again (c took the freed slot). After 2 s without a complete
+        # request, the idlest (idle[0], accepted first, half a request since)
+        # is evicted for a newcomer; the busy client c keeps its slot.
+        time.sleep(1.0)
+        check("return" in c.call({"execute": "status"}), "busy client served")
+        time.sleep(1.3)
+        n = Client(path)
+        check("return" in n.call({"execute": "status"}), "newcomer served once idle ones are 2 s old")
+        gone = idle[0].line()
+        check("idle" in gone.get("error", {}).get("desc", "") and idle[0].eof(),
+              f"idlest client evicted with one line + EOF: {gone}")
+        check("return" in c.call({"execute": "status"}), "busy client kept its slot")
+        for x in idle[2:] + [idle[0], c, n]:
             x.s.close()
     with_vm(spin, dmtvm, body)
 
