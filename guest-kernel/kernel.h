@@ -47,19 +47,27 @@
 #define TSS_SEL	  0x30
 
 /* Linux errno values the system calls return (negated). */
-#define EPERM	1
-#define ENOENT	2
-#define ESRCH	3
-#define E2BIG	7
-#define ENOEXEC 8
-#define EBADF	9
-#define ENOMEM	12
-#define EFAULT	14
-#define EEXIST	17
-#define ENODEV	19
-#define EINVAL	22
-#define ENOTTY	25
-#define ENOSYS	38
+#define EPERM	     1
+#define ENOENT	     2
+#define ESRCH	     3
+#define EIO	     5
+#define E2BIG	     7
+#define ENOEXEC	     8
+#define EBADF	     9
+#define ENOMEM	     12
+#define EACCES	     13
+#define EFAULT	     14
+#define EBUSY	     16
+#define EEXIST	     17
+#define ENODEV	     19
+#define ENOTDIR	     20
+#define EISDIR	     21
+#define EINVAL	     22
+#define EMFILE	     24
+#define ENOTTY	     25
+#define ESPIPE	     29
+#define ENAMETOOLONG 36
+#define ENOSYS	     38
 
 static inline void *phys_to_virt(uint64_t pa)
 {
@@ -165,6 +173,7 @@ __attribute__((noreturn)) void panic(const char *msg);
 extern bool kernel_verbose;
 extern uint64_t kernel_boot_tsc; /* TSC at kmain entry */
 extern uint32_t kernel_tsc_khz;
+extern uint64_t kernel_mem_size; /* guest RAM bytes (/memory) */
 
 #endif /* __ASSEMBLER__ */
 #endif /* KERNEL_H */

@@ -18,6 +18,7 @@
 bool kernel_verbose;
 uint64_t kernel_boot_tsc;
 uint32_t kernel_tsc_khz;
+uint64_t kernel_mem_size;
 
 extern char __kernel_start[], __kernel_end[];
 
@@ -103,6 +104,7 @@ void kmain(uint64_t fdt_gpa, uint64_t magic)
 		vm_thp = bi.thp; /* `dmtvm run --thp=`; a dmtvm.thp= option still overrides */
 	parse_options(bi.bootargs);
 	kernel_tsc_khz = bi.tsc_khz;
+	kernel_mem_size = bi.mem_size;
 	tea_pvdmt = !strncmp(bi.mode, "pvdmt", 6);
 	pmm_init(&bi, (uint64_t)__kernel_start - DMTVM_KERNEL_VIRT_BASE,
 		 (uint64_t)__kernel_end - DMTVM_KERNEL_VIRT_BASE);

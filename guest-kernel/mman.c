@@ -8,6 +8,7 @@
  * DMT TEA invariant: tables of a TEA's VA range live in its slots.
  */
 #include "mman.h"
+#include "pin.h"
 #include "proc.h"
 
 #define PROT_MASK	 7 /* PROT_READ | PROT_WRITE | PROT_EXEC */
@@ -34,6 +35,11 @@ long mman_sys_mprotect(struct syscall_args *a)
 		return 0;
 	if (!user_range_ok(start, len))
 		return -ENOMEM;
+	for (unsigned i = 0; i < mm->vmas.n; i++) {
+		const struct vma *v = &mm->vmas.v[i];
+		if (v->start < start + len && v->end > start && (v->flags & VMA_KVMRUN))
+			return -EACCES; /* its frames are the kernel's: never copied on write */
+	}
 	int r = vma_protect(&mm->vmas, start, start + len, prot);
 	if (r)
 		return r;
@@ -55,7 +61,7 @@ long mman_sys_madvise(struct syscall_args *a)
 	/*
 	 * DONTNEED (and FREE, which may behave the same): drop the frames; the
 	 * next touch demand-zeroes. Image VMAs are skipped: their file part
-	 * cannot be read again here.
+	 * cannot be read again here; so are pinned memory and run areas.
 	 */
 	bool hole = false;
 	uint64_t at = start;
@@ -67,8 +73,8 @@ long mman_sys_madvise(struct syscall_args *a)
 			break;
 		hole |= v->start > at;
 		uint64_t s = v->start > at ? v->start : at, e = v->end < end ? v->end : end;
-		if (!(v->flags & VMA_IMAGE))
-			vm_unmap(mm, s, e);
+		if (!(v->flags & (VMA_IMAGE | VMA_KVMRUN | VMA_PINNED)))
+			vm_unmap(mm, s, e); /* pinned frames and run areas stay */
 		at = e;
 	}
 	return hole || at < end ? -ENOMEM : 0; /* Linux: done where mapped, ENOMEM for holes */
@@ -109,6 +115,8 @@ long mman_sys_mremap(struct syscall_args *a)
 	struct vma *v = vma_find(&mm->vmas, old);
 	if (!v || old + old_len > v->end)
 		return -EFAULT;
+	if (v->flags & (VMA_PINNED | VMA_KVMRUN))
+		return -EINVAL; /* pinned frames and run areas do not move */
 
 	if (flags & MREMAP_FIXED) {
 		if ((new_addr & ~PAGE_MASK) || new_addr < PAGE_SIZE ||
@@ -116,6 +124,9 @@ long mman_sys_mremap(struct syscall_args *a)
 		    (new_addr < old + old_len && old < new_addr + new_len))
 			return -EINVAL;
 		if (vma_overlaps(&mm->vmas, new_addr, new_addr + new_len)) {
+			long pr = pin_check_unmap(mm, new_addr, new_addr + new_len);
+			if (pr)
+				return pr;
 			if (vma_remove(&mm->vmas, new_addr, new_addr + new_len))
 				return -ENOMEM;
 			vm_unmap(mm, new_addr, new_addr + new_len);

@@ -18,6 +18,7 @@
 #include "console.h"
 #include "cpio.h"
 #include "hypercall.h"
+#include "kvmdev.h"
 #include "selftest.h"
 #include "syscall.h"
 #include "trace.h"
@@ -207,8 +208,11 @@ static int exec_image(struct proc *p, const char *path, const char *const *argv,
 		kprintf("dmtvm: cannot build %s's stack (arguments too long?)\n", path);
 		goto destroy;
 	}
-	if (had)
+	if (had) {
+		/* Close-on-exec fds, and the VM that used the old image's pinned memory. */
+		file_exec(&p->fds);
 		vm_mm_destroy(&old_mm);
+	}
 	return 0;
 destroy:
 	if (had)
@@ -229,6 +233,9 @@ int proc_exec_init(const struct boot_info *bi)
 	init_proc.pid = 1;
 	initrd = phys_to_virt(bi->initrd_start);
 	initrd_len = bi->initrd_end > bi->initrd_start ? bi->initrd_end - bi->initrd_start : 0;
+	file_set_initrd(initrd, initrd_len);
+	file_table_init(&init_proc.fds);
+	file_current = &init_proc.fds;
 	args[0] = "/init";
 	unsigned argc = 1 + split_args(bi->bootargs, args + 1, MAX_ARGS - 1);
 	r = exec_image(&init_proc, "/init", args, argc, env, ARRAY_SIZE(env));
@@ -326,6 +333,14 @@ void proc_exit(int status)
 		tea_check(&init_proc.mm);
 	if (kernel_verbose)
 		vm_report_stats();
+	if (kernel_verbose && kvmdev_stats.calls) {
+		uint64_t khz = kernel_tsc_khz ? kernel_tsc_khz : 1;
+		kprintf("dmtvm: L1 kernel: %lu KVM hypercalls, %lu us in them (KVM_RUN included); "
+			"%lu pins of %lu KiB, %lu us\n",
+			kvmdev_stats.calls, kvmdev_stats.tsc * 1000 / khz, kvmdev_stats.pins,
+			kvmdev_stats.pin_bytes >> 10, kvmdev_stats.pin_tsc * 1000 / khz);
+	}
+	file_close_all(&init_proc.fds);		  /* DMTVM_KVM_CLOSE for a VM still open */
 	trace_flush_pending(&init_proc.mm, true); /* records still in the runtime's buffer */
 	vm_pt_update(&init_proc.mm, 0, 0); /* the address space is gone for the VMM's shadow */
 	hypercall(DMTVM_HC_EXIT, &hc);

@@ -5,6 +5,7 @@
 
 #include "elf.h"
 #include "fdt.h"
+#include "file.h"
 
 /* The initial stack: [USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_TOP). */
 #define USER_STACK_TOP	0x7fffffe00000ULL /* 2 MiB aligned: the top block is one 2 MiB page */
@@ -16,6 +17,7 @@ struct proc {
 	int pid;
 	const char *path; /* of the current image (AT_EXECFN) */
 	struct mm mm;
+	struct fdtable fds;
 	uint64_t entry, sp; /* where /init starts */
 	struct elf_info elf;
 };

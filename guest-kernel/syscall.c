@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * syscall.c: the Linux x86-64 system calls /init may use, enough for an
- * unmodified static musl program: I/O on the console, exit, memory (brk,
- * anonymous mmap/munmap), TLS (arch_prctl), time and identity. Others
+ * unmodified static musl program: I/O on the console, initramfs files and
+ * /dev/kvm (file.c, kvmdev.c), exit, memory (brk, mmap of anonymous memory,
+ * of files and of a vCPU's run area, munmap), TLS (arch_prctl), time,
+ * sysinfo, prlimit64 and identity. Others
  * return -ENOSYS and are reported once per number. Every user pointer goes
  * through copy_from_user/copy_to_user (range check + fault fixup), so a bad
  * pointer is -EFAULT, never a kernel fault. entry.S calls
@@ -11,15 +13,25 @@
  */
 #include "syscall.h"
 #include "console.h"
+#include "file.h"
 #include "hypercall.h"
+#include "kvmdev.h"
 #include "mman.h"
+#include "pin.h"
+#include "pmm.h"
 #include "proc.h"
 #include "selftest.h"
 #include "trace.h"
 
 #define SYS_read	    0
 #define SYS_write	    1
+#define SYS_open	    2
 #define SYS_close	    3
+#define SYS_stat	    4
+#define SYS_fstat	    5
+#define SYS_lstat	    6
+#define SYS_poll	    7
+#define SYS_lseek	    8
 #define SYS_mmap	    9
 #define SYS_mprotect	    10
 #define SYS_munmap	    11
@@ -27,8 +39,10 @@
 #define SYS_rt_sigaction    13
 #define SYS_rt_sigprocmask  14
 #define SYS_ioctl	    16
+#define SYS_pread64	    17
 #define SYS_readv	    19
 #define SYS_writev	    20
+#define SYS_access	    21
 #define SYS_sched_yield	    24
 #define SYS_mremap	    25
 #define SYS_madvise	    28
@@ -37,6 +51,8 @@
 #define SYS_exit	    60
 #define SYS_kill	    62
 #define SYS_uname	    63
+#define SYS_fcntl	    72
+#define SYS_sysinfo	    99
 #define SYS_getuid	    102
 #define SYS_getgid	    104
 #define SYS_geteuid	    107
@@ -49,6 +65,9 @@
 #define SYS_clock_gettime   228
 #define SYS_exit_group	    231
 #define SYS_tgkill	    234
+#define SYS_openat	    257
+#define SYS_newfstatat	    262
+#define SYS_prlimit64	    302
 
 #define PROT_READ	    1
 #define PROT_WRITE	    2
@@ -63,11 +82,6 @@
 
 /* write(2)/writev(2) gather into this, so one write is one CONSOLE hypercall. */
 static char console_buf[DMTVM_CONSOLE_MAX];
-
-static long sys_read(struct syscall_args *a)
-{
-	return a->a0 == 0 ? 0 : -EBADF; /* stdin is empty: EOF */
-}
 
 /* Copy user bytes into console_buf at *fill, flushing when full. */
 static long console_gather(uint64_t ubuf, uint64_t len, size_t *fill)
@@ -99,11 +113,23 @@ static void console_flush(size_t fill)
 		hypercall(DMTVM_HC_CONSOLE, &hc);
 }
 
+/* write(2) on fd: 0 if it is the console, else the errno Linux gives. */
+static long writable(uint64_t fd)
+{
+	const struct file *f = file_get(file_current, fd);
+	if (!f)
+		return -EBADF;
+	if (f->kind == FILE_CONSOLE)
+		return 0;
+	return f->kind == FILE_KVM ? -EINVAL : -EBADF; /* initramfs files open read-only */
+}
+
 static long sys_write(struct syscall_args *a)
 {
 	size_t fill = 0;
-	if (a->a0 != 1 && a->a0 != 2)
-		return -EBADF;
+	long r = writable(a->a0);
+	if (r)
+		return r;
 	if ((int64_t)a->a2 < 0)
 		return -EINVAL;
 	if (console_gather(a->a1, a->a2, &fill))
@@ -118,8 +144,9 @@ static long sys_writev(struct syscall_args *a)
 		uint64_t base, len;
 	} iov[16];
 	size_t fill = 0, total = 0;
-	if (a->a0 != 1 && a->a0 != 2)
-		return -EBADF;
+	long r = writable(a->a0);
+	if (r)
+		return r;
 	if (a->a2 > 1024)
 		return -EINVAL;
 	for (uint64_t done = 0; done < a->a2;) {
@@ -137,16 +164,6 @@ static long sys_writev(struct syscall_args *a)
 	}
 	console_flush(fill);
 	return (long)total;
-}
-
-static long sys_readv(struct syscall_args *a)
-{
-	return a->a0 == 0 ? 0 : -EBADF;
-}
-
-static long sys_close(struct syscall_args *a)
-{
-	return a->a0 <= 2 ? 0 : -EBADF;
 }
 
 static long sys_exit_group(struct syscall_args *a)
@@ -188,12 +205,68 @@ static long sys_brk(struct syscall_args *a)
 	return (long)want;
 }
 
+/*
+ * A file mapping: an initramfs file is copied into anonymous pages (it is
+ * read-only, so MAP_PRIVATE and a read-only MAP_SHARED look the same); a
+ * vCPU fd maps its run area (kvmdev.c) writable and shared. 0 / -errno.
+ */
+static long map_file(struct mm *mm, struct file *f, uint64_t addr, uint64_t len, uint32_t prot,
+		     uint64_t off, uint64_t run_pa)
+{
+	bool run = f->kind == FILE_KVM;
+	/*
+	 * Only the pages holding file bytes are filled (bounded by the file);
+	 * pages past them demand-zero (Linux would raise SIGBUS there).
+	 */
+	uint64_t fill = run ? len : f->size > off ? ALIGN_UP(f->size - off, PAGE_SIZE) : 0;
+	if (fill > len)
+		fill = len;
+	if (vma_insert(&mm->vmas, addr, addr + len, prot, run ? VMA_KVMRUN : VMA_ANON))
+		return -ENOMEM;
+	for (uint64_t o = 0; o < fill; o += PAGE_SIZE) {
+		uint64_t pa = run ? run_pa + o : pmm_alloc(PMM_ORDER_4K, 0);
+		int r = -ENOMEM;
+		if (pa && !run)
+			file_copy_out(f, off + o, phys_to_virt(pa), PAGE_SIZE);
+		if (pa && (r = run ? vm_map_shared_4k(mm, addr + o, pa, prot)
+				   : vm_map_4k(mm, addr + o, pa, prot ? prot : VMA_READ))) {
+			if (!run)
+				pmm_free(pa, PMM_ORDER_4K);
+		}
+		if (r) {
+			vm_unmap(mm, addr, addr + o);
+			vma_remove(&mm->vmas, addr, addr + len);
+			return r;
+		}
+	}
+	if (!prot)
+		vm_protect(mm, addr, addr + len, 0);
+	return 0;
+}
+
 static long sys_mmap(struct syscall_args *a)
 {
 	struct mm *mm = &init_proc.mm;
-	uint64_t addr = a->a0, len = a->a1, prot = a->a2, flags = a->a3;
-	if (!(flags & MAP_ANONYMOUS))
-		return -ENODEV; /* no files to map */
+	uint64_t addr = a->a0, len = a->a1, prot = a->a2, flags = a->a3, run_pa = 0;
+	struct file *f = NULL;
+	if (!(flags & MAP_ANONYMOUS)) {
+		if (!(f = file_get(file_current, a->a4)))
+			return -EBADF;
+		if (f->kind == FILE_CONSOLE ||
+		    (f->kind == FILE_INITRD && (f->mode & 0170000) != 0100000))
+			return -ENODEV;
+		if (f->kind == FILE_INITRD && (flags & MAP_SHARED) && (prot & PROT_WRITE))
+			return -EACCES; /* read-only file */
+		if (a->a5 & ~PAGE_MASK)
+			return -EINVAL;
+		if (f->kind == FILE_KVM) {
+			long r = kvmdev_mmap_gpa(f, ALIGN_UP(len, PAGE_SIZE), a->a5, &run_pa);
+			if (r)
+				return r;
+			if (!(flags & MAP_SHARED))
+				return -EINVAL; /* kvm_run is shared with the kernel by nature */
+		}
+	}
 	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
 		addr = ALIGN_DOWN(addr, PAGE_SIZE); /* only a hint */
 	if (!len || (addr & ~PAGE_MASK) || !(flags & (MAP_PRIVATE | MAP_SHARED)) ||
@@ -208,6 +281,9 @@ static long sys_mmap(struct syscall_args *a)
 		if (vma_overlaps(&mm->vmas, addr, addr + len)) {
 			if (flags & MAP_FIXED_NOREPLACE)
 				return -EEXIST;
+			long r = pin_check_unmap(mm, addr, addr + len);
+			if (r)
+				return r;
 			if (vma_remove(&mm->vmas, addr, addr + len))
 				return -ENOMEM;
 			vm_unmap(mm, addr, addr + len);
@@ -220,6 +296,10 @@ static long sys_mmap(struct syscall_args *a)
 		if (!addr)
 			return -ENOMEM;
 	}
+	if (f) {
+		long r = map_file(mm, f, addr, len, (uint32_t)prot, a->a5, run_pa);
+		return r ? r : (long)addr;
+	}
 	if (vma_insert(&mm->vmas, addr, addr + len, (uint32_t)prot, VMA_ANON))
 		return -ENOMEM;
 	return (long)addr;
@@ -231,6 +311,9 @@ static long sys_munmap(struct syscall_args *a)
 	uint64_t addr = a->a0, len = ALIGN_UP(a->a1, PAGE_SIZE);
 	if ((addr & ~PAGE_MASK) || !len || !user_range_ok(addr, len))
 		return -EINVAL;
+	long r = pin_check_unmap(mm, addr, addr + len);
+	if (r)
+		return r;
 	if (vma_remove(&mm->vmas, addr, addr + len))
 		return -ENOMEM;
 	vm_unmap(mm, addr, addr + len);
@@ -270,13 +353,6 @@ static long sys_getpid(struct syscall_args *a)
 	return 1;
 }
 
-static long sys_ioctl(struct syscall_args *a)
-{
-	if (a->a0 > 2)
-		return -EBADF;
-	return -ENOTTY; /* the console is not a terminal: musl then buffers stdout fully */
-}
-
 static long sys_arch_prctl(struct syscall_args *a)
 {
 	if (a->a0 != ARCH_SET_FS)
@@ -306,6 +382,38 @@ static long sys_clock_gettime(struct syscall_args *a)
 	ts[0] = ns / 1000000000;
 	ts[1] = ns % 1000000000;
 	return copy_to_user(a->a1, ts, sizeof(ts));
+}
+
+/* struct sysinfo of x86-64 Linux: RAM in bytes (mem_unit 1), no swap. */
+static long sys_sysinfo(struct syscall_args *a)
+{
+	struct {
+		int64_t uptime;
+		uint64_t loads[3], totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+		uint16_t procs, pad;
+		uint32_t pad2;
+		uint64_t totalhigh, freehigh;
+		uint32_t mem_unit;
+		char pad3[4];
+	} si = {
+	    .totalram = kernel_mem_size, .freeram = pmm_free_bytes(), .procs = 1, .mem_unit = 1};
+	_Static_assert(sizeof(si) == 112, "struct sysinfo is 112 bytes on x86-64");
+	if (kernel_tsc_khz)
+		si.uptime = (int64_t)((rdtsc() - kernel_boot_tsc) / kernel_tsc_khz / 1000);
+	return copy_to_user(a->a0, &si, sizeof(si));
+}
+
+/* No resource limits here: every one reads as RLIM_INFINITY; setting one is refused. */
+static long sys_prlimit64(struct syscall_args *a)
+{
+	static const uint64_t inf[2] = {~0ULL, ~0ULL};
+	if (a->a0 != 0 && a->a0 != 1)
+		return -ESRCH;
+	if (a->a1 >= 16)
+		return -EINVAL;
+	if (a->a2)
+		return -EPERM;
+	return a->a3 ? copy_to_user(a->a3, inf, sizeof(inf)) : 0;
 }
 
 /* Report each unsupported number once (numbers past the table: the first 16 seen). */
@@ -342,18 +450,26 @@ long syscall_unknown(struct syscall_args *a)
 #pragma GCC diagnostic ignored "-Woverride-init"
 const syscall_fn syscall_table[NR_SYSCALLS] = {
     [0 ... NR_SYSCALLS - 1] = syscall_unknown,
-    [SYS_read] = sys_read,
+    [SYS_read] = file_sys_read,
     [SYS_write] = sys_write,
-    [SYS_close] = sys_close,
+    [SYS_open] = file_sys_open,
+    [SYS_close] = file_sys_close,
+    [SYS_stat] = file_sys_stat,
+    [SYS_fstat] = file_sys_fstat,
+    [SYS_lstat] = file_sys_stat,
+    [SYS_poll] = file_sys_poll,
+    [SYS_lseek] = file_sys_lseek,
     [SYS_mmap] = sys_mmap,
     [SYS_mprotect] = mman_sys_mprotect,
     [SYS_munmap] = sys_munmap,
     [SYS_brk] = sys_brk,
     [SYS_rt_sigaction] = sys_rt_sigaction,
     [SYS_rt_sigprocmask] = sys_rt_sigprocmask,
-    [SYS_ioctl] = sys_ioctl,
-    [SYS_readv] = sys_readv,
+    [SYS_ioctl] = file_sys_ioctl,
+    [SYS_pread64] = file_sys_pread64,
+    [SYS_readv] = file_sys_readv,
     [SYS_writev] = sys_writev,
+    [SYS_access] = file_sys_access,
     [SYS_sched_yield] = sys_zero,
     [SYS_mremap] = mman_sys_mremap,
     [SYS_madvise] = mman_sys_madvise,
@@ -362,6 +478,8 @@ const syscall_fn syscall_table[NR_SYSCALLS] = {
     [SYS_exit] = sys_exit_group, /* one thread: exit ends the process */
     [SYS_kill] = sys_kill,
     [SYS_uname] = sys_uname,
+    [SYS_fcntl] = file_sys_fcntl,
+    [SYS_sysinfo] = sys_sysinfo,
     [SYS_getuid] = sys_zero,
     [SYS_getgid] = sys_zero,
     [SYS_geteuid] = sys_zero,
@@ -374,4 +492,7 @@ const syscall_fn syscall_table[NR_SYSCALLS] = {
     [SYS_clock_gettime] = sys_clock_gettime,
     [SYS_exit_group] = sys_exit_group,
     [SYS_tgkill] = sys_kill,
+    [SYS_openat] = file_sys_openat,
+    [SYS_newfstatat] = file_sys_newfstatat,
+    [SYS_prlimit64] = sys_prlimit64,
 };

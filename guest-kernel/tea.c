@@ -256,8 +256,8 @@ static struct tea *tea_for(struct mm *mm, uint64_t va, unsigned shift)
 			return t->shift == shift ? t : NULL;
 	}
 	struct vma *v = vma_find(&mm->vmas, va);
-	if (!tea_enabled || !v || v->flags != VMA_ANON || v->end - v->start < tea_min_bytes ||
-	    shift != (vm_thp ? 21u : 12u))
+	if (!tea_enabled || !v || (v->flags & ~VMA_PINNED) != VMA_ANON ||
+	    v->end - v->start < tea_min_bytes || shift != (vm_thp ? 21u : 12u))
 		return NULL;
 	uint64_t span = slot_span(shift);
 	return tea_create(mm, shift, ALIGN_DOWN(v->start, span), ALIGN_UP(v->end, span));
@@ -274,7 +274,7 @@ uint64_t tea_table_page(struct mm *mm, uint64_t va, unsigned shift)
 
 void tea_thp_fault(struct mm *mm, const struct vma *v, uint64_t va)
 {
-	if (v->end - v->start >= tea_min_bytes && v->flags == VMA_ANON)
+	if (v->end - v->start >= tea_min_bytes && (v->flags & ~VMA_PINNED) == VMA_ANON)
 		tea_for(mm, va, 21);
 }
 

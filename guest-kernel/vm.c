@@ -22,9 +22,6 @@
 
 #define FAULT_AROUND (64 * 1024ULL)
 
-/* ptfill.S: pt[k] = first + k * 4 KiB for k < 512. */
-void pt_fill_block(uint64_t *pt, uint64_t first);
-
 static uint64_t boot_pml4_pa;
 bool vm_thp = true;
 static bool pt_update_missing; /* the VMM answered -ENOSYS: stop asking */
@@ -55,7 +52,7 @@ void vm_activate(const struct mm *mm)
  * (this machine's KVM) a clear A/D bit costs the host an extra fault per
  * 4 KiB page on first use, to emulate the bit update.
  */
-static uint64_t leaf_flags(uint32_t prot)
+uint64_t vm_leaf_flags(uint32_t prot)
 {
 	uint64_t f = PTE_P | PTE_U | PTE_A;
 	if (prot & VMA_WRITE)
@@ -123,12 +120,17 @@ static int map_4k(struct mm *mm, uint64_t va, uint64_t pte)
 
 int vm_map_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
 {
-	return map_4k(mm, va, pa | leaf_flags(prot));
+	return map_4k(mm, va, pa | vm_leaf_flags(prot));
 }
 
 int vm_map_borrowed_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
 {
-	return map_4k(mm, va, pa | leaf_flags(prot & ~VMA_WRITE) | PTE_NOFREE);
+	return map_4k(mm, va, pa | vm_leaf_flags(prot & ~VMA_WRITE) | PTE_NOFREE);
+}
+
+int vm_map_shared_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+{
+	return map_4k(mm, va, pa | vm_leaf_flags(prot) | PTE_NOFREE);
 }
 
 uint64_t vm_lookup(struct mm *mm, uint64_t va)
@@ -157,7 +159,7 @@ uint64_t vm_translate(struct mm *mm, uint64_t va)
  * (a single emulated instruction) instead of a C loop over 512 entries,
  * most of them zero. Cleared entries are always written as 0.
  */
-static unsigned next_used(const uint64_t *t, unsigned i)
+unsigned vm_next_used(const uint64_t *t, unsigned i)
 {
 	const uint64_t *p = t + i;
 	uint64_t c = 512 - i;
@@ -208,7 +210,9 @@ static int fault(struct mm *mm, uint64_t va, uint64_t err)
 	if (!v || !v->prot || ((err & PF_WRITE) && !(v->prot & VMA_WRITE)) ||
 	    ((err & PF_FETCH) && !(v->prot & VMA_EXEC)))
 		return -EFAULT;
-	uint64_t flags = leaf_flags(v->prot);
+	if ((v->flags & (VMA_KVMRUN | VMA_PINNED)) && !(err & PF_PROT))
+		return -EFAULT; /* mapped whole by mmap / pin: a hole is a bug, not demand-zero */
+	uint64_t flags = vm_leaf_flags(v->prot);
 	if (vm_thp && tea_enabled)
 		tea_thp_fault(mm, v, va);
 	uint64_t *pde = vm_pd_entry(mm, va, true);
@@ -287,7 +291,7 @@ static int fault(struct mm *mm, uint64_t va, uint64_t err)
 static void free_leaves(const uint64_t *pt, unsigned i, unsigned end)
 {
 	uint64_t run = 0, n = 0;
-	for (i = next_used(pt, i); i < end; i = next_used(pt, i + 1)) {
+	for (i = vm_next_used(pt, i); i < end; i = vm_next_used(pt, i + 1)) {
 		uint64_t e = pt[i];
 		if (!(e & PTE_P) || (e & PTE_NOFREE))
 			continue;
@@ -353,7 +357,7 @@ void vm_unmap(struct mm *mm, uint64_t start, uint64_t end)
  */
 static uint64_t prot_flags(uint32_t prot)
 {
-	return prot ? leaf_flags(prot) : (PTE_P | PTE_A | PTE_NX);
+	return prot ? vm_leaf_flags(prot) : (PTE_P | PTE_A | PTE_NX);
 }
 
 /* New flags for one 4 KiB leaf; a borrowed page that becomes writable is copied. */
@@ -399,9 +403,9 @@ int vm_protect(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot)
 			pde = vm_pd_entry(mm, a, false); /* a new TEA may have moved the PD */
 		}
 		uint64_t *pt = phys_to_virt(*pde & PTE_ADDR);
-		for (unsigned i = next_used(pt, (a >> 12) & 511),
+		for (unsigned i = vm_next_used(pt, (a >> 12) & 511),
 			      stop = (unsigned)(((next - 1) >> 12) & 511);
-		     i <= stop && !r; i = next_used(pt, i + 1))
+		     i <= stop && !r; i = vm_next_used(pt, i + 1))
 			if (pt[i] & PTE_P)
 				r = protect_pte(&pt[i], prot);
 	}
@@ -523,15 +527,16 @@ static void free_pt(struct mm *mm, uint64_t pt_pa)
 void vm_mm_destroy(struct mm *mm)
 {
 	uint64_t *pml4 = phys_to_virt(mm->pml4_pa);
-	for (unsigned i = next_used(pml4, 0); i < 256; i = next_used(pml4, i + 1)) {
+	for (unsigned i = vm_next_used(pml4, 0); i < 256; i = vm_next_used(pml4, i + 1)) {
 		if (!(pml4[i] & PTE_P))
 			continue;
 		uint64_t *pdpt = phys_to_virt(pml4[i] & PTE_ADDR);
-		for (unsigned j = next_used(pdpt, 0); j < 512; j = next_used(pdpt, j + 1)) {
+		for (unsigned j = vm_next_used(pdpt, 0); j < 512; j = vm_next_used(pdpt, j + 1)) {
 			if (!(pdpt[j] & PTE_P))
 				continue;
 			uint64_t *pd = phys_to_virt(pdpt[j] & PTE_ADDR);
-			for (unsigned k = next_used(pd, 0); k < 512; k = next_used(pd, k + 1)) {
+			for (unsigned k = vm_next_used(pd, 0); k < 512;
+			     k = vm_next_used(pd, k + 1)) {
 				if (!(pd[k] & PTE_P))
 					continue;
 				if (pd[k] & PTE_PS)

@@ -44,8 +44,16 @@ int vm_mm_init(struct mm *mm);
 void vm_activate(const struct mm *mm);
 /* Map one 4 KiB frame at va with VMA protection prot. 0 / -ENOMEM. */
 int vm_map_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);
+/* A writable frame the mm shares with the kernel (a KVM run area): never freed by vm_unmap. */
+int vm_map_shared_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);
 /* The same for a frame the mm only borrows (never freed by vm_unmap, never written). */
 int vm_map_borrowed_4k(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);
+/* Flags of a present user leaf with VMA protection prot (A set; D when writable). */
+uint64_t vm_leaf_flags(uint32_t prot);
+/* Index of the first non-zero entry of t[i, 512), or 512 (one `repe scasq`). */
+unsigned vm_next_used(const uint64_t *t, unsigned i);
+/* ptfill.S: pt[k] = first + k * 4 KiB for k < 512. */
+void pt_fill_block(uint64_t *pt, uint64_t first);
 /* The leaf PTE mapping va (4 KiB or a 2 MiB leaf), or 0 if none. */
 uint64_t vm_lookup(struct mm *mm, uint64_t va);
 /* The frame mapped at va (4 KiB or inside a 2 MiB page), or 0. */

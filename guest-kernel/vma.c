@@ -31,7 +31,9 @@ bool vma_overlaps(const struct vma_list *l, uint64_t start, uint64_t end)
 
 static bool same_kind(const struct vma *v, uint32_t prot, uint32_t flags)
 {
-	return v->prot == prot && v->flags == flags && !(flags & VMA_IMAGE);
+	/* Each pin is its own VMA: one contiguous run of frames per VMA (pin.c). */
+	return v->prot == prot && v->flags == flags &&
+	       !(flags & (VMA_IMAGE | VMA_PINNED | VMA_KVMRUN));
 }
 
 int vma_insert(struct vma_list *l, uint64_t start, uint64_t end, uint32_t prot, uint32_t flags)

@@ -16,10 +16,12 @@
 #define VMA_EXEC  4
 
 /* Kinds; VMAs of different kinds never merge. */
-#define VMA_ANON  0x01 /* demand-zero anonymous memory (mmap) */
-#define VMA_IMAGE 0x02 /* an ELF segment (file part populated at exec) */
-#define VMA_HEAP  0x04 /* brk area */
-#define VMA_STACK 0x08 /* the initial stack */
+#define VMA_ANON   0x01 /* demand-zero anonymous memory (mmap) */
+#define VMA_IMAGE  0x02 /* an ELF segment (file part populated at exec) */
+#define VMA_HEAP   0x04 /* brk area */
+#define VMA_STACK  0x08 /* the initial stack */
+#define VMA_PINNED 0x10 /* with VMA_ANON: on contiguous frames for /dev/kvm (pin.c) */
+#define VMA_KVMRUN 0x20 /* a vCPU's run area, shared with the kernel (kvmdev.c) */
 
 #define VMA_MAX 128
 

@@ -64,10 +64,23 @@ int vmm_parse_onoff(const char *s)
 int vmm_bootargs(const char *cmdline, char **args, int nargs, char *out, size_t cap, char *err,
 		 size_t errlen)
 {
-	size_t n = (size_t)snprintf(out, cap, "%s", cmdline);
+	/*
+	 * Words after a "--" word of the image's command line are default
+	 * arguments for /init (nested.img: run L1 dmtvm on /l2.img): the
+	 * user's arguments replace them, kernel options before "--" stay.
+	 */
+	int keep = (int)strlen(cmdline);
+	for (const char *p = cmdline; nargs > 0 && (p = strstr(p, "--")); p += 2)
+		if ((p == cmdline || p[-1] == ' ') && (p[2] == 0 || p[2] == ' ')) {
+			keep = (int)(p - cmdline);
+			while (keep > 0 && cmdline[keep - 1] == ' ')
+				keep--;
+			break;
+		}
+	size_t n = (size_t)snprintf(out, cap, "%.*s", keep, cmdline);
 	if (nargs > 0)
 		n += (size_t)snprintf(out + (n < cap ? n : cap), n < cap ? cap - n : 0, "%s--",
-				      cmdline[0] ? " " : "");
+				      keep ? " " : "");
 	for (int i = 0; i < nargs; i++) {
 		if (strchr(args[i], '"')) {
 			snprintf(err, errlen, "argument for /init contains '\"': %s", args[i]);

@@ -15,8 +15,9 @@ int vmm_parse_onoff(const char *s);
 
 /*
  * out = cmdline, then " -- ARG..." when nargs > 0 (an empty argument or one
- * with blanks is double-quoted; one containing '"' is refused). 0, or -1 with
- * err when refused or longer than cap - 1.
+ * with blanks is double-quoted; one containing '"' is refused). Words after
+ * a "--" word in cmdline are the image's default /init arguments: dropped
+ * when nargs > 0. 0, or -1 with err when refused or longer than cap - 1.
  */
 int vmm_bootargs(const char *cmdline, char **args, int nargs, char *out, size_t cap, char *err,
 		 size_t errlen);

@@ -2,13 +2,27 @@
 /*
  * hc_lifecycle.c: hypercalls about the guest's life: EXIT (/init's status
  * becomes dmtvm's), PANIC (one line on stderr, exit 125), INIT_STARTED (the
- * boot-time mark) and TIME.
+ * boot-time mark) and TIME. As an L1 hypervisor these come from L2 (L0
+ * reflects them), and a panic line says "dmtvm (L1)" (vmm_level_tag).
  */
 #include <stdio.h>
 #include <time.h>
 
 #include "dmtvm_abi.h"
 #include "hypercall.h"
+
+/* Process-wide: one VM per dmtvm process. */
+static int vmm_level;
+
+void vmm_set_level(int level)
+{
+	vmm_level = level;
+}
+
+const char *vmm_level_tag(void)
+{
+	return vmm_level ? "dmtvm (L1)" : "dmtvm";
+}
 
 enum vmm_hc_action vmm_hc_exit(struct vmm_vcpu *vcpu, void *arg)
 {
@@ -45,17 +59,16 @@ enum vmm_hc_action vmm_hc_panic(struct vmm_vcpu *vcpu, void *arg)
 	}
 	msg[n] = 0;
 	if (a->vector == ~0ULL)
-		fprintf(stderr,
-			"dmtvm: guest kernel panic: software panic rip %#llx rsp %#llx%s%s\n",
-			(unsigned long long)a->rip, (unsigned long long)a->rsp, n ? ": " : "", msg);
+		fprintf(stderr, "%s: guest kernel panic: software panic rip %#llx rsp %#llx%s%s\n",
+			vmm_level_tag(), (unsigned long long)a->rip, (unsigned long long)a->rsp,
+			n ? ": " : "", msg);
 	else
-		fprintf(
-		    stderr,
-		    "dmtvm: guest kernel panic: vector %llu (%s) error %#llx rip %#llx cr2 %#llx "
-		    "rsp %#llx%s%s\n",
-		    (unsigned long long)a->vector, vector_name(a->vector),
-		    (unsigned long long)a->error_code, (unsigned long long)a->rip,
-		    (unsigned long long)a->cr2, (unsigned long long)a->rsp, n ? ": " : "", msg);
+		fprintf(stderr,
+			"%s: guest kernel panic: vector %llu (%s) error %#llx rip %#llx cr2 %#llx "
+			"rsp %#llx%s%s\n",
+			vmm_level_tag(), (unsigned long long)a->vector, vector_name(a->vector),
+			(unsigned long long)a->error_code, (unsigned long long)a->rip,
+			(unsigned long long)a->cr2, (unsigned long long)a->rsp, n ? ": " : "", msg);
 	a->ret = 0;
 	vmm_stop(vcpu->vm, DMTVM_EXIT_GUEST_PANIC);
 	return VMM_HC_STOP;

@@ -25,7 +25,7 @@ static bool canonical(uint64_t va)
 }
 
 /* [va, va + len) canonical and in one half of the address space. */
-static bool va_range_ok(uint64_t va, uint64_t len)
+bool xlate_va_range_ok(uint64_t va, uint64_t len)
 {
 	if (len == 0)
 		return canonical(va);
@@ -77,7 +77,7 @@ enum vmm_hc_action vmm_hc_trace_flush(struct vmm_vcpu *vcpu, void *arg)
 		r = -DMTVM_ENOSYS;
 	else if (a->flags || a->count > DMTVM_TRACE_FLUSH_MAX || (a->va & 7))
 		r = -DMTVM_EINVAL;
-	else if ((r = check_cr3(vm, a->cr3)) == 0 && !va_range_ok(a->va, a->count * 8))
+	else if ((r = check_cr3(vm, a->cr3)) == 0 && !xlate_va_range_ok(a->va, a->count * 8))
 		r = -DMTVM_EFAULT;
 	if (r || a->count == 0) {
 		a->ret = r;
@@ -93,7 +93,7 @@ enum vmm_hc_action vmm_hc_trace_flush(struct vmm_vcpu *vcpu, void *arg)
 	return VMM_HC_RESUME;
 }
 
-static bool regs_overlap(const struct dmtvm_dmt_reg *r, uint64_t n)
+bool xlate_regs_overlap(const struct dmtvm_dmt_reg *r, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)
 		for (uint64_t j = i + 1; j < n; j++)
@@ -108,7 +108,7 @@ static int check_reg(struct vmm_xlate *x, const struct dmtvm_dmt_reg *r)
 		return -DMTVM_EINVAL;
 	uint64_t mask = (1ULL << r->page_shift) - 1;
 	if ((r->flags & ~DMTVM_DMT_REG_PV) || r->base >= r->limit ||
-	    ((r->base | r->limit) & mask) || !va_range_ok(r->base, r->limit - r->base) ||
+	    ((r->base | r->limit) & mask) || !xlate_va_range_ok(r->base, r->limit - r->base) ||
 	    (r->tea_gpa & 7))
 		return -DMTVM_EINVAL;
 	uint64_t bytes = ((r->limit - r->base) >> r->page_shift) * 8;
@@ -121,27 +121,27 @@ static int check_reg(struct vmm_xlate *x, const struct dmtvm_dmt_reg *r)
 	return 0;
 }
 
-static int set_regs(struct vmm_xlate *x, uint64_t cr3, uint64_t asid,
-		    const struct dmtvm_dmt_reg *regs, uint64_t n)
+int xlate_set_regs(struct xlate_as **set, unsigned *nas, unsigned *cap_as, uint64_t cr3,
+		   uint64_t asid, const struct dmtvm_dmt_reg *regs, uint64_t n)
 {
-	struct xlate_as *as = xlate_find_as(x, cr3);
+	struct xlate_as *as = xlate_find_as_in(*set, *nas, cr3);
 	if (n == 0) {
 		if (as)
-			*as = x->as[--x->nas];
+			*as = (*set)[--*nas];
 		return 0;
 	}
 	if (!as) {
-		if (x->nas == XLATE_MAX_SPACES)
+		if (*nas == XLATE_MAX_SPACES)
 			return -DMTVM_ENOMEM;
-		if (x->nas == x->cap_as) {
-			unsigned cap = x->cap_as ? 2 * x->cap_as : 16;
-			struct xlate_as *na = realloc(x->as, cap * sizeof(*na));
+		if (*nas == *cap_as) {
+			unsigned cap = *cap_as ? 2 * *cap_as : 16;
+			struct xlate_as *na = realloc(*set, cap * sizeof(*na));
 			if (!na)
 				return -DMTVM_ENOMEM;
-			x->as = na;
-			x->cap_as = cap;
+			*set = na;
+			*cap_as = cap;
 		}
-		as = &x->as[x->nas++];
+		as = &(*set)[(*nas)++];
 	}
 	as->cr3 = cr3;
 	as->asid = asid;
@@ -177,10 +177,10 @@ enum vmm_hc_action vmm_hc_dmt_regs(struct vmm_vcpu *vcpu, void *arg)
 		r = -DMTVM_ENOMEM;
 	for (uint64_t i = 0; r == 0 && i < a->count; i++)
 		r = check_reg(x, &regs[i]);
-	if (r == 0 && regs_overlap(regs, a->count))
+	if (r == 0 && xlate_regs_overlap(regs, a->count))
 		r = -DMTVM_EINVAL;
 	if (r == 0)
-		r = set_regs(x, a->cr3, a->asid, regs, a->count);
+		r = xlate_set_regs(&x->as, &x->nas, &x->cap_as, a->cr3, a->asid, regs, a->count);
 	pthread_mutex_unlock(&x->lock);
 	a->ret = r;
 	return VMM_HC_RESUME;

@@ -13,6 +13,9 @@
 
 #include "dmtvm_abi.h"
 #include "hypercall.h"
+#ifndef DMTVM_HAVE_REPLAY
+#include "nested_l1.h"
+#endif
 
 static const struct vmm_hc_handler handlers[DMTVM_HC_MAX + 1] = {
     [DMTVM_HC_CONSOLE] = {"console", sizeof(struct dmtvm_hc_console), vmm_hc_console},
@@ -28,6 +31,11 @@ static const struct vmm_hc_handler handlers[DMTVM_HC_MAX + 1] = {
     [DMTVM_HC_DMT_REGS] = {"dmt_regs", sizeof(struct dmtvm_hc_dmt_regs), vmm_hc_dmt_regs},
     [DMTVM_HC_PT_UPDATE] = {"pt_update", sizeof(struct dmtvm_hc_pt_update), vmm_hc_pt_update},
     [DMTVM_HC_ALLOC_TEA] = {"alloc_tea", sizeof(struct dmtvm_hc_alloc_tea), vmm_hc_alloc_tea},
+    /* L0 of a nest: L1's /dev/kvm ioctls (nkvm.c). */
+    [DMTVM_HC_KVM] = {"kvm", sizeof(struct dmtvm_hc_kvm), vmm_hc_kvm},
+#else
+    /* As an L1 hypervisor, L2's pvDMT requests go to L0 (nested_l1.c); else ENOSYS. */
+    [DMTVM_HC_ALLOC_TEA] = {"alloc_tea", sizeof(struct dmtvm_hc_alloc_tea), vmm_l1_hc_alloc_tea},
 #endif
 };
 

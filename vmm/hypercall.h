@@ -39,6 +39,8 @@ enum vmm_hc_action vmm_hc_trace_flush(struct vmm_vcpu *vcpu, void *arg);
 enum vmm_hc_action vmm_hc_dmt_regs(struct vmm_vcpu *vcpu, void *arg);
 enum vmm_hc_action vmm_hc_pt_update(struct vmm_vcpu *vcpu, void *arg);
 enum vmm_hc_action vmm_hc_alloc_tea(struct vmm_vcpu *vcpu, void *arg);
+/* nkvm.c: KVM (a /dev/kvm ioctl of L1 for its L2 VM: nesting). */
+enum vmm_hc_action vmm_hc_kvm(struct vmm_vcpu *vcpu, void *arg);
 #endif
 
 #endif

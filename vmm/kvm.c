@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kvm.c: the KVM side of a VM: /dev/kvm, the VM fd, guest RAM (one memslot
- * at gPA 0) and vCPU fds with their shared kvm_run pages.
+ * at gPA 0) and vCPU fds with their shared kvm_run pages. On the
+ * paravirtual /dev/kvm of a dmtvm guest (nested_l1.h) the RAM is also
+ * pinned guest-physically contiguous, so L0 can back L2 with those frames.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "nested_l1.h"
 #include "vmm.h"
 
 int vmm_kvm_open(struct vmm *vm, char *err, size_t errlen)
@@ -26,6 +29,7 @@ int vmm_kvm_open(struct vmm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "/dev/kvm API version %d, expected %d", api, KVM_API_VERSION);
 		return -1;
 	}
+	vmm_l1_detect(vm);
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
@@ -69,6 +73,8 @@ int vmm_kvm_ram(struct vmm *vm, uint64_t mem_size, char *err, size_t errlen)
 	madvise(p, mem_size, MADV_HUGEPAGE);
 	vm->ram = p;
 	vm->mem_size = mem_size;
+	if (vm->l1 && vmm_l1_pin_ram(vm, err, errlen) < 0)
+		return -1;
 	struct kvm_userspace_memory_region region = {
 	    .slot = 0,
 	    .guest_phys_addr = 0,

@@ -4,10 +4,13 @@
  * start to the guest's INIT_STARTED hypercall; run = INIT_STARTED (or the
  * first KVM_RUN when the guest never sent it) to the end of the run;
  * vmm_setup_us = process start to the first KVM_RUN (the VMM's own share).
+ * As L0 of a nest, also L2's line (boot from L0 start, reflected exits) and
+ * the L2 model's table.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "nkvm.h"
 #include "report.h"
 #include "status.h"
 #include "xlate.h"
@@ -61,6 +64,11 @@ void vmm_report(struct vmm *vm, int exit_status, bool json, FILE *out)
 		vmm_xlate_tables_json(vm, &w, false);
 		jsonw_key(&w, "translate_check", &first);
 		vmm_xlate_check_json(vm, &w);
+		if (atomic_load(&vm->nkvm)) {
+			/* L0 of a nest: l2_boot_us, reflected exits (counters hold "l2"). */
+			jsonw_key(&w, "nested", &first);
+			vmm_nkvm_status_json(vm, &w);
+		}
 		jsonw_raw(&w, "}\n");
 		fputs(w.overflow ? "{\"error\":\"report too large\"}\n" : buf, out);
 		free(buf);
@@ -85,4 +93,6 @@ void vmm_report(struct vmm *vm, int exit_status, bool json, FILE *out)
 	}
 	fprintf(out, "%s), status %d\n", line, exit_status);
 	vmm_xlate_report_table(vm, out);
+	vmm_nkvm_report(vm, out);
+	vmm_xlate_l2_report_table(vm, out);
 }

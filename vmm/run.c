@@ -3,6 +3,9 @@
  * run.c: `dmtvm run`: options, checks of the host's limits, loading the
  * image into a fresh VM, starting the vCPU and control threads, and waiting
  * for the end of the run (guest EXIT/PANIC, a fault, `quit`, --timeout).
+ * Single-threaded run: with one vCPU, no control socket, no --timeout and
+ * no model (dmtvm-static), the vCPU loop runs on the main thread. That is
+ * how dmtvm runs as an L1 hypervisor, whose guest kernel has no clone().
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +24,7 @@
 #include "ctl.h"
 #include "dmtvm_abi.h"
 #include "kernel_elf.h"
+#include "nested_l1.h"
 #include "boot_fdt.h"
 #include "image.h"
 #include "report.h"
@@ -52,7 +56,7 @@ void vmm_stop(struct vmm *vm, int status)
 
 static int bad(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "dmtvm run: ");
+	fprintf(stderr, "%s run: ", vmm_level_tag());
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (see dmtvm --help)\n");
 	return DMTVM_EXIT_BAD_INPUT;
@@ -68,8 +72,8 @@ static int check_mem(uint64_t mem, const char *arg)
 		uint64_t host = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
 		if (mem > host) {
 			fprintf(stderr,
-				"dmtvm run: --mem=%s exceeds this host's RAM + swap (%llu MiB)\n",
-				arg, (unsigned long long)(host / MIB));
+				"%s run: --mem=%s exceeds this host's RAM + swap (%llu MiB)\n",
+				vmm_level_tag(), arg, (unsigned long long)(host / MIB));
 			return DMTVM_EXIT_BAD_INPUT;
 		}
 	}
@@ -81,9 +85,9 @@ static int check_mem(uint64_t mem, const char *arg)
 	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    (rl.rlim_cur < 256 * MIB || mem > rl.rlim_cur - 256 * MIB)) {
 		fprintf(stderr,
-			"dmtvm run: --mem=%s does not fit in the address-space limit (ulimit -v "
+			"%s run: --mem=%s does not fit in the address-space limit (ulimit -v "
 			"%llu MiB, minus 256 MiB for dmtvm)\n",
-			arg, (unsigned long long)(rl.rlim_cur / MIB));
+			vmm_level_tag(), arg, (unsigned long long)(rl.rlim_cur / MIB));
 		return DMTVM_EXIT_BAD_INPUT;
 	}
 	return 0;
@@ -107,8 +111,9 @@ struct run_opts {
 	struct vmm_xlate_opts x;
 	const char *sets[64];
 	const char *report_file;
-	bool model_opts; /* any of them given */
-	int thp;	 /* --thp=on|off: guest 2 MiB pages (FDT /chosen/dmtvm,thp) */
+	bool model_opts;      /* any of them given */
+	int thp;	      /* --thp=on|off: guest 2 MiB pages (FDT /chosen/dmtvm,thp) */
+	unsigned ept12_shift; /* --ept12-pages=4k|2m: EPT12 leaves as an L1 hypervisor */
 };
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
@@ -133,6 +138,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	    {"report-file", required_argument, 0, 'F'},
 	    {"debug-translate-check", optional_argument, 0, 'X'},
 	    {"thp", required_argument, 0, 'h'},
+	    {"ept12-pages", required_argument, 0, 'E'},
 	    {0, 0, 0, 0},
 	};
 	*o = (struct run_opts){.mode = "ept",
@@ -140,6 +146,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			       .vcpus = 1,
 			       .seccomp = true,
 			       .thp = 1,
+			       .ept12_shift = 12,
 			       .console_limit = 1ULL << 30};
 	o->x.host_shift = 12;
 	o->x.seed = 1;
@@ -258,6 +265,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			if ((o->thp = vmm_parse_onoff(optarg)) < 0)
 				return bad("--thp=%s: expected on or off", optarg);
 			break;
+		case 'E':
+			if (strcmp(optarg, "4k") && strcmp(optarg, "2m"))
+				return bad("--ept12-pages=%s: expected 4k or 2m", optarg);
+			o->ept12_shift = strcmp(optarg, "2m") ? 12 : 21;
+			break;
 		case 'P':
 			if (strcmp(optarg, "socket") && strcmp(optarg, "execve") &&
 			    strcmp(optarg, "ctl-socket") && strcmp(optarg, "model-socket"))
@@ -290,7 +302,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 
 static int fail(const char *err)
 {
-	fprintf(stderr, "dmtvm: %s\n", err);
+	fprintf(stderr, "%s: %s\n", vmm_level_tag(), err);
 	return DMTVM_EXIT_VMM_ERROR;
 }
 
@@ -301,14 +313,15 @@ static int load_guest(struct vmm *vm, struct vmm_image *img, const struct run_op
 	struct vmm_elf elf;
 	if (vmm_elf_parse(img->kernel, img->kernel_size, vm->mem_size, &elf, err, sizeof(err)) <
 	    0) {
-		fprintf(stderr, "dmtvm: %s: %s\n", o->image, err);
+		fprintf(stderr, "%s: %s: %s\n", vmm_level_tag(), o->image, err);
 		return DMTVM_EXIT_BAD_INPUT;
 	}
 	uint64_t initrd = (elf.hi + 4095) & ~4095ULL;
 	if (initrd > vm->mem_size || img->initrd_size > vm->mem_size - initrd) {
 		fprintf(stderr,
-			"dmtvm: %s: kernel + initramfs (%zu bytes) do not fit in %llu MiB of RAM\n",
-			o->image, img->initrd_size, (unsigned long long)(vm->mem_size / MIB));
+			"%s: %s: kernel + initramfs (%zu bytes) do not fit in %llu MiB of RAM\n",
+			vmm_level_tag(), o->image, img->initrd_size,
+			(unsigned long long)(vm->mem_size / MIB));
 		return DMTVM_EXIT_BAD_INPUT;
 	}
 	if (vmm_cpu_build_boot_tables(vm, err, sizeof(err)) < 0)
@@ -321,7 +334,7 @@ static int load_guest(struct vmm *vm, struct vmm_image *img, const struct run_op
 	static char bootargs[8192];
 	if (vmm_bootargs(img->cmdline, o->args, o->nargs, bootargs, sizeof(bootargs), err,
 			 sizeof(err)) < 0) {
-		fprintf(stderr, "dmtvm run: %s\n", err);
+		fprintf(stderr, "%s run: %s\n", vmm_level_tag(), err);
 		return DMTVM_EXIT_BAD_INPUT;
 	}
 	struct vmm_fdt_params p = {
@@ -349,7 +362,7 @@ static int load_guest(struct vmm *vm, struct vmm_image *img, const struct run_op
 	}
 	if (vmm_fdt_build(vm->ram + DMTVM_BOOT_FDT_GPA, DMTVM_BOOT_FDT_MAX, &p, err, sizeof(err)) <
 	    0) {
-		fprintf(stderr, "dmtvm: %s\n", err);
+		fprintf(stderr, "%s: %s\n", vmm_level_tag(), err);
 		return DMTVM_EXIT_BAD_INPUT;
 	}
 	return 0;
@@ -383,6 +396,7 @@ static int wait_for_end(struct vmm *vm, unsigned timeout)
 int vmm_run_main(int argc, char **argv)
 {
 	struct run_opts o;
+	vmm_l1_probe();
 	int r = parse_opts(argc, argv, &o);
 	if (r)
 		return r;
@@ -392,7 +406,7 @@ int vmm_run_main(int argc, char **argv)
 	char err[512];
 	struct vmm_image img;
 	if (vmm_image_load(o.image, &img, err, sizeof(err)) < 0) {
-		fprintf(stderr, "dmtvm: %s\n", err);
+		fprintf(stderr, "%s: %s\n", vmm_level_tag(), err);
 		return DMTVM_EXIT_BAD_INPUT;
 	}
 	struct vmm *vm = &the_vm;
@@ -407,7 +421,26 @@ int vmm_run_main(int argc, char **argv)
 	vm->console_limit = o.console_limit;
 	vm->seccomp_probe = o.probe;
 
-	if (vmm_kvm_open(vm, err, sizeof(err)) < 0 || vmm_kvm_ram(vm, o.mem, err, sizeof(err)) < 0)
+	if (vmm_kvm_open(vm, err, sizeof(err)) < 0)
+		return fail(err);
+	/* An L1 hypervisor: one vCPU (DMTVM_KVM_MAX_VCPUS), no threads, no irqchip. */
+	if (vm->l1 && (o.vcpus > 1 || o.lapic || o.timeout || o.api_sock)) {
+		fprintf(stderr,
+			"dmtvm (L1) run: %s is not supported in a nested guest (one vCPU, no "
+			"threads: the outer dmtvm's --timeout covers L1)\n",
+			o.vcpus > 1 ? "--vcpus>1"
+			: o.lapic   ? "--lapic"
+			: o.timeout ? "--timeout"
+				    : "--api-sock");
+		return DMTVM_EXIT_BAD_INPUT;
+	}
+	if (o.ept12_shift != 12 && !vm->l1)
+		return bad("%s: only for dmtvm running as an L1 hypervisor (nested)",
+			   "--ept12-pages=2m");
+	if (vmm_kvm_ram(vm, o.mem, err, sizeof(err)) < 0)
+		return fail(err);
+	if (vm->l1 &&
+	    vmm_l1_ept12(vm, o.ept12_shift, !strcmp(o.mode, "pvdmt"), err, sizeof(err)) < 0)
 		return fail(err);
 	/*
 	 * The in-kernel LAPIC is needed for INIT/SIPI (SMP) and guest timers,
@@ -442,7 +475,7 @@ int vmm_run_main(int argc, char **argv)
 #endif
 	FILE *report = stderr;
 	if (o.report_file && !(report = fopen(o.report_file, "w"))) {
-		fprintf(stderr, "dmtvm run: --report-file=%s: %s\n", o.report_file,
+		fprintf(stderr, "%s run: --report-file=%s: %s\n", vmm_level_tag(), o.report_file,
 			strerror(errno));
 		return DMTVM_EXIT_BAD_INPUT;
 	}
@@ -453,6 +486,20 @@ int vmm_run_main(int argc, char **argv)
 	if (o.api_sock && vmm_ctl_start(vm, o.api_sock, err, sizeof(err)) < 0)
 		return fail(err);
 
+	if (vm->nvcpus == 1 && !o.api_sock && !o.timeout && !vm->xlate) {
+		/* Single-threaded: the main thread becomes the vCPU (filter included). */
+		if (vm->seccomp && vmm_seccomp_vcpu(vm, err, sizeof(err)) < 0)
+			return fail(err);
+		vm->started = true;
+		vmm_vcpu_loop(&vm->vcpus[0]);
+		int status = vm->stopped ? vm->exit_status : DMTVM_EXIT_VMM_ERROR;
+		vmm_report(vm, status, o.json, report);
+		/* fflush, not fclose: the vCPU filter has no close(); _exit ends it. */
+		fflush(report);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(status);
+	}
 	/*
 	 * A thread per vCPU. vCPU 0 boots; the others sit in KVM_RUN in the
 	 * wait-for-SIPI state until the guest starts them the x86 way

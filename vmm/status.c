@@ -2,9 +2,11 @@
 /* status.c: VM state and statistics as JSON objects (see status.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "status.h"
 #include "hypercall.h"
+#include "nkvm.h"
 #include "xlate.h"
 
 static uint64_t load(_Atomic uint64_t *p)
@@ -27,6 +29,7 @@ void vmm_status_reset(struct vmm *vm)
 	for (int nr = 0; nr < 64; nr++)
 		atomic_store_explicit(&vm->hypercalls[nr], 0, memory_order_relaxed);
 	vmm_xlate_reset(vm);
+	vmm_nkvm_reset(vm);
 }
 
 void vmm_exits_json(struct vmm *vm, struct jsonw *w)
@@ -63,8 +66,20 @@ void vmm_hypercalls_json(struct vmm *vm, struct jsonw *w)
 void vmm_counters_json(struct vmm *vm, struct jsonw *w)
 {
 	char *model = vmm_xlate_counters_json(vm);
-	jsonw_raw(w, model ? model : "{\"schema\":\"dmtvm.counters/1\",\"schemes\":{}}");
+	char *l2 = vmm_xlate_l2_counters_json(vm);
+	size_t len = model ? strlen(model) : 0;
+	if (l2 && len && model[len - 1] == '}') {
+		/* Nesting: L1's document as ever, plus {"l2": L2's document}. */
+		model[len - 1] = 0;
+		jsonw_raw(w, model);
+		jsonw_raw(w, ", \"l2\": ");
+		jsonw_raw(w, l2);
+		jsonw_raw(w, "}");
+	} else {
+		jsonw_raw(w, model ? model : "{\"schema\":\"dmtvm.counters/1\",\"schemes\":{}}");
+	}
 	free(model);
+	free(l2);
 }
 
 void vmm_status_json(struct vmm *vm, struct jsonw *w)
@@ -94,5 +109,10 @@ void vmm_status_json(struct vmm *vm, struct jsonw *w)
 	vmm_exits_json(vm, w);
 	jsonw_key(w, "hypercalls", &first);
 	vmm_hypercalls_json(vm, w);
+	if (atomic_load(&vm->nkvm)) {
+		/* L0 of a nest: L2's boot time, reflected exits. */
+		jsonw_key(w, "nested", &first);
+		vmm_nkvm_status_json(vm, w);
+	}
 	jsonw_raw(w, "}");
 }

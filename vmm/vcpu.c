@@ -4,6 +4,8 @@
  * exit the guest protocol does not explain (triple fault, emulation
  * failure, MMIO outside RAM) prints the registers and ends the run with
  * DMTVM_EXIT_GUEST_PANIC: a guest can stop itself, never crash dmtvm.
+ * As an L1 hypervisor, these are L2's exits reflected by L0, and the
+ * messages say "dmtvm (L1)" so the outer user knows which level failed.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -22,7 +24,7 @@ static void count(struct vmm *vm, enum vmm_exit_kind k)
 
 static int guest_fault(struct vmm_vcpu *vcpu, const char *what)
 {
-	fprintf(stderr, "dmtvm: vcpu %d: %s\n", vcpu->id, what);
+	fprintf(stderr, "%s: vcpu %d: %s\n", vmm_level_tag(), vcpu->id, what);
 	vmm_cpu_dump(vcpu);
 	vmm_stop(vcpu->vm, DMTVM_EXIT_GUEST_PANIC);
 	return -1;
@@ -96,6 +98,37 @@ static int handle_exit(struct vmm_vcpu *vcpu)
 	}
 }
 
+/*
+ * KVM_RUN until the run ends (an exit that stops it, vmm_stop, or a KVM
+ * error). The same loop serves a vCPU thread and the single-threaded run
+ * (run.c: one vCPU on the main thread, as in an L1 guest with no clone).
+ */
+void vmm_vcpu_loop(struct vmm_vcpu *vcpu)
+{
+	struct vmm *vm = vcpu->vm;
+	/* "socket" and "execve" probe the vCPU thread; ctl- and model- the others. */
+	if (vm->seccomp_probe && vcpu->id == 0 && !strchr(vm->seccomp_probe, '-'))
+		vmm_seccomp_probe(vm->seccomp_probe);
+	if (vcpu->id == 0) {
+		uint64_t zero = 0;
+		atomic_compare_exchange_strong(&vm->start_ns, &zero, vmm_now_ns());
+	}
+	for (;;) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				count(vm, VMM_EXIT_INTR);
+				continue;
+			}
+			fprintf(stderr, "%s: vcpu %d: KVM_RUN: %s\n", vmm_level_tag(), vcpu->id,
+				strerror(errno));
+			vmm_stop(vm, DMTVM_EXIT_VMM_ERROR);
+			return;
+		}
+		if (handle_exit(vcpu) < 0)
+			return;
+	}
+}
+
 void *vmm_vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *vcpu = arg;
@@ -110,24 +143,6 @@ void *vmm_vcpu_thread(void *arg)
 	while (!vm->started)
 		pthread_cond_wait(&vm->start_cond, &vm->lock);
 	pthread_mutex_unlock(&vm->lock);
-	/* "socket" and "execve" probe the vCPU thread; ctl- and model- the others. */
-	if (vm->seccomp_probe && vcpu->id == 0 && !strchr(vm->seccomp_probe, '-'))
-		vmm_seccomp_probe(vm->seccomp_probe);
-	if (vcpu->id == 0) {
-		uint64_t zero = 0;
-		atomic_compare_exchange_strong(&vm->start_ns, &zero, vmm_now_ns());
-	}
-	for (;;) {
-		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				count(vm, VMM_EXIT_INTR);
-				continue;
-			}
-			fprintf(stderr, "dmtvm: vcpu %d: KVM_RUN: %s\n", vcpu->id, strerror(errno));
-			vmm_stop(vm, DMTVM_EXIT_VMM_ERROR);
-			return NULL;
-		}
-		if (handle_exit(vcpu) < 0)
-			return NULL;
-	}
+	vmm_vcpu_loop(vcpu);
+	return NULL;
 }

@@ -10,6 +10,8 @@
  *   vmm_seccomp.c  filters                status.c, report.c  statistics, report
  *   run.c          `dmtvm run`            main.c        commands
  *   xlate.c, hc_xlate.c  the MMU model, its hypercalls; hostmem.c  host memory, EPT
+ *   nested_l1.c    dmtvm as an L1 hypervisor; ept12.c  its EPT12 for L2
+ *   nkvm.c         L0 side of nesting (DMTVM_HC_KVM); xlate_l2.c  the L2 model
  */
 #ifndef VMM_H
 #define VMM_H
@@ -59,6 +61,9 @@ struct vmm {
 	uint64_t fdt_gpa;
 	struct vmm_xlate *xlate; /* the MMU model (xlate.h); NULL without one */
 	uint64_t console_limit;	 /* bytes of guest console output kept; 0 = no limit */
+	struct vmm_l1 *l1;	 /* nested_l1.c: set when this dmtvm is an L1 hypervisor */
+	/* nkvm.c: L0's side of nesting (the L2 VM), created at L1's first KVM hypercall. */
+	_Atomic(struct vmm_nkvm *) nkvm;
 
 	/* Statistics, updated by vCPU threads, read by the control thread. */
 	_Atomic uint64_t exits[VMM_EXIT_NKINDS];
@@ -110,6 +115,13 @@ void vmm_cpu_dump(struct vmm_vcpu *vcpu);
 
 /* vcpu.c */
 void *vmm_vcpu_thread(void *arg);
+void vmm_vcpu_loop(struct vmm_vcpu *vcpu); /* KVM_RUN until the run ends */
+
+/* hc_lifecycle.c: "dmtvm", or "dmtvm (L1)" once nested_l1.c found the
+ * paravirtual /dev/kvm of a dmtvm guest: the prefix of messages that name
+ * the level, so the outer user knows which level failed. */
+const char *vmm_level_tag(void);
+void vmm_set_level(int level); /* 0: on real KVM, 1: an L1 hypervisor */
 
 /* hypercall.c: handle an `out` to a hypercall port; returns 0 to resume. */
 int vmm_hypercall(struct vmm_vcpu *vcpu, uint16_t port, uint32_t gpa);

@@ -3,7 +3,8 @@
  * vmm_seccomp.c: the allow lists. What each thread does after setup:
  *   vCPU:    KVM_RUN, register reads, KVM_TRANSLATE (ioctl by request), console
  *            and --trace-out write(2) (the file is opened before the filters),
- *            futex (stop signalling), clock_gettime, malloc internals.
+ *            futex (stop signalling), clock_gettime, malloc internals; with
+ *            the model (L0 of a nest) also the L2 VM's ioctls and close().
  *   control: poll/accept4/read/write/close on its sockets, the same basics.
  *   main:    waits (futex), prints the report, removes the socket file.
  * Everything else traps (SIGSYS), including socket(), open(), execve() and
@@ -105,9 +106,41 @@ void vmm_seccomp_install_handler(void)
 int vmm_seccomp_vcpu(struct vmm *vm, char *err, size_t errlen)
 {
 	(void)vm;
+#ifdef DMTVM_HAVE_REPLAY
+	/*
+	 * L0 of a nest (nkvm.c): L1's /dev/kvm ioctls run here, on the L1 vCPU
+	 * thread: exactly nkvm.c's allow list (by request number), close() of
+	 * the L2 VM and vCPU fds, and mmap/munmap of L2's kvm_run (allowed
+	 * above: never executable).
+	 */
+	static const unsigned long ioctls[] = {
+	    KVM_RUN,
+	    KVM_GET_REGS,
+	    KVM_GET_SREGS,
+	    KVM_TRANSLATE,
+	    KVM_GET_API_VERSION,
+	    KVM_CREATE_VM,
+	    KVM_GET_VCPU_MMAP_SIZE,
+	    KVM_CHECK_EXTENSION,
+	    KVM_GET_SUPPORTED_CPUID,
+	    KVM_SET_TSS_ADDR,
+	    KVM_SET_IDENTITY_MAP_ADDR,
+	    KVM_SET_USER_MEMORY_REGION,
+	    KVM_CREATE_VCPU,
+	    KVM_GET_TSC_KHZ,
+	    KVM_SET_REGS,
+	    KVM_SET_SREGS,
+	    KVM_SET_FPU,
+	    KVM_SET_CPUID2,
+	    KVM_SET_MP_STATE,
+	};
+	static const int extra[] = {SCMP_SYS(close)};
+	return load(extra, 1, ioctls, sizeof(ioctls) / sizeof(ioctls[0]), "vCPU", err, errlen);
+#else
 	/* KVM_TRANSLATE: --debug-translate-check asks KVM's walker. */
 	static const unsigned long ioctls[] = {KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE};
 	return load(NULL, 0, ioctls, 4, "vCPU", err, errlen);
+#endif
 }
 
 int vmm_seccomp_ctl(struct vmm *vm, char *err, size_t errlen)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "dmtvm_trace.h"
+#include "nkvm.h"
 #include "pgtable.h"
 #include "vmm.h"
 #include "vmm_seccomp.h"
@@ -38,7 +39,7 @@
 #pragma weak vmm_seccomp_probe
 #include "xlate_internal.h"
 
-static const void *gpa_frame(void *ctx, uint64_t gpa)
+const void *xlate_l1_frame(void *ctx, uint64_t gpa)
 {
 	const struct vmm_xlate *x = ctx;
 	return gpa < x->mem_size ? x->ram + (gpa & ~0xfffULL) : NULL;
@@ -86,13 +87,10 @@ struct xlate_worker {
 	enum xlate_roi roi;
 };
 
-/*
- * Runs n records through sim with the ROI rules, from state roi; returns
- * the state after them and adds the records simulated to *simulated.
- */
-static enum xlate_roi run_records(struct mmu_sim *sim, const struct mmu_ctx *ctx,
-				  const uint64_t *recs, size_t n, enum xlate_roi roi,
-				  uint64_t *simulated)
+/* xlate_internal.h: the ROI rules of a flush. */
+enum xlate_roi xlate_run_records(struct mmu_sim *sim, const struct mmu_ctx *ctx,
+				 const uint64_t *recs, size_t n, enum xlate_roi roi,
+				 uint64_t *simulated)
 {
 	size_t start = 0;
 	for (size_t i = 0; i <= n; i++) {
@@ -138,7 +136,7 @@ static void *worker_main(void *arg)
 			pthread_cond_wait(&w->cond, &w->lock);
 		pthread_mutex_unlock(&w->lock);
 		uint64_t simulated = 0;
-		run_records(w->x->sims[1], &w->x->ctx, w->recs, w->n, w->roi, &simulated);
+		xlate_run_records(w->x->sims[1], &w->x->ctx, w->recs, w->n, w->roi, &simulated);
 		pthread_mutex_lock(&w->lock);
 		w->finished = w->posted;
 		pthread_cond_broadcast(&w->cond);
@@ -246,6 +244,12 @@ int vmm_xlate_create(struct vmm *vm, const struct vmm_xlate_opts *o, char *err, 
 		snprintf(err, errlen, "--schemes=%s: %s", list, perr);
 		return -1;
 	}
+	/* L2 (nesting): the nested schemes asked for, else all of them. */
+	uint32_t nested = 0;
+	for (unsigned s = 0; s < MMU_NSCHEMES; s++)
+		if (mmu_scheme_setup((enum mmu_scheme)s) == MMU_SETUP_NESTED)
+			nested |= MMU_SCHEME_BIT(s);
+	x->l2_mask = (mask & nested) ? (mask & nested) : nested;
 	if (create_sims(vm, x, mask, err, errlen) < 0)
 		return -1;
 	if (o->trace_out) {
@@ -274,35 +278,44 @@ int xlate_ensure_host(struct vmm_xlate *x)
 	return 0;
 }
 
+struct xlate_as *xlate_find_as_in(struct xlate_as *set, unsigned nas, uint64_t cr3)
+{
+	for (unsigned i = 0; i < nas; i++)
+		if (set[i].cr3 == cr3)
+			return &set[i];
+	return NULL;
+}
+
 struct xlate_as *xlate_find_as(struct vmm_xlate *x, uint64_t cr3)
 {
-	for (unsigned i = 0; i < x->nas; i++)
-		if (x->as[i].cr3 == cr3)
-			return &x->as[i];
-	return NULL;
+	return xlate_find_as_in(x->as, x->nas, cr3);
+}
+
+void xlate_host_ctx(struct vmm_xlate *x, struct mmu_ctx *c)
+{
+	if (!x->virt || !x->hm_ready)
+		return;
+	c->hpa.frame = vmm_hostmem_hpa_frame;
+	c->hpa.ctx = &x->hm;
+	c->ept_root = x->hm.hv.ept_root;
+	if (x->host_tea) {
+		/* Host DMT register: all of RAM -> EPT leaves in the host TEA. */
+		struct mmu_dmt_reg *h = &c->host_regs[0];
+		uint64_t tea_hpa;
+		simhv_dmt_reg(&x->hm.hv, &h->base, &h->limit, &h->tea, &tea_hpa, &h->page_shift);
+		c->n_host_regs = 1;
+	}
 }
 
 void xlate_build_ctx(struct vmm_xlate *x, uint64_t cr3, uint64_t asid)
 {
 	struct mmu_ctx *c = &x->ctx;
 	memset(c, 0, sizeof(*c));
-	c->gpa.frame = gpa_frame;
+	c->gpa.frame = xlate_l1_frame;
 	c->gpa.ctx = x;
 	c->cr3 = cr3;
 	c->asid = asid;
-	if (x->virt && x->hm_ready) {
-		c->hpa.frame = vmm_hostmem_hpa_frame;
-		c->hpa.ctx = &x->hm;
-		c->ept_root = x->hm.hv.ept_root;
-		if (x->host_tea) {
-			/* Host DMT register: all of RAM -> EPT leaves in the host TEA. */
-			struct mmu_dmt_reg *h = &c->host_regs[0];
-			uint64_t tea_hpa;
-			simhv_dmt_reg(&x->hm.hv, &h->base, &h->limit, &h->tea, &tea_hpa,
-				      &h->page_shift);
-			c->n_host_regs = 1;
-		}
-	}
+	xlate_host_ctx(x, c);
 	const struct xlate_as *as = xlate_find_as(x, cr3);
 	for (unsigned i = 0; as && i < as->nregs; i++) {
 		const struct dmtvm_dmt_reg *r = &as->regs[i];
@@ -320,10 +333,16 @@ void xlate_build_ctx(struct vmm_xlate *x, uint64_t cr3, uint64_t asid)
 
 int xlate_gva(struct vmm_xlate *x, uint64_t cr3, uint64_t va, uint64_t *gpa)
 {
+	const struct mmu_space sp = {xlate_l1_frame, x};
+	return xlate_gva_in(x, &sp, cr3, va, gpa);
+}
+
+int xlate_gva_in(struct vmm_xlate *x, const struct mmu_space *sp, uint64_t cr3, uint64_t va,
+		 uint64_t *gpa)
+{
 	struct mmu_ctx c;
 	memset(&c, 0, sizeof(c));
-	c.gpa.frame = gpa_frame;
-	c.gpa.ctx = x;
+	c.gpa = *sp;
 	c.cr3 = cr3;
 	struct mmu_walk_result res;
 	mmu_translate(&x->cfg, &c, MMU_X86_NATIVE, va, MMU_LOAD, &res);
@@ -443,7 +462,7 @@ void xlate_run(struct vmm_xlate *x, struct vmm_vcpu *vcpu, size_t n, uint64_t cr
 		pthread_cond_broadcast(&w->cond);
 		pthread_mutex_unlock(&w->lock);
 	}
-	x->roi = run_records(x->sims[0], &x->ctx, recs, n, x->roi, &x->simulated);
+	x->roi = xlate_run_records(x->sims[0], &x->ctx, recs, n, x->roi, &x->simulated);
 	if (w) {
 		pthread_mutex_lock(&w->lock);
 		while (w->finished != w->posted)
@@ -479,6 +498,7 @@ void vmm_xlate_reset(struct vmm *vm)
 	pthread_mutex_lock(&x->lock);
 	for (unsigned i = 0; i < x->nsims; i++)
 		mmu_sim_reset_counters(x->sims[i]);
+	xlate_l2_reset_counters(x);
 	pthread_mutex_unlock(&x->lock);
 }
 
@@ -659,8 +679,14 @@ void vmm_xlate_tables_json(struct vmm *vm, struct jsonw *w, bool build)
 	kv(w, "simulated", x->simulated, &first);
 	kv(w, "pt_updates", x->pt_updates, &first);
 	kv(w, "model_us", x->model_ns / 1000, &first);
-	jsonw_raw(w, "}");
 	pthread_mutex_unlock(&x->lock);
+	/* L0 of a nest: L2's memslots and EPT12 (after the unlock: nkvm.c
+	 * takes its lock before this one). */
+	if (atomic_load(&vm->nkvm)) {
+		jsonw_key(w, "nested", &first);
+		vmm_nkvm_tables_json(vm, w);
+	}
+	jsonw_raw(w, "}");
 }
 
 void vmm_xlate_check_json(struct vmm *vm, struct jsonw *w)

@@ -54,6 +54,39 @@ void vmm_xlate_tables_json(struct vmm *vm, struct jsonw *w, bool build);
 void vmm_xlate_report_table(struct vmm *vm, FILE *out);
 void vmm_xlate_check_json(struct vmm *vm, struct jsonw *w);
 void vmm_xlate_reset(struct vmm *vm);
+
+/*
+ * Nesting (nkvm.h): the L2 level of the model. L2's accesses are walked in
+ * 3D: L2's tables (L2 gPA, read through the memslots), L1's EPT12 (L1 gPA)
+ * and L0's EPT01 (this VM's hostmem), under the nested schemes, with their
+ * own counters. view: what L0 knows of L2 at the time of the call.
+ */
+struct nkvm_slot;
+struct dmtvm_ept12_reg;
+struct dmtvm_hc_trace_flush;
+struct dmtvm_hc_dmt_regs;
+struct dmtvm_hc_pt_update;
+struct vmm_xlate_l2_view {
+	const struct nkvm_slot *slots;
+	unsigned nslots;
+	uint64_t ept12_root; /* L1 gPA of the EPT12 PML4; 0 = not registered */
+	unsigned n_ept12;
+	const struct dmtvm_ept12_reg *ept12;
+};
+/* L2's TRACE_FLUSH, DMT_REGS, PT_UPDATE (arguments copied out of L2 RAM):
+ * each sets a->ret as the L1-level handler would. */
+void vmm_xlate_l2_trace_flush(struct vmm *vm, const struct vmm_xlate_l2_view *v,
+			      struct dmtvm_hc_trace_flush *a);
+void vmm_xlate_l2_dmt_regs(struct vmm *vm, const struct vmm_xlate_l2_view *v,
+			   struct dmtvm_hc_dmt_regs *a);
+void vmm_xlate_l2_pt_update(struct vmm *vm, const struct vmm_xlate_l2_view *v,
+			    struct dmtvm_hc_pt_update *a);
+/* The L2 VM is gone: its address spaces (DMT registers) go, counters stay. */
+void vmm_xlate_l2_forget(struct vmm *vm);
+/* L2's dmtvm.counters/1 document on one line (malloc'd), NULL without L2. */
+char *vmm_xlate_l2_counters_json(struct vmm *vm);
+/* End of run: the L2 table ("L2" in its title), nothing without records. */
+void vmm_xlate_l2_report_table(struct vmm *vm, FILE *out);
 #else
 static inline uint64_t vmm_xlate_records(struct vmm *vm)
 {
@@ -84,6 +117,16 @@ static inline void vmm_xlate_check_json(struct vmm *vm, struct jsonw *w)
 static inline void vmm_xlate_reset(struct vmm *vm)
 {
 	(void)vm;
+}
+static inline char *vmm_xlate_l2_counters_json(struct vmm *vm)
+{
+	(void)vm;
+	return NULL;
+}
+static inline void vmm_xlate_l2_report_table(struct vmm *vm, FILE *out)
+{
+	(void)vm;
+	(void)out;
 }
 #endif
 

@@ -17,6 +17,7 @@
 #define XLATE_MAX_SIMS	 2 /* model threads: the vCPU thread + one worker */
 
 struct xlate_worker;
+struct xlate_l2;
 
 /* A guest address space's DMT registers (DMT_REGS), looked up by cr3. */
 struct xlate_as {
@@ -62,10 +63,20 @@ struct vmm_xlate {
 	/* --debug-translate-check */
 	unsigned check_n;
 	uint64_t kvm_checked, kvm_mismatches, kvm_skipped, ept_checked, ept_mismatches;
+	/* Nesting: the L2-level model (xlate_l2.c), created at L2's first
+	 * measurement hypercall; its schemes are the nested ones. */
+	struct xlate_l2 *l2;
+	uint32_t l2_mask;
 };
 
 /* Builds host memory and the EPT on first use: 0, or -1 (message printed). */
 int xlate_ensure_host(struct vmm_xlate *x);
+/* mmu_space frame callback of this VM's guest-physical memory (ctx: x). */
+const void *xlate_l1_frame(void *ctx, uint64_t gpa);
+/* The host part of a context: hostmem, EPT (EPT01 when nested), host TEA. */
+void xlate_host_ctx(struct vmm_xlate *x, struct mmu_ctx *c);
+/* xlate_l2.c: zero the L2 level's counters (lock held). */
+void xlate_l2_reset_counters(struct vmm_xlate *x);
 /* Fills x->ctx for address space (cr3, asid). */
 void xlate_build_ctx(struct vmm_xlate *x, uint64_t cr3, uint64_t asid);
 struct xlate_as *xlate_find_as(struct vmm_xlate *x, uint64_t cr3);
@@ -75,5 +86,21 @@ void xlate_run(struct vmm_xlate *x, struct vmm_vcpu *vcpu, size_t n, uint64_t cr
 void xlate_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len);
 /* Guest-virtual -> guest-physical with the model's native walker; 0 or -1. */
 int xlate_gva(struct vmm_xlate *x, uint64_t cr3, uint64_t va, uint64_t *gpa);
+/* The same over any guest-physical space (L2's, for nesting). */
+int xlate_gva_in(struct vmm_xlate *x, const struct mmu_space *sp, uint64_t cr3, uint64_t va,
+		 uint64_t *gpa);
+/* Runs n records through sim with the ROI rules from state roi; returns the
+ * state after them and adds the records simulated to *simulated. */
+enum xlate_roi xlate_run_records(struct mmu_sim *sim, const struct mmu_ctx *ctx,
+				 const uint64_t *recs, size_t n, enum xlate_roi roi,
+				 uint64_t *simulated);
+
+/* hc_xlate.c: the argument checks, shared by L1's and L2's hypercalls. */
+bool xlate_va_range_ok(uint64_t va, uint64_t len);
+bool xlate_regs_overlap(const struct dmtvm_dmt_reg *r, uint64_t n);
+/* Replaces the registers of (cr3, asid) in the set (n == 0 removes it). */
+int xlate_set_regs(struct xlate_as **set, unsigned *nas, unsigned *cap, uint64_t cr3, uint64_t asid,
+		   const struct dmtvm_dmt_reg *regs, uint64_t n);
+struct xlate_as *xlate_find_as_in(struct xlate_as *set, unsigned nas, uint64_t cr3);
 
 #endif

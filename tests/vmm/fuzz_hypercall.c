@@ -8,7 +8,8 @@
  * the dispatcher must never touch memory outside RAM (ASan watches).
  * Built with DMTVM_HAVE_REPLAY, the VM has the MMU model (--mode=pvdmt) and
  * the translation hypercalls run too; their state (address spaces, TEAs)
- * carries over from one input to the next, as in a real run.
+ * carries over from one input to the next, as in a real run; so do the
+ * nesting hypercall's checks (KVM, without /dev/kvm: see below).
  * Build with libFuzzer:
  *   see tests/vmm/fuzz.sh (with the model: xlate, hostmem, tools/replay's
  *   table builders and mmu-model/ are linked too).
@@ -58,6 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vm.ram = ram;
 	vm.mem_size = FUZZ_RAM;
 	vm.mode = "pvdmt";
+	/*
+	 * No /dev/kvm: DMTVM_HC_KVM (nesting, nkvm.c) runs its argument checks
+	 * and fails at the first real ioctl (-EBADF), so fuzzing never creates
+	 * real VMs (tests/vmm/test_nkvm.c covers the real ones).
+	 */
+	vm.kvm_fd = -1;
 	vcpu.vm = &vm;
 	vcpu.fd = -1;
 #ifdef DMTVM_HAVE_REPLAY

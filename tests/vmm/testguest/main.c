@@ -17,9 +17,17 @@
  * bad hypercalls), flood (console bytes for ever), straddle / gpa-top
  * (argument structure across the end of RAM / at the top of the 32-bit gPA
  * space: the VMM must shut the guest down).
+ * nkvm [spin|hostile]: an L1 hypervisor by hand: KVM hypercalls create an
+ * L2 VM on 1 MiB of its RAM and run a few bytes of real-mode L2 code
+ * (prints what L1 sees); spin: L2 loops for ever (L0's --timeout must end
+ * it); hostile: a magic hypercall with a gPA outside L2 RAM and an MMIO
+ * access must be reflected, a run area across the end of RAM refused;
+ * bench: 10000 L2 port writes, each reflected to L1 and resumed at once.
  */
 #include <stddef.h>
 #include <stdint.h>
+
+#include <linux/kvm.h>
 
 #include "dmtvm_abi.h"
 #include "dmtvm_trace.h"
@@ -532,7 +540,7 @@ static void hcstorm(uint64_t mem, int forever)
 		switch (n % 5) {
 		case 0: {
 			struct dmtvm_hc_ret a = {0};
-			hc(9 + n % 4, &a); /* unassigned 9..12 */
+			hc(14 + n % 4, &a); /* unassigned 14..17 (9 is KVM, 13 ALLOC_TEA) */
 			r = a.ret, want = -DMTVM_ENOSYS;
 			break;
 		}
@@ -570,6 +578,159 @@ static void flood(void)
 		line[i] = i % 64 == 63 ? '\n' : 'f';
 	for (;;)
 		cons(line, sizeof(line));
+}
+
+/* ---- nesting: this guest as L1, DMTVM_HC_KVM (vmm/nkvm.c) ---- */
+
+static uint64_t fdt_mem_size;
+
+static int64_t kvm(uint64_t target, uint64_t cmd, void *arg, uint64_t len)
+{
+	struct dmtvm_hc_kvm a = {0, target, cmd, len ? GPA(arg) : (uint64_t)(uintptr_t)arg, len};
+	hc(DMTVM_HC_KVM, &a);
+	return a.ret;
+}
+
+static void putis(int64_t v)
+{
+	puti(v);
+	puts_(" ");
+}
+
+#define NK_L2	 0x1000000ULL /* L1 gPA of L2's 1 MiB of RAM */
+#define NK_RUN	 0x1200000ULL /* L1 gPA of the vCPU's run area */
+#define NK_ARGS	 0x1300000ULL
+#define NK_EPT12 0x1400000ULL /* L1 gPA of EPT12: PML4, PDPT, PD, PT */
+#define NK_SYS	 DMTVM_KVM_TARGET_SYSTEM
+#define NK_VM	 DMTVM_KVM_TARGET_VM
+#define NK_VCPU	 DMTVM_KVM_TARGET_VCPU(0)
+
+/*
+ * Prints: refused calls' codes, the VM and vCPU handles, then the hypercall
+ * port of each exit L1 sees (INIT_STARTED and EXIT: TRACE_FLUSH is served
+ * by L0), the TRACE_FLUSH result L0 wrote into L2's memory, and "ok".
+ */
+static void nkvm(int spin)
+{
+	static const uint8_t code[] = {0x66, 0xb8, 0x00, 0x20, 0x00, 0x00, /* mov eax, 0x2000 */
+				       0xba, 0x03, 0x05, 0x66, 0xef,	   /* out INIT_STARTED */
+				       0xba, 0x05, 0x05, 0x66, 0xef, /* out TRACE_FLUSH (L0) */
+				       0xba, 0x01, 0x05, 0x66, 0xef, /* out EXIT */
+				       0xf4};
+	uint8_t *l2 = VA(NK_L2);
+	for (unsigned i = 0; i < sizeof(code); i++)
+		l2[0x1000 + i] = code[i];
+	static const uint8_t hostile[] = {
+	    0x66, 0xb8, 0x00, 0xf0, 0xff, 0x00, /* mov eax, 0xfff000: outside L2 RAM */
+	    0xba, 0x05, 0x05, 0x66, 0xef,	/* out TRACE_FLUSH: reflected */
+	    0xb8, 0xff, 0xff, 0x8e, 0xd8,	/* mov ds, 0xffff */
+	    0xa0, 0x10, 0x00,			/* mov al, [0x10]: gPA 1 MiB, MMIO */
+	    0xf4};
+	if (spin == 2)
+		for (unsigned i = 0; i < sizeof(hostile); i++)
+			l2[0x1000 + i] = hostile[i];
+	if (spin == 1)
+		l2[0x1000] = 0xeb, l2[0x1001] = 0xfe; /* jmp . */
+	static const uint8_t bench[] = {
+	    0xb9, 0x10, 0x27,		  /* mov cx, 10000 */
+	    0xe6, 0x80, 0xe2, 0xfc,	  /* 1: out 0x80, al; loop 1b: each one reflected */
+	    0xba, 0x01, 0x05, 0x66, 0xef, /* out EXIT */
+	    0xf4};
+	if (spin == 3) {
+		for (unsigned i = 0; i < sizeof(bench); i++)
+			l2[0x1000 + i] = bench[i];
+	}
+	/*
+	 * L2's tables for the model (L2 runs in real mode; the flush names
+	 * them): VA [0, 1 MiB) -> L2 gPA, 4 KiB pages, PML4 at L2 gPA 0x3000;
+	 * one load record at VA 0x8000. EPT12 (L2 gPA -> L1 gPA NK_L2 + gPA)
+	 * in L1 RAM at NK_EPT12, registered below: the model walks in 3D.
+	 */
+	uint64_t *t = VA(NK_L2 + 0x3000);
+	t[0] = 0x4000 | 7, t[512] = 0x5000 | 7, t[1024] = 0x6000 | 7;
+	for (uint64_t i = 0; i < 256; i++)
+		t[1536 + i] = (i << 12) | 7;
+	*(uint64_t *)VA(NK_L2 + 0x8000) = dmtvm_trace_rec(0x9008, 8, DMTVM_TRACE_LOAD, 0);
+	uint64_t *e = VA(NK_EPT12);
+	e[0] = (NK_EPT12 + 0x1000) | 7, e[512] = (NK_EPT12 + 0x2000) | 7;
+	e[1024] = (NK_EPT12 + 0x3000) | 7;
+	for (uint64_t i = 0; i < 256; i++)
+		e[1536 + i] = (NK_L2 + (i << 12)) | 7 | (6 << 3);
+	struct dmtvm_hc_trace_flush *tf = VA(NK_L2 + 0x2000);
+	*tf = (struct dmtvm_hc_trace_flush){.ret = 99, .va = 0x8000, .count = 1, .cr3 = 0x3000};
+	putis(kvm(NK_SYS, KVM_GET_API_VERSION, 0, 0));
+	putis(kvm(NK_SYS, KVM_CHECK_EXTENSION, (void *)DMTVM_KVM_CAP_NESTED, 0));
+	putis(kvm(NK_SYS, KVM_CREATE_VM, 0, 0));
+	putis(kvm(NK_SYS, KVM_CREATE_VM, 0, 0));	  /* -EBUSY: one at a time */
+	putis(kvm(NK_VM, KVM_CREATE_IRQCHIP, 0, 0));	  /* -EINVAL */
+	putis(kvm(NK_VM, 0xdeadbeef, 0, 0));		  /* -ENOTTY */
+	putis(kvm(NK_VM, KVM_CREATE_VCPU, (void *)1, 0)); /* -EINVAL: one vCPU */
+	struct kvm_userspace_memory_region *m = VA(NK_ARGS);
+	*m = (struct kvm_userspace_memory_region){.memory_size = 1 << 20,
+						  .userspace_addr = fdt_mem_size - 4096};
+	putis(kvm(NK_VM, KVM_SET_USER_MEMORY_REGION, m, sizeof(*m))); /* -EFAULT */
+	m->userspace_addr = NK_L2;
+	putis(kvm(NK_VM, KVM_SET_USER_MEMORY_REGION, m, sizeof(*m)));
+	putis(kvm(NK_VM, KVM_CREATE_VCPU, 0, 0));
+	struct dmtvm_kvm_ept12 *ep = VA(NK_ARGS + 0x3000);
+	*ep = (struct dmtvm_kvm_ept12){.root = fdt_mem_size, .nregs = 0}; /* -EFAULT */
+	putis(kvm(NK_VM, DMTVM_KVM_SET_EPT12, ep, sizeof(*ep)));
+	ep->root = NK_EPT12;
+	putis(kvm(NK_VM, DMTVM_KVM_SET_EPT12, ep, sizeof(*ep)));
+	struct kvm_sregs *sr = VA(NK_ARGS + 0x1000);
+	kvm(NK_VCPU, KVM_GET_SREGS, sr, sizeof(*sr));
+	sr->cs.base = 0;
+	sr->cs.selector = 0;
+	putis(kvm(NK_VCPU, KVM_SET_SREGS, sr, sizeof(*sr)));
+	struct kvm_regs *r = VA(NK_ARGS + 0x2000);
+	*r = (struct kvm_regs){.rip = 0x1000, .rflags = 2};
+	putis(kvm(NK_VCPU, KVM_SET_REGS, r, sizeof(*r)));
+	int64_t sz = kvm(NK_SYS, KVM_GET_VCPU_MMAP_SIZE, 0, 0);
+	struct kvm_run *run = VA(NK_RUN);
+	if (spin == 3) {
+		/* L1 answers each reflected exit at once: the round trip's cost. */
+		uint64_t n = 0;
+		for (;;) {
+			struct dmtvm_hc_kvm a = {0, NK_VCPU, KVM_RUN, NK_RUN, (uint64_t)sz};
+			hc(DMTVM_HC_KVM, &a);
+			if (a.ret < 0 || run->exit_reason != KVM_EXIT_IO ||
+			    run->io.port == DMTVM_HC_PORT(DMTVM_HC_EXIT))
+				break;
+			n++;
+		}
+		puts_("reflected ");
+		putu(n, 10);
+		puts_("\n");
+		exit_(0);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct dmtvm_hc_kvm a = {0, NK_VCPU, KVM_RUN, NK_RUN, (uint64_t)sz};
+		hc(DMTVM_HC_KVM, &a);
+		if (a.ret < 0 || run->exit_reason != KVM_EXIT_IO) {
+			putis(a.ret);
+			putis(run->exit_reason);
+			if (run->exit_reason == KVM_EXIT_MMIO) {
+				puts_("0x");
+				putu(run->mmio.phys_addr, 16);
+				puts_(" ");
+			}
+			break;
+		}
+		puts_("0x");
+		putu(run->io.port, 16);
+		puts_(" ");
+	}
+	putis(tf->ret);
+	if (spin == 2) {
+		/* The run area across the end of L1 RAM. */
+		struct dmtvm_hc_kvm a = {0, NK_VCPU, KVM_RUN, fdt_mem_size - 4096, (uint64_t)sz};
+		hc(DMTVM_HC_KVM, &a);
+		putis(a.ret);
+	}
+	putis(kvm(NK_VM, DMTVM_KVM_CLOSE, 0, 0));
+	putis(kvm(NK_VCPU, KVM_GET_REGS, r, sizeof(*r))); /* -EBADF: gone */
+	puts_("ok\n");
+	exit_(0);
 }
 
 static uint64_t fdt_mem(const uint8_t *fdt)
@@ -695,6 +856,12 @@ void tg_main(uint64_t fdt_gpa, uint64_t magic)
 		if (is(what, "eptcheck"))
 			eptcheck(mem);
 		xlate_errors(mem);
+	} else if (is(what, "nkvm")) {
+		fdt_mem_size = fdt_mem(fdt);
+		nkvm(word_after(what, "spin")	   ? 1
+		     : word_after(what, "hostile") ? 2
+		     : word_after(what, "bench")   ? 3
+						   : 0);
 	} else if (is(what, "hostile")) {
 		hostile(fdt_mem(fdt));
 	} else if (is(what, "hcstorm")) {
