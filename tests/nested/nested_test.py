@@ -16,6 +16,11 @@ CASE:
              than L1 has is refused (status 2), L2 RAM that L1 cannot pin
              fails (status 1), each with a "dmtvm (L1)" line; an L2 kernel
              panic is reported by L1 dmtvm (status 125 at L0).
+  l2-faults  tests/vmm's test guest as L2: triple fault, MMIO outside RAM,
+             hlt without an interrupt source, a hypercall with a bad gPA:
+             L1 dmtvm reports each (named "dmtvm (L1)" where vcpu.c reports
+             it) and the nest exits 125; an L2 that spins is ended by the
+             outer dmtvm's --timeout (124), nothing hangs.
   kvmbad     tests/nested/kvmbad.c in L1: bad regions, pins, EPT12, vCPU
              state: each refused, KVM_RUN of a vCPU with no code returns;
              nothing hangs, L0 survives (status 0, "kvmbad: ok").
@@ -28,6 +33,12 @@ CASE:
              gPA from the EPT12 TEA, host-contiguous too, the EPT01 leaf of
              the resulting L1 gPA from the host TEA) and N x 124 under x86-3d
              (mmu-model/README.md).
+  exact-refs-ept12-2m  the same with L1 dmtvm --ept12-pages=2m: pvdmt-nested
+             still 3 (its EPT12 register now covers PD entries); x86-3d 99:
+             each of the 5 L2 gPAs (4 L2 entries, the data) costs a 3-level
+             EPT12 walk whose every entry needs a 4-reference EPT01 walk
+             (3 x 5) plus the EPT01 walk of the result (4): 5 x 19 + the 4
+             L2 entries themselves.
   repeat     two nested runs of gups-trace (small) give identical L2 counters.
 Benchmarks (print figures, check only that the run worked):
   bench-boot       outer start -> L2 INIT_STARTED (L0's report), and L1's boot.
@@ -127,6 +138,21 @@ def case_l1_errors(dmtvm, img, tmp):
           "dmtvm (L1): guest kernel panic: vector 14 (#PF)" in out + err, True)
 
 
+def case_l2_faults(dmtvm, img, tmp):
+    for what, line in (("fault", "dmtvm (L1): vcpu 0: guest triple fault (KVM_EXIT_SHUTDOWN)"),
+                       ("mmio", "dmtvm (L1): vcpu 0: guest read of 4 bytes at gPA 0x3ffff000 "
+                                "outside RAM"),
+                       ("hlt", "dmtvm (L1): vcpu 0: guest halted with no interrupt source"),
+                       ("badgpa", "bad argument gPA 0x12345")):
+        st, out, err, _ = run(dmtvm, img, [], L1 + ["--mem=64M", f"/tg/{what}.img"], tmp)
+        check(f"L2 {what}: status", st, 125)
+        check(f"L2 {what}: L1 dmtvm's line", line in out + err, True)
+    st, out, err, _ = run(dmtvm, img, ["--timeout=2"], L1 + ["--mem=64M", "/tg/spin.img"], tmp)
+    check("L2 spinning: the outer --timeout ends the nest", st, 124)
+    check("L2 spinning: outer timeout line",
+          "dmtvm: guest still running after --timeout=2 s; stopped" in err, True)
+
+
 def case_kvmbad(dmtvm, img, tmp):
     st, out, _, _ = run(dmtvm, img, [], ["kvmbad"], tmp)
     check("kvmbad: status", st, 0)
@@ -134,18 +160,19 @@ def case_kvmbad(dmtvm, img, tmp):
           True)
 
 
-def case_exact_refs(dmtvm, img, tmp):
+def case_exact_refs(dmtvm, img, tmp, ept12_2m=False):
     schemes = ["pvdmt-nested", "x86-3d"]
     st, out, _, rep = run(dmtvm, img, ["--mode=pvdmt", "--schemes=" + ",".join(schemes),
                                        "--model-set=pwc=0"],
-                          L1 + ["--mem=64M", "/l2.img", "--", "dmtvm.thp=off", "dmtvm.tea_min=1M",
-                                "tp-pages", "explicit", str(N_PAGES)], tmp)
+                          L1 + ["--mem=64M"] + (["--ept12-pages=2m"] if ept12_2m else []) +
+                          ["/l2.img", "--", "dmtvm.thp=off", "dmtvm.tea_min=1M",
+                           "tp-pages", "explicit", str(N_PAGES)], tmp)
     check("status", st, 0)
     check("L2 says ok", f"tp-pages: explicit {N_PAGES} ok" in out, True)
     check("L2's ALLOC_TEA forwarded by L1 (not refused)", "ALLOC_TEA unsupported" in out, False)
     s = l2_schemes(rep)
     n = N_PAGES
-    for k, per_walk in (("pvdmt-nested", 3), ("x86-3d", 124)):
+    for k, per_walk in (("pvdmt-nested", 3), ("x86-3d", 99 if ept12_2m else 124)):
         c = s.get(k, {})
         got = {f: c.get(f) for f in ("accesses", "tlb_l1_hits", "tlb_l2_hits", "walks", "faults",
                                      "refs")}
@@ -213,7 +240,9 @@ def bench_gups_table(dmtvm, img, tmp):
 
 
 CASES = {"hello": case_hello, "status": case_status, "l1-errors": case_l1_errors,
-         "kvmbad": case_kvmbad, "exact-refs": case_exact_refs, "repeat": case_repeat,
+         "l2-faults": case_l2_faults, "kvmbad": case_kvmbad, "exact-refs": case_exact_refs,
+         "exact-refs-ept12-2m": lambda d, i, t: case_exact_refs(d, i, t, ept12_2m=True),
+         "repeat": case_repeat,
          "bench-boot": bench_boot, "bench-exit-cost": bench_exit_cost,
          "bench-gups-table": bench_gups_table}
 
