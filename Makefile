@@ -24,7 +24,7 @@ check: build
 
 # The same code under ASan+UBSan (build-asan/; the freestanding guest kernel
 # and test guest are built unsanitized) and the model, replay, vmm, guest,
-# trace and hardening suites on it. Leak checks are off (short-lived tools
+# trace, hardening and nested suites on it. Leak checks are off (short-lived tools
 # exit without freeing); any UBSan report fails. tests/hardening/README.md.
 BUILD_ASAN ?= build-asan
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -34,7 +34,7 @@ $(BUILD_ASAN)/build.ninja: | deps
 check-asan: deps $(BUILD_ASAN)/build.ninja
 	$(ASAN_ENV) ninja -C $(BUILD_ASAN)
 	$(ASAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs --suite model --suite replay \
-		--suite vmm --suite guest --suite trace --suite hardening
+		--suite vmm --suite guest --suite trace --suite hardening --suite nested
 
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose
