@@ -221,17 +221,17 @@ void vmm_cpu_dump(struct vmm_vcpu *vcpu)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
-		fprintf(stderr, "dmtvm: vcpu %d: cannot read registers: %s\n", vcpu->id,
-			strerror(errno));
+		fprintf(stderr, "%s: vcpu %d: cannot read registers: %s\n", vmm_level_tag(),
+			vcpu->id, strerror(errno));
 		return;
 	}
 	fprintf(stderr,
-		"dmtvm: vcpu %d: rip %#llx rsp %#llx rflags %#llx cs %#x cr0 %#llx cr2 %#llx "
+		"%s: vcpu %d: rip %#llx rsp %#llx rflags %#llx cs %#x cr0 %#llx cr2 %#llx "
 		"cr3 %#llx cr4 %#llx efer %#llx\n"
-		"dmtvm:   rax %#llx rbx %#llx rcx %#llx rdx %#llx rsi %#llx rdi %#llx rbp %#llx\n"
-		"dmtvm:   r8 %#llx r9 %#llx r10 %#llx r11 %#llx r12 %#llx r13 %#llx r14 %#llx "
+		"%s:   rax %#llx rbx %#llx rcx %#llx rdx %#llx rsi %#llx rdi %#llx rbp %#llx\n"
+		"%s:   r8 %#llx r9 %#llx r10 %#llx r11 %#llx r12 %#llx r13 %#llx r14 %#llx "
 		"r15 %#llx\n",
-		vcpu->id, r.rip, r.rsp, r.rflags, s.cs.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer,
-		r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.r8, r.r9, r.r10, r.r11, r.r12,
-		r.r13, r.r14, r.r15);
+		vmm_level_tag(), vcpu->id, r.rip, r.rsp, r.rflags, s.cs.selector, s.cr0, s.cr2,
+		s.cr3, s.cr4, s.efer, vmm_level_tag(), r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi,
+		r.rbp, vmm_level_tag(), r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15);
 }

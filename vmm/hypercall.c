@@ -58,9 +58,9 @@ int vmm_hypercall(struct vmm_vcpu *vcpu, uint16_t port, uint32_t gpa)
 	if (!g) {
 		fprintf(
 		    stderr,
-		    "dmtvm: guest hypercall %u (port %#x) with bad argument gPA %#x (needs %zu "
+		    "%s: guest hypercall %u (port %#x) with bad argument gPA %#x (needs %zu "
 		    "bytes, 8-byte aligned, inside %llu bytes of RAM): shutting the guest down\n",
-		    nr, port, gpa, size, (unsigned long long)vm->mem_size);
+		    vmm_level_tag(), nr, port, gpa, size, (unsigned long long)vm->mem_size);
 		vmm_stop(vm, DMTVM_EXIT_GUEST_PANIC);
 		return -1;
 	}

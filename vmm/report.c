@@ -76,12 +76,13 @@ void vmm_report(struct vmm *vm, int exit_status, bool json, FILE *out)
 	}
 	int n = 0;
 	if (boot)
-		n = snprintf(line, sizeof(line), "dmtvm: boot %.1f ms, run %.1f ms, exits %llu (",
-			     boot / 1e6, run / 1e6, (unsigned long long)vmm_total_exits(vm));
+		n = snprintf(line, sizeof(line), "%s: boot %.1f ms, run %.1f ms, exits %llu (",
+			     vmm_level_tag(), boot / 1e6, run / 1e6,
+			     (unsigned long long)vmm_total_exits(vm));
 	else
 		n = snprintf(line, sizeof(line),
-			     "dmtvm: boot - (no INIT_STARTED), run %.1f ms, exits %llu (",
-			     run / 1e6, (unsigned long long)vmm_total_exits(vm));
+			     "%s: boot - (no INIT_STARTED), run %.1f ms, exits %llu (",
+			     vmm_level_tag(), run / 1e6, (unsigned long long)vmm_total_exits(vm));
 	const char *sep = "";
 	for (int k = 0; k < VMM_EXIT_NKINDS && n > 0 && (size_t)n < sizeof(line); k++) {
 		uint64_t c = atomic_load(&vm->exits[k]);

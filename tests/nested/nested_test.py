@@ -100,7 +100,7 @@ def case_hello(dmtvm, img, tmp):
     st, out, err, _ = run(dmtvm, img, [], None, tmp)
     check("exit status (L2 hello's 3)", st, 3)
     check("L2's line on stdout", "hello from dmtvm guest\n" in out, True)
-    check("L1 dmtvm's report (its run of L2)", "dmtvm: boot " in out, True)
+    check("L1 dmtvm's report (its run of L2), level-tagged", "dmtvm (L1): boot " in out, True)
 
 
 def case_status(dmtvm, img, tmp):
@@ -204,7 +204,7 @@ def bench_boot(dmtvm, img, tmp):
     l2 = (rep.get("nested") or {}).get("l2_boot_us")
     print(f"FIGURE L1 boot (outer start -> L1 /init): {l1} us")
     print(f"FIGURE L2 boot (outer start -> L2 INIT_STARTED, L0's report): {l2} us")
-    m = re.search(r"dmtvm: boot ([0-9.]+) ms", out)
+    m = re.search(r"dmtvm \(L1\): boot ([0-9.]+) ms", out)
     print(f"FIGURE L2 boot seen by L1 dmtvm (its start -> L2 init): {m and m.group(1)} ms")
 
 
