@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """dmt-eval metrics on hand-made counters: every speedup, overhead and
-geometric mean is checked against hand arithmetic (exact fractions).
+geometric mean is checked against hand arithmetic (exact fractions); the
+nested source's merge of L2 counters into a cell and its --mem rule.
 
 usage: test_metrics.py TOOLS_EVAL_DIR
 """
@@ -11,6 +12,7 @@ from fractions import Fraction as F
 
 sys.path.insert(0, sys.argv[1])
 import dmteval_metrics as M  # noqa: E402
+import dmteval_run as X  # noqa: E402
 
 
 def sch(walk_cycles, data_cycles=0, loads=0, stores=0, walks=10, accesses=100, skipped=0):
@@ -112,6 +114,59 @@ check('claim nested app', cl['nested: pvDMT application speedup > 1'], False)
 bad = {'schemes': {'x86-2d': sch(10, walks=5), 'dmt-virt': sch(5, walks=6, skipped=3)}}
 probs = M.cell_metrics(bad)['virtualized']['designs']['DMT']['problems']
 check('problems flagged', len(probs), 2)
+
+# The nested source: a nested run's L2 counters replace the cell's nested
+# schemes (whatever the guest run or a replay put there), the others stay;
+# L2's ROI must be the cell's (loads, stores, fetch records).
+def roi(loads, stores, fetches, walk_cycles=1):
+    return dict(sch(walk_cycles, loads=loads, stores=stores), fetches=fetches)
+
+
+CELL = {'workload': 'gups', 'args': ['-m', '64K'], 'page': '4k', 'source': 'guest',
+        'nested_command': ['replay'],
+        'counters': {'schema': 'dmtvm.counters/1', 'schemes': {
+            'x86-2d': roi(2048, 2048, 17), 'pvdmt': roi(2048, 2048, 17),
+            'x86-nested-ept02': roi(2048, 2048, 17, 999), 'pvdmt-nested': roi(1, 1, 1)}}}
+NCELL = {'args': ['-m', '64K'], 'command': ['dmtvm', 'run'], 'l1_mem': 1, 'l2_mem': 2,
+         'elapsed_s': 0.5,
+         'accesses': 4113, 'accesses_per_s': 8226, 'nested': {'l2_boot_us': 7},
+         'counters': {'schema': 'dmtvm.counters/1', 'schemes': {
+             'x86-nested-ept02': roi(2048, 2048, 17, 30), 'x86-3d': roi(2048, 2048, 17, 60),
+             'pvdmt-nested': roi(2048, 2048, 17, 40)}}}
+mc, probs = X.merge_nested(CELL, NCELL)
+ms = mc['counters']['schemes']
+check('merge: schemes', sorted(ms), ['pvdmt', 'pvdmt-nested', 'x86-2d', 'x86-3d',
+                                     'x86-nested-ept02'])
+check('merge: nested walk cycles from L2', [ms[k]['walk_cycles'] for k in X.NESTED_SCHEMES],
+      [30, 40, 60])
+check('merge: others kept', ms['pvdmt'] is CELL['counters']['schemes']['pvdmt'], True)
+check('merge: source recorded', (mc['nested_source'], mc['nested_run']['nested'],
+                                 'nested_command' in mc), ('nested', {'l2_boot_us': 7}, False))
+check('merge: input untouched', CELL['counters']['schemes']['x86-nested-ept02']['walk_cycles'],
+      999)
+check('merge: same ROI, no problem', probs, [])
+NCELL['counters']['schemes']['x86-nested-ept02'] = roi(2048, 2047, 17)
+_mc, probs = X.merge_nested(CELL, NCELL)
+check('merge: ROI mismatch named', probs, ['gups 4k: L2 traced loads/stores/fetches '
+                                           '2048/2047/17, the guest run 2048/2048/17'])
+# L1 RAM = L2 RAM x 17/16 + 64 MiB, up to 2 MiB: 66M -> 136M, 384M -> 472M, 5184M -> 5572M
+check('nested_l1_mem', [X.nested_l1_mem(m << 20) >> 20 for m in (66, 384, 5184)],
+      [136, 472, 5572])
+
+# A nested run with a shrunk footprint: labelled, and its ROI (other work)
+# not compared with the cell's.
+NCELL['args'] = ['-m', '32M']
+mc, probs = X.merge_nested(dict(CELL, args=['-m', '64M']), NCELL)
+check('merge: shrunk run labelled, not compared', (mc['nested_run']['resized'],
+                                                   mc['nested_run']['args'], probs),
+      (True, ['-m', '32M'], []))
+# nested_args: -m halved until guest_mem fits (1G: 4G -> 512M, 704M of L2),
+# -n kept; what fits stays (768M -> exactly 1024M)
+check('nested_args 4G', X.nested_args(['-m', '4G', '-n', '8M']), ['-m', '512M', '-n', '8M'])
+check('nested_args 768M', X.nested_args(['-m', '768M', '-n', '1']), ['-m', '768M', '-n', '1'])
+check('nested_args 80M cap', X.nested_args(['-n', '1', '-m', '16M'], 80 << 20),
+      ['-n', '1', '-m', '8M'])
+check('nested_args floor', X.nested_args(['-m', '64K'], X.NESTED_MIN_MEM), ['-m', '64K'])
 
 print('%d failure(s)' % fails)
 sys.exit(1 if fails else 0)

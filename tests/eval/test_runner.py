@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""dmt-eval --source=host end to end on a two-workload tiny matrix (gups, stream x 4k, thp):
-well-formed results.json, Markdown tables and PNG charts; a rerun skips every
-finished run (resumable); bad usage exits 2 with a one-line message.
+"""dmt-eval --source=host --nested-source=replay end to end on a two-workload
+tiny matrix (gups, stream x 4k, thp): well-formed results.json, Markdown
+tables and PNG charts; a rerun skips every finished run (resumable); bad
+usage exits 2 with a one-line message; without /dev/kvm both sources fall
+back to simos tables with one NOTE line. (Real nesting: test_runner_guest.py.)
 
 usage: test_runner.py DMT_EVAL BUILD_DIR
 """
@@ -26,7 +28,8 @@ def check(what, cond, detail=''):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, EVAL, '--build', BUILD, '--source=host'] + list(args),
+    return subprocess.run([sys.executable, EVAL, '--build', BUILD, '--source=host',
+                           '--nested-source=replay'] + list(args),
                           capture_output=True, text=True, timeout=300)
 
 
@@ -93,17 +96,32 @@ try:
         res2 = json.load(f)
     check('rerun: same metrics', res2['metrics'] == res['metrics'])
 
-    # without a usable /dev/kvm the default source is host, with a loud note
+    check('nested rows: the host replay\'s, named so',
+          res['params']['nested_source'] == 'replay' and
+          all(c['row_sources']['nested'] == 'host trace replayed over simos tables'
+              for c in res['cells']) and
+          len(re.findall(r'^### nested (4K|THP), .*\(replay over simos tables: no nesting\)$',
+                         md, re.M)) == 4, (res['params'], md[:300]))
+
+    # without a usable /dev/kvm the default sources are host and replay, with a loud note
     nk = os.path.join(tmp, 'nokvm')
     r7 = subprocess.run([sys.executable, EVAL, '--build', BUILD, '--sizes=tiny', '--workloads',
                          'gups', '--thp', 'off', '--no-charts', '--out', nk], capture_output=True,
                         text=True, timeout=120,
                         env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm')))
     with open(os.path.join(nk, 'results.json')) as f:
-        src = json.load(f)['params']['source']
-    check('no /dev/kvm: exit 0, source host, one NOTE line', r7.returncode == 0 and src == 'host'
-          and r7.stderr.count('NOTE') == 1 and 'falling back to --source=host' in r7.stderr,
+        par = json.load(f)['params']
+        src = (par['source'], par['nested_source'])
+    check('no /dev/kvm: exit 0, sources host and replay, one NOTE line',
+          r7.returncode == 0 and src == ('host', 'replay') and r7.stderr.count('NOTE') == 1
+          and 'falling back to --source=host and --nested-source=replay' in r7.stderr,
           (r7.returncode, src, r7.stderr))
+    r9 = subprocess.run([sys.executable, EVAL, '--build', BUILD, '--source=host',
+                         '--nested-source=nested', '--out', nk],
+                        capture_output=True, text=True, timeout=60,
+                        env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm')))
+    check('no /dev/kvm: --nested-source=nested exits 1 naming /dev/kvm', r9.returncode == 1 and
+          '--nested-source=nested: /dev/kvm' in r9.stderr, (r9.returncode, r9.stderr))
     r8 = subprocess.run([sys.executable, EVAL, '--build', BUILD, '--source=guest', '--out', nk],
                         capture_output=True, text=True, timeout=60,
                         env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm')))

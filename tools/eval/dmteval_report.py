@@ -34,6 +34,22 @@ def _designs(setup):
     raise KeyError(setup)
 
 
+def _size(n):
+    for suf, sh in (('G', 30), ('M', 20), ('K', 10)):
+        if n and n % (1 << sh) == 0:
+            return '%d%s' % (n >> sh, suf)
+    return str(n)
+
+
+def nested_note(p):
+    """Where the nested rows come from, for their table titles and claim."""
+    if p.get('nested_source') == 'nested':
+        return ' (real nesting: L2 in L1 dmtvm, L0\'s model over L2 tables, EPT12, EPT01)'
+    if p.get('source') == 'guest':
+        return ' (replay of the guest run\'s trace over simos tables: no nesting)'
+    return ' (replay over simos tables: no nesting)'
+
+
 def markdown(results):
     """results: the dict written to results.json (floats). Returns Markdown."""
     out = ['# dmt-eval results', '']
@@ -43,6 +59,9 @@ def markdown(results):
                (p['sizes'], p['scale'], p['trace_source'], p['replay'],
                 ' '.join(p['replay_args']), p['insn_cycles_per_access']))
     out.append('')
+    if p.get('nested_rows'):
+        out.append('Nested rows: %s.' % p['nested_rows'])
+        out.append('')
     out.append('Workload arguments: ' + '; '.join(
         '%s `%s`' % (w, ' '.join(a)) for w, a in p['workload_args'].items()))
     out.append('')
@@ -50,6 +69,9 @@ def markdown(results):
                'application speedup = 1 / ((1 - ovh) + ovh / walk speedup), '
                'ovh = the baseline\'s estimated walk overhead (README: how).')
     out.append('')
+    nw = p.get('nested_workload_args') or {}
+    shrunk = ', '.join('%s `%s` (not `%s`)' % (w, ' '.join(a), ' '.join(p['workload_args'][w]))
+                       for w, a in nw.items() if a != p['workload_args'][w])
     for page in p['thp']:
         page = 'thp' if page == 'on' else '4k'
         per = results['metrics'].get(page)
@@ -78,12 +100,14 @@ def markdown(results):
                       if any(lb in m[setup]['designs'] for m in per.values() if setup in m)]
             for key, title in (('walk_speedup', 'page-walk speedup'),
                                ('app_speedup', 'application speedup')):
-                note = (' (replay of the guest run\'s trace over simos tables: no nesting '
-                        'in the guest yet)' if setup == 'nested' and p.get('source') == 'guest'
-                        else '')
+                note = nested_note(p) if setup == 'nested' else ''
                 out.append('### %s %s, %s over %s%s' % (setup, PAGE_SHORT[page], title, base,
                                                         note))
                 out.append('')
+                if setup == 'nested' and shrunk:
+                    out.append('Nested runs with a smaller footprint than the rows above '
+                               '(L2 RAM <= %s): %s.' % (_size(p['nested_max_mem']), shrunk))
+                    out.append('')
                 # walk tables: walks (TLB misses) and the baseline's fill VM
                 # exits (not charged by the formula); app tables: ovh.
                 # and the fallbacks of the first DMT design (register misses,
@@ -111,6 +135,8 @@ def markdown(results):
         out.append('')
         for text, holds, ev in claims(gm):
             mark = {True: 'holds', False: '**does not hold**', None: 'not measured'}[holds]
+            if text.startswith('nested'):
+                ev += '; ' + nested_note(p).strip()[1:-1]
             out.append('- %s: %s (%s)' % (text, mark, ev))
         out.append('')
         probs = sorted({'%s %s %s: %s' % (w, s, lb, '; '.join(d['problems']))
@@ -119,6 +145,11 @@ def markdown(results):
         if probs:
             out.append('Warnings: ' + ' / '.join(probs))
             out.append('')
+    if results.get('errors'):  # missing rows must say why
+        out.append('## Errors (their rows are missing above)')
+        out.append('')
+        out.extend('- ' + e for e in results['errors'])
+        out.append('')
     return '\n'.join(out) + '\n'
 
 

@@ -6,10 +6,16 @@ Two sources of counters (--source):
          run_cell);
   guest  one `dmtvm run --mode=pvdmt --schemes=all` per (workload, page size):
          the traced workload runs in ring 3 of dmtvm's guest kernel and the
-         model walks the guest's real tables and dmtvm's real EPT; the nested
-         schemes (no nesting in the guest yet: zero walks there) come from a
-         replay of that run's own trace (--trace-out) over simos tables
+         model walks the guest's real tables and dmtvm's real EPT
          (run_cell_guest).
+Two sources of the nested rows (--nested-source; a non-nested run reports
+the nested schemes with zero walks):
+  nested one nested run per (workload, page size): `dmtvm run nested.img`
+         boots L1, whose dmtvm runs NAME-trace in L2; L0's model walks L2's
+         accesses over L2's tables, EPT12 (L1's) and EPT01 and reports them
+         as counters.l2 (run_cell_nested; merged by merge_nested);
+  replay the host replay's own nested schemes (host source), or a replay of
+         the guest run's trace (--trace-out) over simos tables (guest source).
 
 Results directory (resumable; every file is written to a temporary name and
 renamed, so an interrupted run leaves no half file that counts as done):
@@ -17,7 +23,10 @@ renamed, so an interrupted run leaves no half file that counts as done):
   traces/NAME_ARGS_PAGE.trc    guest: the run's trace, for the nested replay
   runs/NAME_ARGS_PAGE.json     host: one replay: metadata + dmtvm.counters/1
   runs/NAME_ARGS_PAGE_guest.json  guest: one run: metadata + dmtvm.counters/1
-  logs/NAME_ARGS[_PAGE][_guest|_nested].log  stderr of tracer / run / replay
+  runs/NAME_ARGS_PAGE_nested.json nested: one nested run: metadata + L2's
+                               dmtvm.counters/1
+  logs/NAME_ARGS[_PAGE][_guest|_nested|_l2].log  output of tracer / run /
+                               replay / nested run
 """
 
 import json
@@ -280,11 +289,14 @@ def _limit_fsize(max_bytes):
 
 def run_cell_guest(ctx, name, args, page):
     """One `dmtvm run` of NAME-trace ARGS in the guest (every non-nested
-    scheme from its JSON report) plus the replay of its trace for the nested
-    schemes; result cached in runs/. Returns (cell dict, fresh: bool)."""
+    scheme from its JSON report), plus, with --nested-source=replay, the
+    replay of its trace for the nested schemes; result cached in runs/.
+    Returns (cell dict, fresh: bool)."""
+    replay = ctx.get('nested_source') == 'replay'
     path = _cell_path(ctx, name, args, page)
     cell = _load_cell(path)
-    if cell is not None:
+    # a cell stored without the replay cannot serve --nested-source=replay
+    if cell is not None and (not replay or 'nested_command' in cell):
         return cell, False
     cid = cell_id(name, args) + '_' + page
     trace = os.path.join(ctx['out'], 'traces', cid + '.trc')
@@ -298,9 +310,10 @@ def run_cell_guest(ctx, name, args, page):
                        % (name, fmt_num(free >> 20 << 20), os.path.dirname(trace),
                           fmt_num(ctx['max_trace'])))
     mem = guest_mem(args)
-    cmd = ([ctx['dmtvm'], 'run'] + guest_run_args(page, mem) +
-           ['--report-file=' + report, '--trace-out=' + trace, ctx['image'], '--',
-            name + '-trace'] + args)
+    cmd = ([ctx['dmtvm'], 'run'] + guest_run_args(page, mem) + ['--report-file=' + report] +
+           (['--trace-out=' + trace] if replay else []) + [ctx['image'], '--',
+                                                            name + '-trace'] + args)
+    nested, ncmd, ndt = {}, None, 0.0
     log = os.path.join(ctx['out'], 'logs', cid + '_guest.log')
     t0 = time.monotonic()
     try:
@@ -324,37 +337,199 @@ def run_cell_guest(ctx, name, args, page):
         if counters.get('schema') != 'dmtvm.counters/1':
             raise RunError('%s: counters schema %r, expected dmtvm.counters/1'
                            % (' '.join(cmd), counters.get('schema')))
-        # Nested rows: replay of this run's own trace (simos tables).
-        ncmd = ctx['replay'] + nested_replay_args(page) + [trace]
-        nlog = os.path.join(ctx['out'], 'logs', cid + '_nested.log')
-        t1 = time.monotonic()
-        with open(nlog, 'w') as lf:
-            nr = subprocess.run(ncmd, stdout=subprocess.PIPE, stderr=lf, text=True)
-        ndt = time.monotonic() - t1
-        if nr.returncode != 0:
-            raise RunError('%s: exit status %d (see %s)' % (' '.join(ncmd), nr.returncode, nlog))
-        try:
-            nested = json.loads(nr.stdout)
-        except ValueError as e:
-            raise RunError('%s: output is not JSON (%s)' % (' '.join(ncmd), e)) from None
+        if replay:  # nested rows: replay of this run's own trace (simos tables)
+            ncmd = ctx['replay'] + nested_replay_args(page) + [trace]
+            nlog = os.path.join(ctx['out'], 'logs', cid + '_nested.log')
+            t1 = time.monotonic()
+            with open(nlog, 'w') as lf:
+                nr = subprocess.run(ncmd, stdout=subprocess.PIPE, stderr=lf, text=True)
+            ndt = time.monotonic() - t1
+            if nr.returncode != 0:
+                raise RunError('%s: exit status %d (see %s)' % (' '.join(ncmd), nr.returncode,
+                                                                nlog))
+            try:
+                nested = json.loads(nr.stdout)
+            except ValueError as e:
+                raise RunError('%s: output is not JSON (%s)' % (' '.join(ncmd), e)) from None
     finally:
         if os.path.exists(trace) and not ctx.get('keep_traces'):
             os.unlink(trace)
+    # The run's own nested schemes saw no walks (no nesting in it): dropped;
+    # the replay's (if any) take their place.
     schemes = {k: v for k, v in counters['schemes'].items() if k not in NESTED_SCHEMES}
     for k in NESTED_SCHEMES:
         if k in nested.get('schemes', {}):
             schemes[k] = nested['schemes'][k]
-    counters = dict(counters, schemes=schemes,
-                    nested_source='dmtvm replay of the guest run\'s trace (simos tables)')
+    counters = dict(counters, schemes=schemes)
+    if replay:
+        counters['nested_source'] = 'dmtvm replay of the guest run\'s trace (simos tables)'
     acc = int(schemes.get('x86-2d', {}).get('accesses', 0))
     run = {k: rep.get(k) for k in ('exit_status', 'mode', 'boot_us', 'run_us', 'total_us',
                                    'mem', 'exits', 'hypercalls')}
     tables = rep.get('tables') or {}
     cell = {'workload': name, 'args': args, 'page': page, 'source': 'guest',
-            'command': cmd, 'nested_command': ncmd, 'elapsed_s': round(dt + ndt, 3),
-            'guest_elapsed_s': round(dt, 3), 'nested_elapsed_s': round(ndt, 3), 'accesses': acc,
+            'command': cmd, 'elapsed_s': round(dt + ndt, 3),
+            'guest_elapsed_s': round(dt, 3), 'accesses': acc,
             'accesses_per_s': round(acc / dt) if dt > 0 else None, 'guest': run,
             'tables': tables, 'counters': counters}
+    if replay:
+        cell.update(nested_command=ncmd, nested_elapsed_s=round(ndt, 3))
     _atomic_json(path, cell)
     os.unlink(report)
     return cell, True
+
+
+# --- the nested source -----------------------------------------------------
+
+NESTED_SOURCES = ('nested', 'replay')
+
+# L2's RAM is pinned by the L1 kernel in one DMTVM_KVM_PIN of at most 1 GiB
+# (guest-kernel/pin.h PIN_MAX: one buddy block), so a nested run's L2 --mem
+# may not exceed it: larger footprints are shrunk (nested_args).
+NESTED_MAX_MEM = 1 << 30
+NESTED_MIN_MEM = 72 << 20  # guest_mem of a 4 KiB footprint (66M), with room
+
+
+def nested_args(args, max_mem=NESTED_MAX_MEM):
+    """The workload arguments of a nested run: the footprint -m halved until
+    L2's RAM (guest_mem) fits max_mem (>= NESTED_MIN_MEM, so a fit exists);
+    -n, the work, unchanged. Powers of two stay powers of two (gups' table)."""
+    out = list(args)
+    for i in range(len(out) - 1):
+        if out[i] == '-m':
+            while guest_mem(out) > max_mem and parse_num(out[i + 1]) > 4096:
+                out[i + 1] = fmt_num(parse_num(out[i + 1]) // 2)
+    return out
+
+
+def nested_l1_mem(l2mem):
+    """L0's --mem (L1's RAM) for a nested run: L2's RAM (pinned in L1) plus
+    1/16 of it for L1's own tables of that RAM and EPT12, plus 64 MiB for
+    L1's kernel, nested.img and L1 dmtvm's copy of /l2.img; 2 MiB multiple.
+    (L1 dmtvm refuses an L2 --mem above L1's RAM.)"""
+    need = l2mem + l2mem // 16 + (64 << 20)
+    return (need + MIB2 - 1) // MIB2 * MIB2
+
+
+def nested_run_args(page, l1mem):
+    """L0's `dmtvm run` options: the nested schemes only (L1 traces nothing),
+    L1's RAM; THP = L1 THP on 2 MiB host pages (EPT01 leaves), as the guest
+    source's setups."""
+    thp = page == 'thp'
+    return ['--mode=pvdmt', '--schemes=' + ','.join(NESTED_SCHEMES),
+            '--mem=' + fmt_num(l1mem), '--thp=' + ('on' if thp else 'off'),
+            '--host-pages=' + ('2m' if thp else '4k'), '--model-set=cache_data=1',
+            '--report=json']
+
+
+def nested_l1_args(page, l2mem):
+    """L1 dmtvm's options (words after `nested.img --`): L2 gets the guest
+    source's --mem; THP = L2 THP on 2 MiB EPT12 leaves (with 4 KiB EPT12
+    leaves an L2 2 MiB page would be cached in 4 KiB pieces)."""
+    thp = page == 'thp'
+    return ['dmtvm', 'run', '--no-seccomp', '--mode=pvdmt', '--mem=' + fmt_num(l2mem),
+            '--thp=' + ('on' if thp else 'off'), '--ept12-pages=' + ('2m' if thp else '4k'),
+            '/l2.img']
+
+
+def _last_line(path):
+    try:
+        with open(path, errors='replace') as f:
+            lines = [ln.strip() for ln in f if ln.strip()]
+        return lines[-1][:300] if len(lines) > 1 else '(no output)'
+    except OSError:
+        return '(no log)'
+
+
+def _nested_path(ctx, name, args, page):
+    return os.path.join(ctx['out'], 'runs', cell_id(name, args) + '_' + page + '_nested.json')
+
+
+def run_cell_nested(ctx, name, args, page):
+    """One nested run of NAME-trace ARGS in L2 (L0 -> L1 dmtvm -> L2); L0's
+    report's counters.l2 (dmtvm.counters/1: x86-nested-ept02, x86-3d,
+    pvdmt-nested on L2's accesses) cached in runs/. Returns (cell, fresh)."""
+    path = _nested_path(ctx, name, args, page)
+    cell = _load_cell(path)
+    if cell is not None:
+        return cell, False
+    cid = cell_id(name, args) + '_' + page
+    report = os.path.join(ctx['out'], 'logs', cid + '_l2.json')
+    if os.path.exists(report):
+        os.unlink(report)
+    l2mem = guest_mem(args)
+    l1mem = nested_l1_mem(l2mem)
+    cmd = ([ctx['dmtvm'], 'run'] + nested_run_args(page, l1mem) +
+           ['--report-file=' + report, ctx['nested_image'], '--'] +
+           nested_l1_args(page, l2mem) + ['--', name + '-trace'] + args)
+    log = os.path.join(ctx['out'], 'logs', cid + '_l2.log')
+    t0 = time.monotonic()
+    with open(log, 'w') as lf:
+        lf.write('$ %s\n' % ' '.join(cmd))
+        lf.flush()
+        r = subprocess.run(cmd, stdout=lf, stderr=lf)
+    dt = time.monotonic() - t0
+    if r.returncode != 0:  # the last line says which level failed and why
+        raise RunError('exit status %d: %s (command and output: %s)'
+                       % (r.returncode, _last_line(log), log))
+    try:
+        with open(report) as f:
+            rep = json.load(f)
+    except (OSError, ValueError) as e:
+        raise RunError('%s: no JSON report (%s)' % (' '.join(cmd), e)) from None
+    l2 = (rep.get('counters') or {}).get('l2') or {}
+    if l2.get('schema') != 'dmtvm.counters/1':
+        raise RunError('%s: no L2 counters (counters.l2 schema %r; did L2 trace?)'
+                       % (' '.join(cmd), l2.get('schema')))
+    missing = [k for k in NESTED_SCHEMES if k not in l2.get('schemes', {})]
+    if missing:
+        raise RunError('%s: L2 counters lack %s' % (' '.join(cmd), ','.join(missing)))
+    acc = int(l2['schemes']['x86-nested-ept02'].get('accesses', 0))
+    if acc == 0:
+        raise RunError('%s: L2 traced no accesses' % ' '.join(cmd))
+    nested = rep.get('nested') or {}
+    run = {k: rep.get(k) for k in ('exit_status', 'mode', 'boot_us', 'run_us', 'total_us', 'mem')}
+    run.update({k: nested.get(k) for k in ('l2_boot_us', 'reflected', 'reflected_by_reason',
+                                           'reflected_us', 'l2_hypercalls_at_l0')})
+    cell = {'workload': name, 'args': args, 'page': page, 'source': 'nested',
+            'command': cmd, 'l1_mem': l1mem, 'l2_mem': l2mem, 'elapsed_s': round(dt, 3),
+            'accesses': acc, 'accesses_per_s': round(acc / dt) if dt > 0 else None,
+            'nested': run, 'counters': l2}
+    _atomic_json(path, cell)
+    os.unlink(report)
+    return cell, True
+
+
+def merge_nested(cell, ncell):
+    """The cell whose nested schemes are the nested run's (L2's counters),
+    with where they come from; and the problems found (with the same
+    workload arguments, L2's ROI must be the same accesses as the cell's:
+    loads, stores, fetch records; a run with a shrunk footprint, see
+    nested_args, is labelled so and not compared)."""
+    c = dict(cell)
+    l2 = ncell['counters']['schemes']
+    schemes = {k: v for k, v in cell['counters']['schemes'].items() if k not in NESTED_SCHEMES}
+    schemes.update({k: l2[k] for k in NESTED_SCHEMES if k in l2})
+    counters = dict(cell['counters'], schemes=schemes,
+                    nested_source='nested run: L2 in L1 dmtvm; L0\'s model over L2 tables, '
+                                  'EPT12 and EPT01')
+    c['counters'] = counters
+    c['nested_source'] = 'nested'
+    c['nested_run'] = {k: ncell.get(k) for k in ('args', 'command', 'l1_mem', 'l2_mem',
+                                                 'elapsed_s', 'accesses', 'accesses_per_s',
+                                                 'nested')}
+    resized = ncell.get('args') != cell.get('args')
+    c['nested_run']['resized'] = resized
+    for k in ('nested_command', 'nested_elapsed_s'):  # a stored replay's: not used
+        c.pop(k, None)
+    probs = []
+    ref = next((cell['counters']['schemes'][k] for k in ('x86-2d', 'x86-native')
+                if k in cell['counters']['schemes']), None)
+    n = l2['x86-nested-ept02']
+    if ref is not None and not resized and any(int(ref[k]) != int(n[k])
+                                               for k in ('loads', 'stores', 'fetches')):
+        probs.append('%s %s: L2 traced loads/stores/fetches %s/%s/%s, the %s run %s/%s/%s'
+                     % (cell['workload'], cell['page'], n['loads'], n['stores'], n['fetches'],
+                        cell.get('source', 'host'), ref['loads'], ref['stores'],
+                        ref['fetches']))
+    return c, probs
