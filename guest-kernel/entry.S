@@ -8,6 +8,7 @@
  *  syscall_entry LSTAR: the normal (VMX/SVM) path, swapgs + sysretq
  *  enter_user    the first iretq into /init
  *  copy_user_raw user copies; a fault on its one instruction is fixed up
+ *  ucopy_stub    ring-3 half of initramfs copies: big reads, ELF loading (ucopy.c)
  *
  * Two system call paths. On VMX/SVM hardware `syscall` lands at LSTAR in
  * ring 0 (syscall_entry). On this machine's KVM (kvm_pvm) it jumps to LSTAR
@@ -20,6 +21,7 @@
  */
 #include "kernel.h"
 #include "syscall.h"
+#include "ucopy.h"
 
 /* RFLAGS bits a user may own: CF PF AF ZF SF TF DF OF AC ID (not IOPL, NT, RF, VM). */
 #define USER_RFLAGS_MASK 0x240dd5
@@ -203,7 +205,9 @@ enter_user:
  * long copy_user_raw(void *dst, const void *src, size_t n): the caller has
  * checked the user range; a #PF on either string instruction is
  * demand-paged or turned into -EFAULT by trap() (a rep instruction
- * restarts where it stopped). 8 bytes per iteration: see string.S.
+ * restarts where it stopped). 8 bytes per iteration, each charged like an
+ * instruction (~1.5 us): see string.S; large initramfs reads go through
+ * ucopy.c instead.
  */
 	.globl copy_user_raw, copy_user_insn, copy_user_insn2, copy_user_fault
 copy_user_raw:
@@ -288,6 +292,32 @@ selftest_tramp:
 	syscall
 	ud2
 selftest_tramp_end:
+
+/*
+ * Ring-3 half of the initramfs copies (ucopy.c; copied to offset 0 of a
+ * page mapped into the user half): runs the descriptors {dst, src, len}
+ * at UCOPY_DESC_OFF of that page until len 0, then makes the private
+ * DMTVM_SYS_UCOPY_DONE call. Ring 3 runs natively here, ring 0 is emulated
+ * per iteration. A fault on a user buffer is demand-paged or ends the
+ * read with -EFAULT (trap.c). Clobbers rax rcx rdx rsi rdi r11.
+ */
+	.section .rodata
+	.globl ucopy_stub, ucopy_stub_ret, ucopy_stub_end
+ucopy_stub:
+	cld
+	lea ucopy_stub + UCOPY_DESC_OFF(%rip), %rdx
+1:	mov 16(%rdx), %rcx
+	jrcxz 2f
+	mov (%rdx), %rdi
+	mov 8(%rdx), %rsi
+	rep movsb
+	add $24, %rdx
+	jmp 1b
+2:	mov $DMTVM_SYS_UCOPY_DONE, %eax
+	syscall
+ucopy_stub_ret:
+	ud2
+ucopy_stub_end:
 
 	.bss
 	.balign 16

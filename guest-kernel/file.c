@@ -11,6 +11,7 @@
 #include "file.h"
 #include "cpio.h"
 #include "kvmdev.h"
+#include "ucopy.h"
 
 #define O_ACCMODE     3
 #define O_WRONLY      1
@@ -210,8 +211,13 @@ long file_sys_close(struct syscall_args *a)
 	return file_close(file_current, a->a0);
 }
 
-/* read n bytes at *pos of f into user ubuf; advances *pos. */
-static long read_at(struct file *f, uint64_t ubuf, uint64_t n, uint64_t *pos)
+/*
+ * read n bytes at *pos of f into user ubuf; advances *pos. With the
+ * system call's registers (a), a large read is copied in ring 3 on the
+ * way out (ucopy.c); keep_pos: *pos outlives the call (restored on -EFAULT).
+ */
+static long read_at(struct file *f, uint64_t ubuf, uint64_t n, uint64_t *pos,
+		    struct syscall_args *a, bool keep_pos)
 {
 	if ((int64_t)n < 0)
 		return -EINVAL;
@@ -228,6 +234,11 @@ static long read_at(struct file *f, uint64_t ubuf, uint64_t n, uint64_t *pos)
 	uint64_t have = *pos < f->size ? f->size - *pos : 0;
 	if (n > have)
 		n = have;
+	if (a && n >= UCOPY_MIN &&
+	    ucopy_start(a, ubuf, f->data + *pos, n, (long)n, keep_pos ? pos : NULL)) {
+		*pos += n;
+		return (long)n; /* the value ucopy_done returns once the ring-3 copy is done */
+	}
 	if (n && copy_to_user(ubuf, f->data + *pos, n))
 		return -EFAULT;
 	*pos += n;
@@ -237,7 +248,7 @@ static long read_at(struct file *f, uint64_t ubuf, uint64_t n, uint64_t *pos)
 long file_sys_read(struct syscall_args *a)
 {
 	struct file *f = file_get(file_current, a->a0);
-	return f ? read_at(f, a->a1, a->a2, &f->pos) : -EBADF;
+	return f ? read_at(f, a->a1, a->a2, &f->pos, a, true) : -EBADF;
 }
 
 long file_sys_pread64(struct syscall_args *a)
@@ -250,7 +261,7 @@ long file_sys_pread64(struct syscall_args *a)
 		return f->kind == FILE_CONSOLE ? -ESPIPE : -EINVAL;
 	if ((int64_t)pos < 0)
 		return -EINVAL;
-	return read_at(f, a->a1, a->a2, &pos);
+	return read_at(f, a->a1, a->a2, &pos, a, false);
 }
 
 long file_sys_readv(struct syscall_args *a)
@@ -269,7 +280,7 @@ long file_sys_readv(struct syscall_args *a)
 		if (copy_from_user(iov, a->a1 + done * sizeof(iov[0]), n * sizeof(iov[0])))
 			return -EFAULT;
 		for (uint64_t i = 0; i < n; i++) {
-			long r = read_at(f, iov[i].base, iov[i].len, &f->pos);
+			long r = read_at(f, iov[i].base, iov[i].len, &f->pos, NULL, false);
 			if (r < 0)
 				return total ? total : r;
 			total += r;

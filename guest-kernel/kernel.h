@@ -107,9 +107,11 @@ static inline size_t mem_nul(const char *p, size_t n)
 long copy_user_raw(void *dst, const void *src, size_t n);
 extern char copy_user_insn[], copy_user_insn2[], copy_user_fault[];
 
+/* [addr, addr + len) lies below USER_TOP; no sum, so no overflow (one compare for a constant len).
+ */
 static inline bool user_range_ok(uint64_t addr, uint64_t len)
 {
-	return addr + len >= addr && addr + len <= USER_TOP;
+	return len <= USER_TOP && addr <= USER_TOP - len;
 }
 
 static inline long copy_from_user(void *dst, uint64_t usrc, size_t n)

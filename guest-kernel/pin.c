@@ -24,11 +24,17 @@
 /* Copy the present pages of [start, end) to the run (run_pa = gPA of start). */
 static void copy_present(struct mm *mm, uint64_t start, uint64_t end, uint64_t run_pa)
 {
+	uint64_t *pd = NULL, region = ~0ULL; /* one walk per 1 GiB, not per 2 MiB block */
 	for (uint64_t a = start, next; a < end; a = next) {
 		next = (a & HPAGE_MASK) + HPAGE_SIZE;
 		if (next > end)
 			next = end;
-		uint64_t *pde = vm_pd_entry(mm, a, false);
+		if (a >> 30 != region) {
+			uint64_t *e = vm_pd_entry(mm, a, false);
+			pd = e ? e - ((a >> 21) & 511) : NULL;
+			region = a >> 30;
+		}
+		uint64_t *pde = pd ? &pd[(a >> 21) & 511] : NULL;
 		if (!pde || !(*pde & PTE_P))
 			continue;
 		if (*pde & PTE_PS) {

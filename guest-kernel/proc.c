@@ -20,6 +20,7 @@
 #include "hypercall.h"
 #include "kvmdev.h"
 #include "selftest.h"
+#include "ucopy.h"
 #include "syscall.h"
 #include "trace.h"
 
@@ -215,6 +216,7 @@ static int exec_image(struct proc *p, const char *path, const char *const *argv,
 	}
 	return 0;
 destroy:
+	ucopy_defer_cancel();
 	if (had)
 		vm_activate(&old_mm);
 	vm_mm_destroy(&p->mm);
@@ -310,20 +312,29 @@ long proc_sys_execve(struct syscall_args *a)
 		return err;
 	wrmsr(MSR_FS_BASE, 0);
 	/* The old frames below are dead: restart on an empty kernel stack. */
-	__asm__ volatile("mov %0, %%rsp\n\tjmp enter_user" ::"r"(boot_stack_top),
-			 "D"(init_proc.entry), "S"(init_proc.sp)
-			 : "memory");
+	__asm__ volatile("mov %0, %%rsp\n\tcall proc_enter_image" ::"r"(boot_stack_top) : "memory");
 	__builtin_unreachable();
+}
+
+static bool init_started;
+
+void proc_enter_image(void)
+{
+	ucopy_run_deferred(&init_proc.mm, init_proc.sp); /* returns once nothing is deferred */
+	if (!init_started) {
+		struct dmtvm_hc_ret hc = {0};
+		init_started = true;
+		if (kernel_verbose && kernel_tsc_khz)
+			kprintf("dmtvm kernel: kmain to /init took %lu us\n",
+				(rdtsc() - kernel_boot_tsc) * 1000 / kernel_tsc_khz);
+		hypercall(DMTVM_HC_INIT_STARTED, &hc);
+	}
+	enter_user(init_proc.entry, init_proc.sp);
 }
 
 void proc_start_init(void)
 {
-	struct dmtvm_hc_ret hc = {0};
-	if (kernel_verbose && kernel_tsc_khz)
-		kprintf("dmtvm kernel: kmain to /init took %lu us\n",
-			(rdtsc() - kernel_boot_tsc) * 1000 / kernel_tsc_khz);
-	hypercall(DMTVM_HC_INIT_STARTED, &hc);
-	enter_user(init_proc.entry, init_proc.sp);
+	proc_enter_image();
 }
 
 void proc_exit(int status)

@@ -31,6 +31,12 @@ struct syscall_args;
 long proc_sys_execve(struct syscall_args *a);
 /* INIT_STARTED hypercall, then iretq into /init. */
 __attribute__((noreturn)) void proc_start_init(void);
+/*
+ * Start the image exec loaded: its deferred file copies first (ucopy.c,
+ * which calls this again when they are done), then INIT_STARTED if this
+ * is the first image, then iretq to its entry.
+ */
+__attribute__((noreturn)) void proc_enter_image(void);
 /* /init is gone: EXIT hypercall with a Linux wait status byte (code, or 128+signal). */
 __attribute__((noreturn)) void proc_exit(int status);
 /* Kill /init with a signal's default action (status 128 + sig). */

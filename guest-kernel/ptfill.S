@@ -6,7 +6,8 @@
  * ~5 instructions per entry (store, two adds, compare, branch: ~3-6 ms per
  * page table). Here: one `rep movsq` of a constant template (entry k =
  * k * 4 KiB) and one `add` of (first frame | flags) per entry, unrolled:
- * ~515 instructions. Adding works since flags sit below bit 12 (and NX at
+ * ~515 instructions, plus the rep's 512 iterations (the emulator charges
+ * each like an instruction: string.S), ~1.2 ms. Adding works since flags sit below bit 12 (and NX at
  * bit 63), so frame | flags + k * 4 KiB never carries into them.
  *
  * void pt_fill_block(uint64_t *pt, uint64_t first); first = pa | flags

@@ -14,6 +14,7 @@
 #include "console.h"
 #include "hypercall.h"
 #include "proc.h"
+#include "ucopy.h"
 
 #define SIGILL	4
 #define SIGTRAP 5
@@ -105,7 +106,7 @@ void trap(struct trapframe *tf)
 
 	if (tf->vector == 14) {
 		int r = cr2 < USER_TOP ? vm_fault(mm, cr2, tf->error) : -EFAULT;
-		if (r == 0)
+		if (r == 0 || ucopy_fault(tf)) /* the ring-3 copy of a read: -EFAULT */
 			return;
 		if (r == -ENOMEM) {
 			kprintf("Out of memory: killed process 1 (init) at %lx\n", cr2);
@@ -115,6 +116,8 @@ void trap(struct trapframe *tf)
 			tf->rsp, tf->error);
 		proc_kill(SIGSEGV);
 	}
+	if (ucopy_fault(tf))
+		return;
 	const char *name =
 	    tf->vector < 32 && trap_names[tf->vector] ? trap_names[tf->vector] : "trap";
 	kprintf("traps: init[1] %s ip:%lx sp:%lx error:%lx\n", name, tf->rip, tf->rsp, tf->error);

@@ -22,7 +22,7 @@
 #include "../../guest-kernel/fdt.h"
 #include "../../guest-kernel/pmm.h"
 
-/* ---- fakes for what elf.c needs from pmm.c, vm.c and console.c ---- */
+/* ---- fakes for what elf.c needs from pmm.c, vm.c, console.c and ucopy.c ---- */
 static struct {
 	uint64_t va, pa;
 	uint32_t prot;
@@ -84,6 +84,26 @@ uint64_t vm_lookup(struct mm *mm, uint64_t va)
 void kprintf(const char *fmt, ...)
 {
 	(void)fmt;
+}
+
+/* No page tables here: elf.c then maps every page through vm_map_4k. */
+uint64_t *vm_entry(struct mm *mm, uint64_t va, int level, bool alloc)
+{
+	(void)mm, (void)va, (void)level, (void)alloc;
+	return NULL;
+}
+
+uint64_t vm_leaf_flags(uint32_t prot)
+{
+	return prot;
+}
+
+/* ucopy.c's ring-3 copy needs a guest: here elf.c copies at once (as when its list is full). */
+bool ucopy_defer(uint64_t frame_pa, uint64_t off, const void *src, uint64_t len);
+bool ucopy_defer(uint64_t frame_pa, uint64_t off, const void *src, uint64_t len)
+{
+	(void)frame_pa, (void)off, (void)src, (void)len;
+	return false;
 }
 
 static void reset_fakes(void)
