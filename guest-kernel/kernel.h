@@ -106,6 +106,8 @@ static inline size_t mem_nul(const char *p, size_t n)
 /* entry.S: copy to or from user memory; returns 0 or -EFAULT (fixup in trap.c) */
 long copy_user_raw(void *dst, const void *src, size_t n);
 extern char copy_user_insn[], copy_user_insn2[], copy_user_fault[];
+long put_user_16(uint64_t udst, uint64_t lo, uint64_t hi); /* range checked by the caller */
+extern char put_user_insn[], put_user_insn2[];
 
 /* [addr, addr + len) lies below USER_TOP; no sum, so no overflow (one compare for a constant len).
  */

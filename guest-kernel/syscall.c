@@ -375,17 +375,15 @@ static long sys_uname(struct syscall_args *a)
 static long sys_clock_gettime(struct syscall_args *a)
 {
 	static struct dmtvm_hc_time hc; /* in the image: its gPA is a constant */
-	uint64_t clk = a->a0, uts = a->a1, ns, ts[2];
+	uint64_t clk = a->a0, uts = a->a1, ns;
 	if (clk > 11)
 		return -EINVAL;
-	if (!user_range_ok(uts, sizeof(ts)))
+	if (!user_range_ok(uts, 16))
 		return -EFAULT;
 	hypercall_kimg(DMTVM_HC_TIME, &hc);
 	/* CLOCK_REALTIME (0), _COARSE (5), TAI (11) are wall clocks; the rest monotonic. */
 	ns = ((1u << 0 | 1u << 5 | 1u << 11) >> clk) & 1 ? hc.realtime_ns : hc.monotonic_ns;
-	ts[0] = ns / 1000000000;
-	ts[1] = ns % 1000000000;
-	return copy_user_raw((void *)uts, ts, sizeof(ts));
+	return put_user_16(uts, ns / 1000000000, ns % 1000000000); /* struct timespec */
 }
 
 /* struct sysinfo of x86-64 Linux: RAM in bytes (mem_unit 1), no swap. */

@@ -95,7 +95,8 @@ void trap(struct trapframe *tf)
 
 	if (!(tf->cs & 3)) {
 		if (tf->vector == 14 &&
-		    (tf->rip == (uint64_t)copy_user_insn || tf->rip == (uint64_t)copy_user_insn2)) {
+		    (tf->rip == (uint64_t)copy_user_insn || tf->rip == (uint64_t)copy_user_insn2 ||
+		     tf->rip == (uint64_t)put_user_insn || tf->rip == (uint64_t)put_user_insn2)) {
 			if (cr2 < USER_TOP && vm_fault(mm, cr2, tf->error) == 0)
 				return;
 			tf->rip = (uint64_t)copy_user_fault;

@@ -90,7 +90,8 @@ int main(void)
 	CHECK(pread(fd, buf, 50, SIZE + 5) == 0, "pread past EOF");
 	CHECK(lseek(fd, 0, SEEK_CUR) == SIZE, "pread keeps the offset");
 
-	/* Reads of >= 8 KiB are copied in ring 3 (guest-kernel/ucopy.c): exact bytes, offsets, EFAULT */
+	/* Reads of >= 8 KiB are copied in ring 3 (guest-kernel/ucopy.c):
+	   exact bytes, file offsets, EFAULT. */
 	memset(buf, 0, sizeof(buf));
 	CHECK(lseek(fd, 0, SEEK_SET) == 0 && read(fd, buf, sizeof(buf)) == SIZE &&
 		  !memcmp(buf, want, SIZE) && lseek(fd, 0, SEEK_CUR) == SIZE,
@@ -101,7 +102,8 @@ int main(void)
 	CHECK(pread(fd, buf, 9000, 1000) == 9000 && !memcmp(buf, want + 1000, 9000) &&
 		  lseek(fd, 0, SEEK_CUR) == 10100,
 	      "big pread keeps the offset");
-	char *hole = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *hole =
+	    mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(hole != MAP_FAILED && munmap(hole + 2 * 4096, 4096) == 0, "mmap 3 pages, unmap 1");
 	CHECK(lseek(fd, 0, SEEK_SET) == 0 && read(fd, hole, SIZE) == -1 && errno == EFAULT &&
 		  lseek(fd, 0, SEEK_CUR) == 0,
@@ -112,23 +114,24 @@ int main(void)
 	CHECK(mprotect(hole, 2 * 4096, PROT_READ | PROT_WRITE) == 0 &&
 		  read(fd, hole, 8192) == 8192 && !memcmp(hole, want, 8192),
 	      "big read works again after EFAULT");
-	CHECK(read(fd, (char *)-4096L, 9000) == -1 && errno == EFAULT, "big read to kernel: EFAULT");
+	CHECK(read(fd, (char *)-4096L, 9000) == -1 && errno == EFAULT,
+	      "big read to kernel: EFAULT");
 	munmap(hole, 2 * 4096);
 	/* The copy borrows free 2 MiB blocks right below the stack; blocks there
 	   that kept a page table (2 MiB pages split, then unmapped) work and are
 	   clean after. */
 	char *hi = (char *)0x7fffff000000L;
-	CHECK(mmap(hi, 6 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-		   -1, 0) == hi,
+	CHECK(mmap(hi, 6 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		   0) == hi,
 	      "mmap below the stack");
 	for (int i = 0; i < 6; i++)
 		hi[i << 20] = 1;
-	CHECK(munmap(hi + (2 << 20) + 4096, 4096) == 0 && munmap(hi + (4 << 20) + 4096, 4096) == 0 &&
-		  munmap(hi, 6 << 20) == 0,
+	CHECK(munmap(hi + (2 << 20) + 4096, 4096) == 0 &&
+		  munmap(hi + (4 << 20) + 4096, 4096) == 0 && munmap(hi, 6 << 20) == 0,
 	      "split, then unmap all");
 	CHECK(pread(fd, buf, SIZE, 0) == SIZE && !memcmp(buf, want, SIZE), "big pread after that");
-	CHECK(mmap(hi, 6 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-		   -1, 0) == hi,
+	CHECK(mmap(hi, 6 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		   0) == hi,
 	      "mmap there again");
 	for (int i = 0; i < 6 << 20; i += 4096)
 		CHECK(hi[i] == 0, "fresh memory reads zero there");
