@@ -88,10 +88,8 @@ enum vmm_hc_action vmm_hc_time(struct vmm_vcpu *vcpu, void *arg)
 {
 	(void)vcpu;
 	struct dmtvm_hc_time *a = arg;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	a->monotonic_ns = vmm_now_ns();
-	a->realtime_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	a->realtime_ns = vmm_realtime_ns(a->monotonic_ns);
 	a->ret = 0;
 	return VMM_HC_RESUME;
 }

@@ -86,6 +86,8 @@ struct vmm {
 /* time.c: nanoseconds since process start (taken in a constructor). */
 uint64_t vmm_now_ns(void);
 uint64_t vmm_process_start_monotonic_ns(void);
+/* Wall clock (ns since the epoch) at now_ns = vmm_now_ns(). */
+uint64_t vmm_realtime_ns(uint64_t now_ns);
 
 /* run.c: ask the main thread to end the run with this exit status. */
 void vmm_stop(struct vmm *vm, int status);
