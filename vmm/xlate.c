@@ -517,10 +517,18 @@ char *vmm_xlate_counters_json(struct vmm *vm)
 	uint32_t mask = gather_counters(x, c);
 	mmu_report_json_counters(mmu_sim_config(x->sims[0]), c, mask, f);
 	pthread_mutex_unlock(&x->lock);
+	return xlate_one_line(f, &buf, &len);
+}
+
+char *xlate_one_line(FILE *f, char **bufp, size_t *lenp)
+{
+	/* open_memstream sets *bufp and *lenp at fclose. */
 	if (fclose(f) != 0) {
-		free(buf);
+		free(*bufp);
 		return NULL;
 	}
+	char *buf = *bufp;
+	size_t len = *lenp;
 	/* One line: newline-delimited JSON on the socket, one report line. */
 	for (size_t i = 0; i < len; i++)
 		if (buf[i] == '\n')

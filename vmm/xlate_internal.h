@@ -84,6 +84,9 @@ struct xlate_as *xlate_find_as(struct vmm_xlate *x, uint64_t cr3);
 void xlate_run(struct vmm_xlate *x, struct vmm_vcpu *vcpu, size_t n, uint64_t cr3, uint64_t asid);
 /* mmu_sim_invalidate on every instance of the model, under x->ctx. */
 void xlate_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len);
+/* Closes a memstream (opened on *bufp, *lenp) holding a JSON document and
+ * returns its buffer flattened to one line (newlines -> spaces), or NULL. */
+char *xlate_one_line(FILE *f, char **bufp, size_t *lenp);
 /* Guest-virtual -> guest-physical with the model's native walker; 0 or -1. */
 int xlate_gva(struct vmm_xlate *x, uint64_t cr3, uint64_t va, uint64_t *gpa);
 /* The same over any guest-physical space (L2's, for nesting). */

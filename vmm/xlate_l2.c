@@ -321,18 +321,7 @@ char *vmm_xlate_l2_counters_json(struct vmm *vm)
 	if (f)
 		mmu_report_json(x->l2->sim, f);
 	pthread_mutex_unlock(&x->lock);
-	if (!f)
-		return NULL;
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] == '\n')
-			buf[i] = ' ';
-	while (len && buf[len - 1] == ' ')
-		buf[--len] = 0;
-	return buf;
+	return f ? xlate_one_line(f, &buf, &len) : NULL;
 }
 
 void vmm_xlate_l2_report_table(struct vmm *vm, FILE *out)
