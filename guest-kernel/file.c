@@ -12,6 +12,7 @@
 #include "cpio.h"
 #include "kvmdev.h"
 #include "ucopy.h"
+#include "uiov.h"
 
 #define O_ACCMODE     3
 #define O_WRONLY      1
@@ -264,32 +265,32 @@ long file_sys_pread64(struct syscall_args *a)
 	return read_at(f, a->a1, a->a2, &pos, a, false);
 }
 
+struct readv_state {
+	struct file *f;
+	long total, err;
+};
+
+static long readv_one(void *ctx, uint64_t base, uint64_t len)
+{
+	struct readv_state *s = ctx;
+	long r = read_at(s->f, base, len, &s->f->pos, NULL, false);
+	if (r < 0) {
+		s->err = r;
+		return 1;
+	}
+	s->total += r;
+	return (uint64_t)r < len; /* end of file: stop */
+}
+
 long file_sys_readv(struct syscall_args *a)
 {
-	struct {
-		uint64_t base, len;
-	} iov[16];
-	struct file *f = file_get(file_current, a->a0);
-	long total = 0;
-	if (!f)
+	struct readv_state s = {file_get(file_current, a->a0), 0, 0};
+	if (!s.f)
 		return -EBADF;
-	if (a->a2 > 1024)
-		return -EINVAL;
-	for (uint64_t done = 0; done < a->a2;) {
-		uint64_t n = a->a2 - done < ARRAY_SIZE(iov) ? a->a2 - done : ARRAY_SIZE(iov);
-		if (copy_from_user(iov, a->a1 + done * sizeof(iov[0]), n * sizeof(iov[0])))
-			return -EFAULT;
-		for (uint64_t i = 0; i < n; i++) {
-			long r = read_at(f, iov[i].base, iov[i].len, &f->pos, NULL, false);
-			if (r < 0)
-				return total ? total : r;
-			total += r;
-			if ((uint64_t)r < iov[i].len)
-				return total; /* end of file */
-		}
-		done += n;
-	}
-	return total;
+	long r = uiov_each(a->a1, a->a2, readv_one, &s);
+	if (r < 0)
+		return r;
+	return s.total ? s.total : s.err;
 }
 
 long file_sys_lseek(struct syscall_args *a)

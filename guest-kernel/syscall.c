@@ -22,6 +22,7 @@
 #include "proc.h"
 #include "selftest.h"
 #include "trace.h"
+#include "uiov.h"
 #include "ucopy.h"
 
 #define SYS_read	    0
@@ -139,32 +140,31 @@ static long sys_write(struct syscall_args *a)
 	return (long)a->a2;
 }
 
+struct writev_state {
+	size_t fill, total;
+};
+
+static long writev_one(void *ctx, uint64_t base, uint64_t len)
+{
+	struct writev_state *w = ctx;
+	if ((int64_t)len < 0)
+		return -EINVAL;
+	if (console_gather(base, len, &w->fill))
+		return -EFAULT;
+	w->total += len;
+	return 0;
+}
+
 static long sys_writev(struct syscall_args *a)
 {
-	struct {
-		uint64_t base, len;
-	} iov[16];
-	size_t fill = 0, total = 0;
+	struct writev_state w = {0, 0};
 	long r = writable(a->a0);
 	if (r)
 		return r;
-	if (a->a2 > 1024)
-		return -EINVAL;
-	for (uint64_t done = 0; done < a->a2;) {
-		uint64_t n = a->a2 - done < ARRAY_SIZE(iov) ? a->a2 - done : ARRAY_SIZE(iov);
-		if (copy_from_user(iov, a->a1 + done * sizeof(iov[0]), n * sizeof(iov[0])))
-			return -EFAULT;
-		for (uint64_t i = 0; i < n; i++) {
-			if ((int64_t)iov[i].len < 0)
-				return -EINVAL;
-			if (console_gather(iov[i].base, iov[i].len, &fill))
-				return -EFAULT;
-			total += iov[i].len;
-		}
-		done += n;
-	}
-	console_flush(fill);
-	return (long)total;
+	if ((r = uiov_each(a->a1, a->a2, writev_one, &w)))
+		return r;
+	console_flush(w.fill);
+	return (long)w.total;
 }
 
 static long sys_exit_group(struct syscall_args *a)
