@@ -40,15 +40,48 @@ int ept12_layout(uint64_t mem, unsigned leaf_shift, struct ept12_layout *l, char
 	return 0;
 }
 
+int ept12_pieces_ok(const struct ept12_layout *l, const struct ept12_piece *p, unsigned n,
+		    char *err, size_t errlen)
+{
+	uint64_t mask = (1ULL << l->leaf_shift) - 1, next = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (p[i].l2_gpa != next || !p[i].size || ((p[i].size | p[i].l1_gpa) & mask)) {
+			snprintf(err, errlen,
+				 "EPT12 piece %u (L2 gPA %#llx, %#llx bytes at L1 gPA %#llx): "
+				 "expected L2 gPA %#llx and a multiple of %llu KiB",
+				 i, (unsigned long long)p[i].l2_gpa, (unsigned long long)p[i].size,
+				 (unsigned long long)p[i].l1_gpa, (unsigned long long)next,
+				 (unsigned long long)(mask + 1) >> 10);
+			return -1;
+		}
+		next += p[i].size;
+	}
+	if (next != l->mem) {
+		snprintf(err, errlen, "EPT12 pieces cover %#llx bytes of L2 RAM, expected %#llx",
+			 (unsigned long long)next, (unsigned long long)l->mem);
+		return -1;
+	}
+	return 0;
+}
+
 void ept12_build(const struct ept12_layout *l, void *pool, uint64_t pool_gpa, uint64_t ram_gpa)
+{
+	struct ept12_piece one = {.l2_gpa = 0, .size = l->mem, .l1_gpa = ram_gpa};
+	ept12_build_pieces(l, pool, pool_gpa, &one, 1);
+}
+
+void ept12_build_pieces(const struct ept12_layout *l, void *pool, uint64_t pool_gpa,
+			const struct ept12_piece *p, unsigned n)
 {
 	uint64_t *e = pool;
 	memset(pool, 0, l->size);
-	/* Leaves: entry i of the TEA maps L2 gPA i << leaf_shift. */
-	uint64_t nleaves = l->mem >> l->leaf_shift;
+	/* Leaves: entry i of the TEA maps L2 gPA i << leaf_shift, into its piece. */
 	uint64_t leaf = EPT_RWX | EPT_MT_WB | (l->leaf_shift == 21 ? EPT_PS : 0);
-	for (uint64_t i = 0; i < nleaves; i++)
-		e[i] = (ram_gpa + (i << l->leaf_shift)) | leaf;
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t first = p[k].l2_gpa >> l->leaf_shift, cnt = p[k].size >> l->leaf_shift;
+		for (uint64_t i = 0; i < cnt; i++)
+			e[first + i] = (p[k].l1_gpa + (i << l->leaf_shift)) | leaf;
+	}
 	/* 4 KiB leaves: PD entry j points at leaf table j. */
 	uint64_t *pd = e + l->tea_pages * 512;
 	if (l->leaf_shift == 12)

@@ -42,4 +42,21 @@ int ept12_layout(uint64_t mem, unsigned leaf_shift, struct ept12_layout *l, char
  */
 void ept12_build(const struct ept12_layout *l, void *pool, uint64_t pool_gpa, uint64_t ram_gpa);
 
+/* One piece of L2 RAM: L2 gPA [l2_gpa, + size) is L1 gPA [l1_gpa, + size). */
+struct ept12_piece {
+	uint64_t l2_gpa, size, l1_gpa;
+};
+
+/*
+ * As ept12_build for L2 RAM pinned in n pieces: p[] in L2-gPA order, back
+ * to back from L2 gPA 0 to l->mem, each size and l1_gpa a multiple of the
+ * leaf size (checked by ept12_pieces_ok). The table layout is unchanged:
+ * the leaves stay ONE TEA in L2-gPA order, only their targets differ.
+ */
+void ept12_build_pieces(const struct ept12_layout *l, void *pool, uint64_t pool_gpa,
+			const struct ept12_piece *p, unsigned n);
+/* 0 if p[0..n) fit l as ept12_build_pieces needs; -1 with a message otherwise. */
+int ept12_pieces_ok(const struct ept12_layout *l, const struct ept12_piece *p, unsigned n,
+		    char *err, size_t errlen);
+
 #endif

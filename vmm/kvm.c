@@ -2,8 +2,9 @@
 /*
  * kvm.c: the KVM side of a VM: /dev/kvm, the VM fd, guest RAM (one memslot
  * at gPA 0) and vCPU fds with their shared kvm_run pages. On the
- * paravirtual /dev/kvm of a dmtvm guest (nested_l1.h) the RAM is also
- * pinned guest-physically contiguous, so L0 can back L2 with those frames.
+ * paravirtual /dev/kvm of a dmtvm guest (nested_l1.h) the RAM is instead
+ * pinned guest-physically contiguous in pieces of at most 1 GiB, one
+ * memslot each, so L0 can back L2 with those frames.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,8 +74,8 @@ int vmm_kvm_ram(struct vmm *vm, uint64_t mem_size, char *err, size_t errlen)
 	madvise(p, mem_size, MADV_HUGEPAGE);
 	vm->ram = p;
 	vm->mem_size = mem_size;
-	if (vm->l1 && vmm_l1_pin_ram(vm, err, errlen) < 0)
-		return -1;
+	if (vm->l1)
+		return vmm_l1_ram(vm, err, errlen); /* pinned pieces, a memslot each */
 	struct kvm_userspace_memory_region region = {
 	    .slot = 0,
 	    .guest_phys_addr = 0,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/sysinfo.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -47,8 +48,15 @@ static int pin(struct vmm *vm, void *p, uint64_t len, uint64_t *gpa, const char 
 {
 	struct dmtvm_kvm_pin a = {.uaddr = (uintptr_t)p, .len = len};
 	if (ioctl(vm->vm_fd, DMTVM_KVM_PIN, &a) < 0) {
-		snprintf(err, errlen, "DMTVM_KVM_PIN of %s (%llu bytes): %s", what,
-			 (unsigned long long)len, strerror(errno));
+		int e = errno;
+		struct sysinfo si;
+		int n = snprintf(err, errlen, "DMTVM_KVM_PIN of %s (%llu bytes): %s", what,
+				 (unsigned long long)len, strerror(e));
+		if (e == ENOMEM && sysinfo(&si) == 0 && n > 0 && (size_t)n < errlen)
+			snprintf(err + n, errlen - (size_t)n,
+				 " (L1 has %llu MiB free: lower --mem, or give L1 more with the "
+				 "outer dmtvm's --mem)",
+				 (unsigned long long)((uint64_t)si.freeram * si.mem_unit >> 20));
 		return -1;
 	}
 	if (a.gpa % PAGE) {
@@ -60,9 +68,53 @@ static int pin(struct vmm *vm, void *p, uint64_t len, uint64_t *gpa, const char 
 	return 0;
 }
 
-int vmm_l1_pin_ram(struct vmm *vm, char *err, size_t errlen)
+int vmm_l1_ram(struct vmm *vm, char *err, size_t errlen)
 {
-	return pin(vm, vm->ram, vm->mem_size, &vm->l1->ram_gpa, "L2 guest RAM", err, errlen);
+	struct vmm_l1 *l1 = vm->l1;
+	uint64_t n = (vm->mem_size + VMM_L1_PIECE_MAX - 1) / VMM_L1_PIECE_MAX;
+	if (n > VMM_L1_PIECES_MAX) {
+		snprintf(err, errlen,
+			 "L2 RAM of %llu bytes needs %llu pinned pieces of at most 1 GiB, "
+			 "one memslot each; L0 allows %u",
+			 (unsigned long long)vm->mem_size, (unsigned long long)n,
+			 VMM_L1_PIECES_MAX);
+		return -1;
+	}
+	l1->npieces = (unsigned)n;
+	for (unsigned i = 0; i < l1->npieces; i++) {
+		struct ept12_piece *p = &l1->piece[i];
+		p->l2_gpa = i * VMM_L1_PIECE_MAX;
+		p->size = vm->mem_size - p->l2_gpa;
+		if (p->size > VMM_L1_PIECE_MAX)
+			p->size = VMM_L1_PIECE_MAX;
+		/* One piece (<= 1 GiB): the messages of a single pin and memslot, as before. */
+		char what[96] = "L2 guest RAM";
+		if (l1->npieces > 1)
+			snprintf(what, sizeof(what), "L2 guest RAM piece %u of %u (L2 gPA %#llx)",
+				 i, l1->npieces, (unsigned long long)p->l2_gpa);
+		if (pin(vm, vm->ram + p->l2_gpa, p->size, &p->l1_gpa, what, err, errlen) < 0)
+			return -1;
+		/* The L1 kernel rewrites userspace_addr to the piece's L1 gPA (pinned already). */
+		struct kvm_userspace_memory_region region = {
+		    .slot = i,
+		    .guest_phys_addr = p->l2_gpa,
+		    .memory_size = p->size,
+		    .userspace_addr = (uintptr_t)(vm->ram + p->l2_gpa),
+		};
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+			if (l1->npieces > 1)
+				snprintf(err, errlen,
+					 "KVM_SET_USER_MEMORY_REGION slot %u (L2 gPA %#llx, %llu "
+					 "bytes): %s",
+					 i, (unsigned long long)p->l2_gpa,
+					 (unsigned long long)p->size, strerror(errno));
+			else
+				snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION (%llu bytes): %s",
+					 (unsigned long long)p->size, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int vmm_l1_ept12(struct vmm *vm, unsigned leaf_shift, bool pvdmt, char *err, size_t errlen)
@@ -70,12 +122,16 @@ int vmm_l1_ept12(struct vmm *vm, unsigned leaf_shift, bool pvdmt, char *err, siz
 	struct vmm_l1 *l1 = vm->l1;
 	if (ept12_layout(vm->mem_size, leaf_shift, &l1->ept, err, errlen) < 0)
 		return -1;
-	if (leaf_shift == 21 && l1->ram_gpa % (2ULL << 20)) {
-		snprintf(err, errlen,
-			 "EPT12 with 2 MiB leaves: L2 RAM at L1 gPA %#llx is not 2 MiB aligned",
-			 (unsigned long long)l1->ram_gpa);
+	for (unsigned i = 0; leaf_shift == 21 && i < l1->npieces; i++)
+		if (l1->piece[i].l1_gpa % (2ULL << 20)) {
+			snprintf(err, errlen,
+				 "EPT12 with 2 MiB leaves: L2 RAM at L1 gPA %#llx is not 2 MiB "
+				 "aligned",
+				 (unsigned long long)l1->piece[i].l1_gpa);
+			return -1;
+		}
+	if (ept12_pieces_ok(&l1->ept, l1->piece, l1->npieces, err, errlen) < 0)
 		return -1;
-	}
 	void *p =
 	    mmap(NULL, l1->ept.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
@@ -91,15 +147,22 @@ int vmm_l1_ept12(struct vmm *vm, unsigned leaf_shift, bool pvdmt, char *err, siz
 		struct dmtvm_kvm_alloc_tea t = {.gpa = l1->pool_gpa,
 						.pgcnt = l1->ept.tea_pages,
 						.mode = DMTVM_TEA_MODE(0, 0, 0)};
-		if (ioctl(vm->vm_fd, DMTVM_KVM_ALLOC_TEA, &t) < 0) {
+		if (ioctl(vm->vm_fd, DMTVM_KVM_ALLOC_TEA, &t) == 0) {
+			l1->tea_hpa = t.hpa;
+		} else if (errno == ENOSYS) {
+			/* L0 models no host memory (--mode=native): nothing to back. */
+			fprintf(stderr,
+				"%s: L0 does not back TEAs (ALLOC_TEA: %s): the EPT12 TEA stays "
+				"plain DMT\n",
+				vmm_level_tag(), strerror(errno));
+		} else {
 			snprintf(err, errlen,
 				 "DMTVM_KVM_ALLOC_TEA for the EPT12 TEA (%llu pages): %s",
 				 (unsigned long long)t.pgcnt, strerror(errno));
 			return -1;
 		}
-		l1->tea_hpa = t.hpa;
 	}
-	ept12_build(&l1->ept, p, l1->pool_gpa, l1->ram_gpa);
+	ept12_build_pieces(&l1->ept, p, l1->pool_gpa, l1->piece, l1->npieces);
 	struct dmtvm_kvm_ept12 r = {.root = l1->pool_gpa + l1->ept.pml4_off, .nregs = 1};
 	r.regs[0] = (struct dmtvm_ept12_reg){
 	    .base = 0, .limit = vm->mem_size, .tea = l1->pool_gpa, .page_shift = leaf_shift};
@@ -109,6 +172,15 @@ int vmm_l1_ept12(struct vmm *vm, unsigned leaf_shift, bool pvdmt, char *err, siz
 		return -1;
 	}
 	return 0;
+}
+
+/* The piece holding L2 gPA g (< mem_size). */
+static const struct ept12_piece *piece_of(const struct vmm_l1 *l1, uint64_t g)
+{
+	unsigned i = 0;
+	while (i + 1 < l1->npieces && g >= l1->piece[i].l2_gpa + l1->piece[i].size)
+		i++;
+	return &l1->piece[i];
 }
 
 /* As the model's handler: at most 1 GiB of TEA (maps 512 GiB of 4 KiB pages). */
@@ -138,7 +210,28 @@ enum vmm_hc_action vmm_l1_hc_alloc_tea(struct vmm_vcpu *vcpu, void *arg)
 		a->ret = -DMTVM_EFAULT; /* outside L2 RAM */
 	if (a->ret)
 		return VMM_HC_RESUME;
-	struct dmtvm_kvm_alloc_tea t = {.gpa = vm->l1->ram_gpa + a->gpa,
+	const struct ept12_piece *p = piece_of(vm->l1, a->gpa);
+	uint64_t end = a->gpa + a->pgcnt * PAGE;
+	if (end > p->l2_gpa + p->size) {
+		/*
+		 * A TEA must be host-contiguous: L2's DMT register holds ONE host
+		 * base and indexes from it. The two pieces are separate runs in L1
+		 * (and each forward gets its own host run from L0), so a split
+		 * forward would hand L2 a TEA that is not contiguous: refused,
+		 * and L2 keeps those tables as plain DMT or elsewhere.
+		 */
+		if (!vm->l1->tea_straddle_told)
+			fprintf(stderr,
+				"%s: L2's ALLOC_TEA of L2 gPA [%#llx, %#llx) straddles two pinned "
+				"pieces of L2 RAM (boundary %#llx; a TEA must be host-contiguous): "
+				"refused (EINVAL), further ones silently\n",
+				vmm_level_tag(), (unsigned long long)a->gpa,
+				(unsigned long long)end, (unsigned long long)(p->l2_gpa + p->size));
+		vm->l1->tea_straddle_told = true;
+		a->ret = -DMTVM_EINVAL;
+		return VMM_HC_RESUME;
+	}
+	struct dmtvm_kvm_alloc_tea t = {.gpa = p->l1_gpa + (a->gpa - p->l2_gpa),
 					.pgcnt = a->pgcnt,
 					.mode = DMTVM_TEA_MODE(DMTVM_TEA_MODE_VMID(a->mode),
 							       DMTVM_TEA_MODE_FREE(a->mode),

@@ -39,6 +39,19 @@ CASE:
              EPT12 walk whose every entry needs a 4-reference EPT01 walk
              (3 x 5) plus the EPT01 walk of the result (4): 5 x 19 + the 4
              L2 entries themselves.
+  big-ram    L2 RAM above 1 GiB (--mem=1536M, L0 --mem=2G): L1 dmtvm pins it
+             in 2 pieces (1 GiB + 512 MiB, the L1 kernel pins at most 1 GiB
+             per call), one memslot each, EPT12 per piece. The L2 kernel
+             carves 4 KiB frames from the top of RAM, so with dmtvm.thp=off
+             tp-pages' 300 pages and their tables sit above 1 GiB of L2 gPA:
+             exactly 3 refs per cold walk under pvdmt-nested and 124 under
+             x86-3d (which reads EPT12: a wrong piece-1 mapping gives 25,
+             tried). gups-trace -m 1G (frames 0.5-1.5 GiB) under real KVM
+             (the memslots) prints the checksum a plain run prints; at
+             --mem=2050M (pieces 1G, 1G, 2M; L0 --mem=3G) L2's 2 MiB TEA for
+             it lands across 2 GiB: L1 refuses it (a TEA must be
+             host-contiguous, one line), L2 takes another run and the
+             pvdmt-nested counters equal the 1536M run's.
   repeat     two nested runs of gups-trace (small) give identical L2 counters.
 Benchmarks (print figures, check only that the run worked):
   bench-boot       outer start -> L2 INIT_STARTED (L0's report), and L1's boot.
@@ -129,8 +142,15 @@ def case_l1_errors(dmtvm, img, tmp):
     st, out, err, _ = run(dmtvm, img, ["--mem=128M"], L1 + ["--mem=126M", "/l2.img"], tmp)
     check("L2 RAM that L1 cannot pin: status", st, 1)
     check("L2 RAM that L1 cannot pin: message",
-          "dmtvm (L1): DMTVM_KVM_PIN of L2 guest RAM (132120576 bytes): Out of memory"
+          "dmtvm (L1): DMTVM_KVM_PIN of L2 guest RAM (132120576 bytes): Out of memory (L1 has "
           in out + err, True)
+    check("L2 RAM that L1 cannot pin: hint", "lower --mem, or give L1 more" in out + err, True)
+    # L0 without host memory model (native): no TEA backing, a note, L2 still runs.
+    st, out, err, _ = run(dmtvm, img, ["--mode=native"], None, tmp)
+    check("L0 --mode=native: L2 hello's status", st, 3)
+    check("L0 --mode=native: note on the EPT12 TEA",
+          "dmtvm (L1): L0 does not back TEAs (ALLOC_TEA: Function not implemented)" in out + err,
+          True)
     st, out, err, _ = run(dmtvm, img, [], L1 + ["--mem=64M", "/l2.img", "--",
                                                "dmtvm.selftest=ring0-fault", "hello"], tmp)
     check("L2 kernel panic: status", st, 125)
@@ -160,16 +180,18 @@ def case_kvmbad(dmtvm, img, tmp):
           True)
 
 
-def case_exact_refs(dmtvm, img, tmp, ept12_2m=False):
+def case_exact_refs(dmtvm, img, tmp, ept12_2m=False, l0_mem=None, l2_mem="64M"):
     schemes = ["pvdmt-nested", "x86-3d"]
-    st, out, _, rep = run(dmtvm, img, ["--mode=pvdmt", "--schemes=" + ",".join(schemes),
-                                       "--model-set=pwc=0"],
-                          L1 + ["--mem=64M"] + (["--ept12-pages=2m"] if ept12_2m else []) +
+    st, out, err, rep = run(dmtvm, img, ["--mode=pvdmt", "--schemes=" + ",".join(schemes),
+                                         "--model-set=pwc=0"] +
+                            ([f"--mem={l0_mem}"] if l0_mem else []),
+                            L1 + [f"--mem={l2_mem}"] + (["--ept12-pages=2m"] if ept12_2m else []) +
                           ["/l2.img", "--", "dmtvm.thp=off", "dmtvm.tea_min=1M",
                            "tp-pages", "explicit", str(N_PAGES)], tmp)
     check("status", st, 0)
     check("L2 says ok", f"tp-pages: explicit {N_PAGES} ok" in out, True)
-    check("L2's ALLOC_TEA forwarded by L1 (not refused)", "ALLOC_TEA unsupported" in out, False)
+    check("L2's ALLOC_TEA forwarded by L1 (not refused)",
+          "ALLOC_TEA unsupported" in out or STRADDLE.search(out + err) is not None, False)
     s = l2_schemes(rep)
     n = N_PAGES
     for k, per_walk in (("pvdmt-nested", 3), ("x86-3d", 99 if ept12_2m else 124)):
@@ -178,6 +200,45 @@ def case_exact_refs(dmtvm, img, tmp, ept12_2m=False):
                                      "refs")}
         check(k, got, {"accesses": n, "tlb_l1_hits": 0, "tlb_l2_hits": 0, "walks": n,
                        "faults": 0, "refs": n * per_walk})
+
+
+# gups-trace -m 1G -n 4K with dmtvm.thp=off: the checksum of a plain (non-nested) run
+# (`dmtvm run --mem=2G build/guest.img -- dmtvm.thp=off gups-trace -m 1G -n 4K`).
+BIG_GUPS_CHECKSUM = "9d8b602fd4f3a1f1"
+STRADDLE = re.compile(r"^dmtvm \(L1\): L2's ALLOC_TEA of L2 gPA \[(0x[0-9a-f]+), (0x[0-9a-f]+)\) "
+                      r"straddles two pinned pieces of L2 RAM \(boundary (0x[0-9a-f]+); a TEA "
+                      r"must be host-contiguous\): refused \(EINVAL\), further ones silently$",
+                      re.M)
+
+
+def case_big_ram(dmtvm, img, tmp):
+    for e in (False, True):
+        print(f"--- tp-pages, L2 --mem=1536M{', EPT12 2 MiB leaves' if e else ''}")
+        case_exact_refs(dmtvm, img, tmp, ept12_2m=e, l0_mem="2G", l2_mem="1536M")
+    got = {}
+    for l0, l2 in (("2G", "1536M"), ("3G", "2050M")):
+        print(f"--- gups-trace -m 1G, L2 --mem={l2}")
+        st, out, err, rep = run(dmtvm, img, [f"--mem={l0}", "--mode=pvdmt",
+                                             "--schemes=pvdmt-nested"],
+                                L1 + [f"--mem={l2}", "/l2.img", "--", "dmtvm.thp=off",
+                                      "dmtvm.tea_min=1M", "gups-trace", "-m", "1G", "-n", "4K"],
+                                tmp)
+        m = re.search(r"^checksum ([0-9a-f]{16})$", out, re.M)
+        check(f"L2 --mem={l2}: status", st, 0)
+        check(f"L2 --mem={l2}: checksum", m and m.group(1), BIG_GUPS_CHECKSUM)
+        c = l2_schemes(rep).get("pvdmt-nested", {})
+        got[l2] = {f: c.get(f) for f in ("accesses", "walks", "faults", "refs")}
+        t = STRADDLE.search(out + err)
+        straddle = t is not None and int(t.group(1), 16) < int(t.group(3), 16) == 2 << 30 < \
+            int(t.group(2), 16)
+        # 2050M = pieces of 1G, 1G, 2M. The L2 kernel carves contiguous runs from the top
+        # of RAM: gups' 2 MiB TEA (1 GiB of 4 KiB pages) lands at 2G+2M - (what the kernel
+        # took before it, < 2 MiB) - 2M, across 2G: L1 refuses it; L2 takes another run.
+        check(f"L2 --mem={l2}: L1 refused a TEA straddling two pieces", straddle, l2 == "2050M")
+    check("pvdmt-nested counters, refused TEA and retried = never straddled",
+          got["2050M"], got["1536M"])
+    check("pvdmt-nested walked and did not fault",
+          (got["1536M"]["walks"] or 0) > 1000 and got["1536M"]["faults"] == 0, True)
 
 
 GUPS = ["gups-trace", "-m", "8M", "-n", "32K"]
@@ -242,7 +303,7 @@ def bench_gups_table(dmtvm, img, tmp):
 CASES = {"hello": case_hello, "status": case_status, "l1-errors": case_l1_errors,
          "l2-faults": case_l2_faults, "kvmbad": case_kvmbad, "exact-refs": case_exact_refs,
          "exact-refs-ept12-2m": lambda d, i, t: case_exact_refs(d, i, t, ept12_2m=True),
-         "repeat": case_repeat,
+         "big-ram": case_big_ram, "repeat": case_repeat,
          "bench-boot": bench_boot, "bench-exit-cost": bench_exit_cost,
          "bench-gups-table": bench_gups_table}
 

@@ -86,6 +86,67 @@ Test(ept12, walks_4k_over_1g)
 	check_tree((1ULL << 30) + (4ULL << 20), 12); /* two PDs */
 }
 
+/*
+ * L2 RAM pinned in pieces (the L1 kernel pins at most 1 GiB per call): each
+ * L2 gPA lands in its own piece's L1 run, pieces in a scrambled L1 order,
+ * and the leaves stay one TEA in L2-gPA order.
+ */
+static void check_pieces(unsigned shift)
+{
+	const uint64_t mem = (1ULL << 30) + (512ULL << 20);
+	const struct ept12_piece p[2] = {{0, 1ULL << 30, 0x80000000ULL},
+					 {1ULL << 30, 512ULL << 20, RAM_GPA}};
+	struct ept12_layout l;
+	char err[200];
+	cr_assert_eq(ept12_layout(mem, shift, &l, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ept12_pieces_ok(&l, p, 2, err, sizeof(err)), 0, "%s", err);
+	uint8_t *pool = aligned_alloc(4096, l.size);
+	memset(pool, 0xa5, l.size);
+	ept12_build_pieces(&l, pool, POOL_GPA, p, 2);
+	struct physmem pm;
+	load(&pm, &l, pool);
+	uint64_t root = POOL_GPA + l.pml4_off;
+	const uint64_t *tea = (const uint64_t *)pool;
+	for (uint64_t g = 0; g < mem; g += 4096) {
+		const struct ept12_piece *q = &p[g >= p[1].l2_gpa];
+		uint64_t pa = 0, want = q->l1_gpa + (g - q->l2_gpa);
+		cr_assert_eq(pt_lookup(&pm, PT_EPT, root, g + 8, &pa), 0, "L2 gPA %#lx unmapped",
+			     g);
+		cr_assert_eq(pa, want + 8, "L2 gPA %#lx -> %#lx", g, pa);
+		cr_assert_eq(tea[g >> shift] & PTE_ADDR & ~((1ULL << shift) - 1),
+			     want & ~((1ULL << shift) - 1));
+	}
+	uint64_t pa;
+	cr_expect_eq(pt_lookup(&pm, PT_EPT, root, mem, &pa), -1, "L2 gPA past RAM is mapped");
+	physmem_free(&pm);
+	free(pool);
+}
+
+Test(ept12, pieces_4k)
+{
+	check_pieces(12);
+}
+
+Test(ept12, pieces_2m)
+{
+	check_pieces(21);
+}
+
+Test(ept12, pieces_bad)
+{
+	struct ept12_layout l;
+	char err[200];
+	cr_assert_eq(ept12_layout(4ULL << 20, 21, &l, err, sizeof(err)), 0);
+	struct ept12_piece gap[2] = {{0, 2ULL << 20, 0}, {4ULL << 20, 2ULL << 20, 4ULL << 20}};
+	cr_expect_eq(ept12_pieces_ok(&l, gap, 2, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "EPT12 piece 1 (L2 gPA 0x400000, 0x200000 bytes at L1 gPA "
+			      "0x400000): expected L2 gPA 0x200000 and a multiple of 2048 KiB");
+	struct ept12_piece odd[2] = {{0, 2ULL << 20, 0}, {2ULL << 20, 2ULL << 20, 0x1000}};
+	cr_expect_eq(ept12_pieces_ok(&l, odd, 2, err, sizeof(err)), -1); /* not 2 MiB aligned */
+	cr_expect_eq(ept12_pieces_ok(&l, gap, 1, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "EPT12 pieces cover 0x200000 bytes of L2 RAM, expected 0x400000");
+}
+
 Test(ept12, bad_sizes)
 {
 	struct ept12_layout l;
