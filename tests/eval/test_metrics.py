@@ -162,8 +162,11 @@ check('merge: shrunk run labelled, not compared', (mc['nested_run']['resized'],
       (True, ['-m', '32M'], []))
 # nested_args: -m halved until guest_mem fits (1G: 4G -> 512M, 704M of L2),
 # -n kept; what fits stays (768M -> exactly 1024M)
-check('nested_args 4G', X.nested_args(['-m', '4G', '-n', '8M']), ['-m', '512M', '-n', '8M'])
-check('nested_args 768M', X.nested_args(['-m', '768M', '-n', '1']), ['-m', '768M', '-n', '1'])
+check('nested_args 4G, 1G cap', X.nested_args(['-m', '4G', '-n', '8M'], 1 << 30),
+      ['-m', '512M', '-n', '8M'])
+check('nested_args 4G, default cap', X.nested_args(['-m', '4G', '-n', '8M']), ['-m', '4G', '-n', '8M'])
+check('nested_args 768M, 1G cap', X.nested_args(['-m', '768M', '-n', '1'], 1 << 30),
+      ['-m', '768M', '-n', '1'])
 check('nested_args 80M cap', X.nested_args(['-n', '1', '-m', '16M'], 80 << 20),
       ['-n', '1', '-m', '8M'])
 check('nested_args floor', X.nested_args(['-m', '64K'], X.NESTED_MIN_MEM), ['-m', '64K'])
