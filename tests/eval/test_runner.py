@@ -96,6 +96,58 @@ try:
         res2 = json.load(f)
     check('rerun: same metrics', res2['metrics'] == res['metrics'])
 
+    # --exit-cycles: recorded in params; the same directory resumed with
+    # another N recomputes every cell's metrics from its stored counters (no
+    # run redone, no cell of the other N left); titles say N only when N > 0.
+    sys.path.insert(0, os.path.dirname(os.path.realpath(EVAL)))
+    import dmteval_metrics as M
+    check('exit_cycles 0 recorded by default', res['params'].get('exit_cycles') == 0,
+          res['params'].get('exit_cycles'))
+    check('N = 0: no exit charge in results.md', 'fill exits charged' not in md)
+    r10 = run('--sizes=tiny', '--workloads', 'gups,stream', '--thp', 'off,on',
+              '--exit-cycles', '1000', '--out', out)
+    with open(os.path.join(out, 'results.json')) as f:
+        res3 = json.load(f)
+    md3 = open(os.path.join(out, 'results.md')).read()
+    check('--exit-cycles 1000: exit 0, all 4 runs skipped', r10.returncode == 0 and
+          r10.stdout.count('done earlier') == 4, (r10.returncode, r10.stdout, r10.stderr))
+    check('--exit-cycles 1000 recorded', res3['params'].get('exit_cycles') == 1000,
+          res3['params'].get('exit_cycles'))
+    want = {}
+    for c in res3['cells']:
+        want.setdefault(c['page'], {})[c['workload']] = M.to_json(
+            M.cell_metrics(c['counters'], 2, 1000))
+    check('--exit-cycles 1000: every cell\'s metrics computed with N = 1000',
+          res3['metrics'] == want)
+    fills = [c['counters']['schemes']['x86-nested-ept02']['shadow_fills']
+             for c in res3['cells'] if c['page'] == '4k']
+    check('--exit-cycles 1000: nested app speedups changed (EPT02 fills %s)' % fills,
+          all(fills) and all(res3['metrics']['4k'][w]['nested']['designs']['pvDMT']['app_speedup']
+                             != res['metrics']['4k'][w]['nested']['designs']['pvDMT']['app_speedup']
+                             for w in ('gups', 'stream')), fills)
+    check('--exit-cycles 1000: walk speedups unchanged', all(
+        res3['metrics'][pg][w][st]['designs'][d]['walk_speedup'] ==
+        res['metrics'][pg][w][st]['designs'][d]['walk_speedup']
+        for pg in res['metrics'] for w in res['metrics'][pg] for st in res['metrics'][pg][w]
+        for d in res['metrics'][pg][w][st]['designs']))
+    t3 = re.findall(r'^### (.*)$', md3, re.M)
+    charged = [t for t in t3 if 'fill exits charged 1000 cycles each' in t]
+    check('--exit-cycles 1000: the 6 application tables say N, walk tables do not',
+          len(charged) == 6 and all('application speedup' in t for t in charged), t3)
+    check('--exit-cycles 1000: nested claim and headline say N', len(re.findall(
+        r'^- nested: pvDMT application speedup > 1: .*fill exits charged 1000 cycles each\)$',
+        md3, re.M)) == 2 and md3.count('application speedup, fill exits charged 1000') == 2,
+        md3)
+    r11 = run('--sizes=tiny', '--workloads', 'gups,stream', '--thp', 'off,on', '--out', out)
+    with open(os.path.join(out, 'results.json')) as f:
+        res4 = json.load(f)
+    check('back to N = 0: the first run\'s metrics and results.md', r11.returncode == 0 and
+          res4['metrics'] == res['metrics'] and
+          open(os.path.join(out, 'results.md')).read() == md)
+    r12 = run('--exit-cycles', '-5', '--out', out)
+    check('bad --exit-cycles: exit 2, one line', r12.returncode == 2 and
+          r12.stderr == "dmt-eval: --exit-cycles: '-5': expected an integer >= 0\n", r12.stderr)
+
     check('nested rows: the host replay\'s, named so',
           res['params']['nested_source'] == 'replay' and
           all(c['row_sources']['nested'] == 'host trace replayed over simos tables'

@@ -39,16 +39,28 @@ def _scheme(doc, name):
         raise MetricsError('counters have no scheme %r' % name) from None
 
 
-def walk_overhead(base, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS):
+def walk_side_cycles(s, exit_cycles=0):
+    """A scheme's walk-side cost in the application formula: walk_cycles plus
+    exit_cycles per fill exit (shadow_fills: x86-shadow's shadow-table fills,
+    x86-nested-ept02's EPT02 fills, agile's shadow part). A fill is a VM exit
+    that the walk itself triggers (the hardware walk misses in the shadow /
+    EPT02 table and the hypervisor fills it), so its cost belongs to
+    translation, on the walk side of the formula. exit_cycles = 0 (the
+    artifact's formula) charges nothing."""
+    return int(s['walk_cycles']) + Fraction(exit_cycles) * int(s.get('shadow_fills', 0))
+
+
+def walk_overhead(base, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS, exit_cycles=0):
     """Estimated fraction of run time spent in page walks for the baseline
     scheme's counters: walk / (walk + data + instructions), with
-      walk = walk_cycles (every walk reference at the latency of where it was
-             served, page-walk-cache hits 1 cycle),
+      walk = walk_side_cycles: walk_cycles (every walk reference at the
+             latency of where it was served, page-walk-cache hits 1 cycle)
+             + exit_cycles per fill exit,
       data = data_cycles (every access, fetches included, through the same
              cache model after translation; needs the model's cache_data = 1),
       instructions = insn_cycles_per_access * (loads + stores).
     Returns a Fraction in [0, 1]."""
-    w = int(base['walk_cycles'])
+    w = walk_side_cycles(base, exit_cycles)
     d = int(base['data_cycles'])
     n = int(base['loads']) + int(base['stores'])
     total = w + d + Fraction(insn_cycles_per_access) * n
@@ -57,20 +69,26 @@ def walk_overhead(base, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS):
     return Fraction(w) / total
 
 
-def walk_speedup(base, other):
+def walk_speedup(base, other, exit_cycles=0):
     """Page-walk speedup of `other` over `base`: base walk cycles / other walk
     cycles (both schemes see the same TLB misses, so this is also the ratio
     of average walk latencies). None when undefined (no walks in `other`
-    while `base` had some is reported as None too: not a measurement)."""
-    wb, wo = int(base['walk_cycles']), int(other['walk_cycles'])
+    while `base` had some is reported as None too: not a measurement).
+    exit_cycles > 0: the ratio of walk-side costs (walk_side_cycles), fill
+    exits charged; used only inside the application formula (the page-walk
+    tables are the model's walk cycles, exit_cycles = 0)."""
+    wb, wo = walk_side_cycles(base, exit_cycles), walk_side_cycles(other, exit_cycles)
     if wo == 0:
         return Fraction(1) if wb == 0 else None
-    return Fraction(wb, wo)
+    return Fraction(wb) / Fraction(wo)
 
 
 def app_speedup(ovh, wspeed):
     """The artifact's formula: 1 / ((1 - ovh) + ovh * lat_d / lat_x86), with
-    lat_d / lat_x86 = 1 / walk speedup."""
+    lat_d / lat_x86 = 1 / walk speedup (with exits charged: 1 / the ratio of
+    walk-side costs, and ovh the baseline's walk-side share: then the result
+    is exactly the baseline's time over the design's, where the design's time
+    is the baseline's non-walk time plus the design's walk-side cost)."""
     if wspeed is None:
         return None
     return 1 / ((1 - ovh) + ovh / wspeed)
@@ -88,17 +106,19 @@ def check_comparable(base, other):
     return probs
 
 
-def cell_metrics(doc, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS):
+def cell_metrics(doc, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS, exit_cycles=0):
     """All comparisons of one replay (one workload, one page-size setup):
     {setup: {'baseline', 'ovh', 'walks', 'designs': {label: {'scheme',
     'walk_speedup', 'app_speedup', 'problems'}}}}. Setups whose baseline is
-    absent from the document are left out."""
+    absent from the document are left out. exit_cycles: cycles charged per
+    fill exit of each scheme on its walk side (walk_side_cycles), in ovh and
+    app_speedup only; walk_speedup stays the model's walk-cycle ratio."""
     out = {}
     for setup, bname, designs in SETUPS:
         if bname not in doc.get('schemes', {}):
             continue
         base = _scheme(doc, bname)
-        ovh = walk_overhead(base, insn_cycles_per_access)
+        ovh = walk_overhead(base, insn_cycles_per_access, exit_cycles)
         ds = {}
         for label, sname in designs:
             if sname not in doc['schemes']:
@@ -106,12 +126,13 @@ def cell_metrics(doc, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS):
             other = doc['schemes'][sname]
             ws = walk_speedup(base, other)
             ds[label] = {'scheme': sname, 'walk_speedup': ws,
-                         'app_speedup': app_speedup(ovh, ws),
+                         'app_speedup': app_speedup(ovh, walk_speedup(base, other,
+                                                                      exit_cycles)),
                          'exits': int(other.get('shadow_fills', 0)),
                          'dmt_fallbacks': int(other.get('dmt_fallbacks', 0)),
                          'problems': check_comparable(base, other)}
         # exits: shadow / EPT02 fill VM exits the model counted; the artifact's
-        # formula (and so app_speedup) does not charge them.
+        # formula (exit_cycles = 0) does not charge them, exit_cycles > 0 does.
         out[setup] = {'baseline': bname, 'ovh': ovh, 'walks': int(base['walks']),
                       'exits': int(base.get('shadow_fills', 0)),
                       'designs': ds}

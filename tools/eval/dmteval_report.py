@@ -50,6 +50,14 @@ def nested_note(p):
     return ' (replay over simos tables: no nesting)'
 
 
+def exit_note(p):
+    """What --exit-cycles N charged, for the application tables' titles, the
+    application claim and charts ('' for N = 0: the artifact's formula, and
+    the report stays what it was before the option existed)."""
+    n = p.get('exit_cycles') or 0
+    return ', fill exits charged %d cycles each' % n if n else ''
+
+
 def markdown(results):
     """results: the dict written to results.json (floats). Returns Markdown."""
     out = ['# dmt-eval results', '']
@@ -69,6 +77,15 @@ def markdown(results):
                'application speedup = 1 / ((1 - ovh) + ovh / walk speedup), '
                'ovh = the baseline\'s estimated walk overhead (README: how).')
     out.append('')
+    if exit_note(p):
+        out.append('Exit cost (`--exit-cycles`, an input, not measured): every fill VM exit '
+                   '(shadow / EPT02 fills, the "exits" columns) adds %d cycles to its '
+                   'scheme\'s walk-side cost in the application formula: ovh = (walk + '
+                   'exits x %d) / (that + data + instructions) of the baseline, and lat_d / '
+                   'lat_x86 = the ratio of walk-side costs; page-walk speedups are the '
+                   'model\'s walk cycles, exits not charged.' % (p['exit_cycles'],
+                                                                p['exit_cycles']))
+        out.append('')
     nw = p.get('nested_workload_args') or {}
     shrunk = ', '.join('%s `%s` (not `%s`)' % (w, ' '.join(a), ' '.join(p['workload_args'][w]))
                        for w, a in nw.items() if a != p['workload_args'][w])
@@ -83,7 +100,7 @@ def markdown(results):
         if 'virtualized' in gm:
             v = gm['virtualized']
             out.append('Headline (virtualized, geometric mean) | page-walk speedup | '
-                       'application speedup')
+                       'application speedup' + exit_note(p))
             out.append('--- | --- | ---')
             for d in ('DMT', 'pvDMT'):
                 if d in v:
@@ -101,6 +118,8 @@ def markdown(results):
             for key, title in (('walk_speedup', 'page-walk speedup'),
                                ('app_speedup', 'application speedup')):
                 note = nested_note(p) if setup == 'nested' else ''
+                if key == 'app_speedup':
+                    note = exit_note(p) + note
                 out.append('### %s %s, %s over %s%s' % (setup, PAGE_SHORT[page], title, base,
                                                         note))
                 out.append('')
@@ -136,7 +155,7 @@ def markdown(results):
         for text, holds, ev in claims(gm):
             mark = {True: 'holds', False: '**does not hold**', None: 'not measured'}[holds]
             if text.startswith('nested'):
-                ev += '; ' + nested_note(p).strip()[1:-1]
+                ev += '; ' + nested_note(p).strip()[1:-1] + exit_note(p)
             out.append('- %s: %s (%s)' % (text, mark, ev))
         out.append('')
         probs = sorted({'%s %s %s: %s' % (w, s, lb, '; '.join(d['problems']))
@@ -196,8 +215,9 @@ def charts(results, outdir, gnuplot='gnuplot'):
                 script = '\n'.join([
                     'set terminal pngcairo size 1000,450 noenhanced font "sans,10"',
                     'set output %s' % _gp_quote(png),
-                    'set title %s' % _gp_quote('%s, %s: %s over %s' % (
-                        PAGE_TITLE[page], setup, ylabel, base)),
+                    'set title %s' % _gp_quote('%s, %s: %s over %s%s' % (
+                        PAGE_TITLE[page], setup, ylabel, base,
+                        exit_note(results['params']) if key == 'app_speedup' else '')),
                     'set ylabel %s' % _gp_quote(ylabel + ' (x)'),
                     'set style data histograms',
                     'set style histogram clustered gap 1',
