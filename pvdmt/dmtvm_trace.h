@@ -23,7 +23,9 @@
  * payload in the va field:
  *   type 1  region of interest begins (payload 0)
  *   type 2  region of interest ends   (payload 0)
- *   type 3  address-space switch      (payload: address-space id)
+ *   type 3  address-space switch      (payload: address-space id; in a
+ *           nested run's --trace-out, L2's address spaces carry
+ *           DMTVM_TRACE_ASID_L2, so they never alias L1's)
  */
 #ifndef DMTVM_TRACE_H
 #define DMTVM_TRACE_H
@@ -46,6 +48,8 @@ enum dmtvm_trace_control {
 	DMTVM_TRACE_ROI_END = 2,
 	DMTVM_TRACE_ASID = 3,
 };
+
+#define DMTVM_TRACE_ASID_L2 (1ULL << 40)
 
 struct dmtvm_trace_header {
 	char magic[8];

@@ -407,7 +407,7 @@ static void check_translations(struct vmm_xlate *x, struct vmm_vcpu *vcpu, const
 	}
 }
 
-static void trace_out(struct vmm_xlate *x, const uint64_t *recs, size_t n, uint64_t asid)
+void xlate_trace_out(struct vmm_xlate *x, const uint64_t *recs, size_t n, uint64_t asid)
 {
 	if (x->trace_fd < 0)
 		return;
@@ -475,7 +475,7 @@ void xlate_run(struct vmm_xlate *x, struct vmm_vcpu *vcpu, size_t n, uint64_t cr
 	x->flushes++;
 	if (x->check_n)
 		check_translations(x, vcpu, recs, n, cr3);
-	trace_out(x, recs, n, asid);
+	xlate_trace_out(x, recs, n, asid);
 	progress(x, t1);
 }
 

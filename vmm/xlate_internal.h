@@ -84,6 +84,9 @@ struct xlate_as *xlate_find_as(struct vmm_xlate *x, uint64_t cr3);
 void xlate_run(struct vmm_xlate *x, struct vmm_vcpu *vcpu, size_t n, uint64_t cr3, uint64_t asid);
 /* mmu_sim_invalidate on every instance of the model, under x->ctx. */
 void xlate_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len);
+/* --trace-out: appends n records of address space asid (an ASID record
+ * first when it changes); a write error closes the file with a message. */
+void xlate_trace_out(struct vmm_xlate *x, const uint64_t *recs, size_t n, uint64_t asid);
 /* Closes a memstream (opened on *bufp, *lenp) holding a JSON document and
  * returns its buffer flattened to one line (newlines -> spaces), or NULL. */
 char *xlate_one_line(FILE *f, char **bufp, size_t *lenp);

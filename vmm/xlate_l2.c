@@ -22,6 +22,7 @@
 
 #include "nkvm.h"
 #include "vmm.h"
+#include "dmtvm_trace.h"
 #include "xlate_internal.h"
 
 #define PAGE 4096ULL
@@ -198,6 +199,8 @@ void vmm_xlate_l2_trace_flush(struct vmm *vm, const struct vmm_xlate_l2_view *v,
 	} else {
 		l2->view = v;
 		if ((r = read_records(l2, a->cr3, a->va, a->count)) == 0) {
+			/* --trace-out: L2's records too, its address spaces tagged as L2's. */
+			xlate_trace_out(x, l2->buf, a->count, DMTVM_TRACE_ASID_L2 | a->asid);
 			build_ctx(l2, a->cr3, a->asid);
 			uint64_t t0 = vmm_now_ns();
 			l2->roi = xlate_run_records(l2->sim, &l2->ctx, l2->buf, a->count, l2->roi,

@@ -63,6 +63,7 @@ A missing /dev/kvm is a loud skip (77).
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -300,7 +301,28 @@ def bench_gups_table(dmtvm, img, tmp):
               f"{c.get('refs_per_walk', 0):9.2f} {c.get('walk_cycles_per_walk', 0):11.1f}")
 
 
-CASES = {"hello": case_hello, "status": case_status, "l1-errors": case_l1_errors,
+def case_trace_out(dmtvm, img, tmp):
+    """L0's --trace-out keeps L2's records (ASIDs tagged as L2's): a replay of
+    the file sees exactly the accesses L0's model saw in L2."""
+    trc = os.path.join(tmp, "l2.trc")
+    st, _, _, rep = run(dmtvm, img, ["--mode=pvdmt", "--schemes=pvdmt-nested",
+                                     "--trace-out=" + trc],
+                        L1 + ["--mem=64M", "/l2.img", "--", *GUPS], tmp)
+    check("status", st, 0)
+    want = l2_schemes(rep).get("pvdmt-nested", {}).get("accesses")
+    with open(trc, "rb") as f:
+        data = f.read()
+    recs = struct.unpack("<%dQ" % ((len(data) - 32) // 8), data[32:])
+    asids = {r & 0xffffffffffff for r in recs if (r >> 56) & 3 == 3 and (r >> 48) & 0xff == 3}
+    check("ASID records tagged L2 (bit 40)", bool(asids) and all(a >> 40 == 1 for a in asids),
+          True)
+    r = subprocess.run([dmtvm, "replay", "--mode=native", "--report=json", trc],
+                       capture_output=True, text=True)
+    got = (json.loads(r.stdout or "{}").get("schemes") or {}).get("x86-native", {}).get("accesses")
+    check("replay of L0's --trace-out: L2's accesses", (r.returncode, got), (0, want))
+
+
+CASES = {"hello": case_hello, "trace-out": case_trace_out, "status": case_status, "l1-errors": case_l1_errors,
          "l2-faults": case_l2_faults, "kvmbad": case_kvmbad, "exact-refs": case_exact_refs,
          "exact-refs-ept12-2m": lambda d, i, t: case_exact_refs(d, i, t, ept12_2m=True),
          "big-ram": case_big_ram, "repeat": case_repeat,
