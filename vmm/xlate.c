@@ -82,7 +82,9 @@ struct xlate_worker {
 	bool ready;		   /* its seccomp filter is loaded */
 	struct vmm_xlate *x;
 	struct vmm *vm;
-	const uint64_t *recs; /* the job: records and the ROI state they start in */
+	struct mmu_sim *sim;	   /* the job: an instance, its context, records and */
+	const struct mmu_ctx *ctx; /* the ROI state they start in */
+	const uint64_t *recs;
 	size_t n;
 	enum xlate_roi roi;
 };
@@ -136,7 +138,7 @@ static void *worker_main(void *arg)
 			pthread_cond_wait(&w->cond, &w->lock);
 		pthread_mutex_unlock(&w->lock);
 		uint64_t simulated = 0;
-		xlate_run_records(w->x->sims[1], &w->x->ctx, w->recs, w->n, w->roi, &simulated);
+		xlate_run_records(w->sim, w->ctx, w->recs, w->n, w->roi, &simulated);
 		pthread_mutex_lock(&w->lock);
 		w->finished = w->posted;
 		pthread_cond_broadcast(&w->cond);
@@ -144,25 +146,17 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Splits mask over two instances (first half of its schemes, second half) and a worker. */
-static int create_sims(struct vmm *vm, struct vmm_xlate *x, uint32_t mask, char *err, size_t errlen)
+/* Two model instances for n schemes: two CPUs, and not DMTVM_MODEL_THREADS=1. */
+static bool split_ok(uint32_t mask)
 {
-	unsigned n = (unsigned)__builtin_popcount(mask);
 	const char *env = getenv("DMTVM_MODEL_THREADS");
-	bool two = n >= 2 && sysconf(_SC_NPROCESSORS_ONLN) >= 2 && !(env && !strcmp(env, "1"));
-	uint32_t part[2] = {mask, 0};
-	if (two) {
-		part[0] = 0;
-		for (unsigned i = 0, k = 0; i < MMU_NSCHEMES; i++)
-			if (mask & (1u << i))
-				part[k++ < n / 2 ? 0 : 1] |= 1u << i;
-	}
-	x->nsims = two ? 2 : 1;
-	for (unsigned i = 0; i < x->nsims; i++)
-		if (!(x->sims[i] = mmu_sim_create(&x->cfg, part[i], err, errlen)))
-			return -1;
-	if (!two)
-		return 0;
+	return __builtin_popcount(mask) >= 2 && sysconf(_SC_NPROCESSORS_ONLN) >= 2 &&
+	       !(env && !strcmp(env, "1"));
+}
+
+/* The worker thread that runs sims[1] of whichever level flushes. */
+static int create_worker(struct vmm *vm, struct vmm_xlate *x, char *err, size_t errlen)
+{
 	struct xlate_worker *w = calloc(1, sizeof(*w));
 	if (!w) {
 		snprintf(err, errlen, "out of memory");
@@ -185,25 +179,84 @@ static int create_sims(struct vmm *vm, struct vmm_xlate *x, uint32_t mask, char 
 	return 0;
 }
 
-void xlate_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len)
+/* Splits mask over two instances (first half of its schemes, second half). */
+int xlate_sims_create(const struct vmm_xlate *x, struct xlate_sims *m, uint32_t mask, char *err,
+		      size_t errlen)
 {
-	for (unsigned i = 0; i < x->nsims; i++)
-		mmu_sim_invalidate(x->sims[i], &x->ctx, va, len);
+	unsigned n = (unsigned)__builtin_popcount(mask);
+	/* The worker exists only where splitting pays (split_ok at creation: sysconf
+	 * reads /sys, which no filter allows once the guest runs). */
+	bool two = x->worker && n >= 2;
+	uint32_t part[2] = {mask, 0};
+	if (two) {
+		part[0] = 0;
+		for (unsigned i = 0, k = 0; i < MMU_NSCHEMES; i++)
+			if (mask & (1u << i))
+				part[k++ < n / 2 ? 0 : 1] |= 1u << i;
+	}
+	m->n = two ? 2 : 1;
+	for (unsigned i = 0; i < m->n; i++)
+		if (!(m->sims[i] = mmu_sim_create(&x->cfg, part[i], err, errlen)))
+			return -1;
+	return 0;
 }
 
-/* The counters of every scheme, gathered from the instance that runs it. */
-static uint32_t gather_counters(const struct vmm_xlate *x, struct mmu_counters *c)
+enum xlate_roi xlate_sims_run(struct vmm_xlate *x, const struct xlate_sims *m,
+			      const struct mmu_ctx *ctx, const uint64_t *recs, size_t n,
+			      enum xlate_roi roi, uint64_t *simulated)
+{
+	struct xlate_worker *w = m->n > 1 ? x->worker : NULL;
+	if (w) {
+		pthread_mutex_lock(&w->lock);
+		w->sim = m->sims[1];
+		w->ctx = ctx;
+		w->recs = recs;
+		w->n = n;
+		w->roi = roi;
+		w->posted++;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+	}
+	roi = xlate_run_records(m->sims[0], ctx, recs, n, roi, simulated);
+	if (w) {
+		pthread_mutex_lock(&w->lock);
+		while (w->finished != w->posted)
+			pthread_cond_wait(&w->cond, &w->lock);
+		pthread_mutex_unlock(&w->lock);
+	}
+	return roi;
+}
+
+void xlate_sims_invalidate(const struct xlate_sims *m, const struct mmu_ctx *ctx, uint64_t va,
+			   uint64_t len)
+{
+	for (unsigned i = 0; i < m->n; i++)
+		mmu_sim_invalidate(m->sims[i], ctx, va, len);
+}
+
+void xlate_sims_reset(const struct xlate_sims *m)
+{
+	for (unsigned i = 0; i < m->n; i++)
+		mmu_sim_reset_counters(m->sims[i]);
+}
+
+uint32_t xlate_sims_counters(const struct xlate_sims *m, struct mmu_counters *c)
 {
 	uint32_t mask = 0;
 	memset(c, 0, sizeof(*c) * MMU_NSCHEMES);
-	for (unsigned i = 0; i < x->nsims; i++) {
-		uint32_t m = mmu_sim_schemes(x->sims[i]);
+	for (unsigned i = 0; i < m->n; i++) {
+		uint32_t ms = mmu_sim_schemes(m->sims[i]);
 		for (unsigned s = 0; s < MMU_NSCHEMES; s++)
-			if (m & (1u << s))
-				c[s] = *mmu_sim_counters(x->sims[i], (enum mmu_scheme)s);
-		mask |= m;
+			if (ms & (1u << s))
+				c[s] = *mmu_sim_counters(m->sims[i], (enum mmu_scheme)s);
+		mask |= ms;
 	}
 	return mask;
+}
+
+void xlate_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len)
+{
+	xlate_sims_invalidate(&x->model, &x->ctx, va, len);
 }
 
 int vmm_xlate_create(struct vmm *vm, const struct vmm_xlate_opts *o, char *err, size_t errlen)
@@ -250,7 +303,9 @@ int vmm_xlate_create(struct vmm *vm, const struct vmm_xlate_opts *o, char *err, 
 		if (mmu_scheme_setup((enum mmu_scheme)s) == MMU_SETUP_NESTED)
 			nested |= MMU_SCHEME_BIT(s);
 	x->l2_mask = (mask & nested) ? (mask & nested) : nested;
-	if (create_sims(vm, x, mask, err, errlen) < 0)
+	if ((split_ok(mask) || split_ok(x->l2_mask)) && create_worker(vm, x, err, errlen) < 0)
+		return -1;
+	if (xlate_sims_create(x, &x->model, mask, err, errlen) < 0)
 		return -1;
 	if (o->trace_out) {
 		x->trace_fd = open(o->trace_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -450,25 +505,9 @@ static void progress(struct vmm_xlate *x, uint64_t now)
 void xlate_run(struct vmm_xlate *x, struct vmm_vcpu *vcpu, size_t n, uint64_t cr3, uint64_t asid)
 {
 	const uint64_t *recs = x->buf;
-	struct xlate_worker *w = x->worker;
 	xlate_build_ctx(x, cr3, asid);
 	uint64_t t0 = vmm_now_ns();
-	if (w) {
-		pthread_mutex_lock(&w->lock);
-		w->recs = recs;
-		w->n = n;
-		w->roi = x->roi;
-		w->posted++;
-		pthread_cond_broadcast(&w->cond);
-		pthread_mutex_unlock(&w->lock);
-	}
-	x->roi = xlate_run_records(x->sims[0], &x->ctx, recs, n, x->roi, &x->simulated);
-	if (w) {
-		pthread_mutex_lock(&w->lock);
-		while (w->finished != w->posted)
-			pthread_cond_wait(&w->cond, &w->lock);
-		pthread_mutex_unlock(&w->lock);
-	}
+	x->roi = xlate_sims_run(x, &x->model, &x->ctx, recs, n, x->roi, &x->simulated);
 	uint64_t t1 = vmm_now_ns();
 	x->model_ns += t1 - t0;
 	x->records += n;
@@ -496,8 +535,7 @@ void vmm_xlate_reset(struct vmm *vm)
 	if (!x)
 		return;
 	pthread_mutex_lock(&x->lock);
-	for (unsigned i = 0; i < x->nsims; i++)
-		mmu_sim_reset_counters(x->sims[i]);
+	xlate_sims_reset(&x->model);
 	xlate_l2_reset_counters(x);
 	pthread_mutex_unlock(&x->lock);
 }
@@ -514,8 +552,8 @@ char *vmm_xlate_counters_json(struct vmm *vm)
 		return NULL;
 	struct mmu_counters c[MMU_NSCHEMES];
 	pthread_mutex_lock(&x->lock);
-	uint32_t mask = gather_counters(x, c);
-	mmu_report_json_counters(mmu_sim_config(x->sims[0]), c, mask, f);
+	uint32_t mask = xlate_sims_counters(&x->model, c);
+	mmu_report_json_counters(mmu_sim_config(x->model.sims[0]), c, mask, f);
 	pthread_mutex_unlock(&x->lock);
 	return xlate_one_line(f, &buf, &len);
 }
@@ -726,8 +764,8 @@ void vmm_xlate_report_table(struct vmm *vm, FILE *out)
 		(unsigned long long)x->records, (unsigned long long)x->flushes,
 		(unsigned long long)x->simulated, s, s > 0 ? (double)x->simulated / s / 1e6 : 0.0);
 	struct mmu_counters c[MMU_NSCHEMES];
-	uint32_t mask = gather_counters(x, c);
-	mmu_report_table_counters(mmu_sim_config(x->sims[0]), c, mask, out);
+	uint32_t mask = xlate_sims_counters(&x->model, c);
+	mmu_report_table_counters(mmu_sim_config(x->model.sims[0]), c, mask, out);
 	if (x->check_n)
 		fprintf(out,
 			"dmtvm: translate check: KVM_TRANSLATE %llu checked, %llu mismatches (%llu "

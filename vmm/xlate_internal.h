@@ -17,6 +17,17 @@
 #define XLATE_MAX_SIMS	 2 /* model threads: the vCPU thread + one worker */
 
 struct xlate_worker;
+
+/*
+ * A level's model, its schemes split over n instances run side by side on
+ * each flush (sims[0] on the calling vCPU thread, sims[1] on the worker
+ * thread): schemes share no state (each has its own TLBs, walk caches and
+ * caches), so the counters are those of one instance.
+ */
+struct xlate_sims {
+	struct mmu_sim *sims[XLATE_MAX_SIMS];
+	unsigned n;
+};
 struct xlate_l2;
 
 /* A guest address space's DMT registers (DMT_REGS), looked up by cr3. */
@@ -38,16 +49,9 @@ struct vmm_xlate {
 	struct vmm_hostmem hm;
 	bool hm_ready;
 	struct mmu_config cfg;
-	/*
-	 * The model, its schemes split over nsims instances run side by side
-	 * on each flush (sims[0] on the vCPU thread, sims[1] on a worker
-	 * thread): schemes share no state (each has its own TLBs, walk caches
-	 * and caches), so the counters are those of one instance.
-	 */
-	struct mmu_sim *sims[XLATE_MAX_SIMS];
-	unsigned nsims;
-	struct xlate_worker *worker;
-	struct mmu_ctx ctx; /* of the current call */
+	struct xlate_sims model;     /* this guest's (L1's) accesses */
+	struct xlate_worker *worker; /* runs sims[1] of a level's model */
+	struct mmu_ctx ctx;	     /* of the current call */
 	struct xlate_as *as;
 	unsigned nas, cap_as;
 	uint64_t *buf; /* records of the current flush */
@@ -84,6 +88,19 @@ struct xlate_as *xlate_find_as(struct vmm_xlate *x, uint64_t cr3);
 void xlate_run(struct vmm_xlate *x, struct vmm_vcpu *vcpu, size_t n, uint64_t cr3, uint64_t asid);
 /* mmu_sim_invalidate on every instance of the model, under x->ctx. */
 void xlate_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len);
+/* The model of scheme mask: split over two instances when the worker exists
+ * and mask has two or more schemes. 0, or -1 with a message in err. */
+int xlate_sims_create(const struct vmm_xlate *x, struct xlate_sims *m, uint32_t mask, char *err,
+		      size_t errlen);
+/* Runs a flush's records through every instance (lock held); returns the ROI state after. */
+enum xlate_roi xlate_sims_run(struct vmm_xlate *x, const struct xlate_sims *m,
+			      const struct mmu_ctx *ctx, const uint64_t *recs, size_t n,
+			      enum xlate_roi roi, uint64_t *simulated);
+void xlate_sims_invalidate(const struct xlate_sims *m, const struct mmu_ctx *ctx, uint64_t va,
+			   uint64_t len);
+void xlate_sims_reset(const struct xlate_sims *m);
+/* The counters of every scheme, gathered from the instance that runs it; returns the mask. */
+uint32_t xlate_sims_counters(const struct xlate_sims *m, struct mmu_counters *c);
 /* --trace-out: appends n records of address space asid (an ASID record
  * first when it changes); a write error closes the file with a message. */
 void xlate_trace_out(struct vmm_xlate *x, const uint64_t *recs, size_t n, uint64_t asid);

@@ -29,7 +29,7 @@
 
 struct xlate_l2 {
 	struct vmm_xlate *x;
-	struct mmu_sim *sim;
+	struct xlate_sims model; /* nested schemes, split like L1's */
 	struct mmu_ctx ctx;
 	const struct vmm_xlate_l2_view *view; /* of the current call */
 	struct xlate_as *as;		      /* L2 address spaces' DMT registers */
@@ -77,7 +77,7 @@ static struct xlate_l2 *get_l2(struct vmm_xlate *x)
 		return x->l2;
 	struct xlate_l2 *l2 = calloc(1, sizeof(*l2));
 	char err[160];
-	if (!l2 || !(l2->sim = mmu_sim_create(&x->cfg, x->l2_mask, err, sizeof(err)))) {
+	if (!l2 || xlate_sims_create(x, &l2->model, x->l2_mask, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dmtvm: L2: cannot create the L2 model: %s\n",
 			l2 ? err : "out of memory");
 		free(l2);
@@ -91,7 +91,7 @@ static struct xlate_l2 *get_l2(struct vmm_xlate *x)
 void xlate_l2_reset_counters(struct vmm_xlate *x)
 {
 	if (x->l2)
-		mmu_sim_reset_counters(x->l2->sim);
+		xlate_sims_reset(&x->l2->model);
 }
 
 /* An L2 PML4 gPA: -EINVAL unaligned, -EFAULT not in a memslot, else 0. */
@@ -203,8 +203,8 @@ void vmm_xlate_l2_trace_flush(struct vmm *vm, const struct vmm_xlate_l2_view *v,
 			xlate_trace_out(x, l2->buf, a->count, DMTVM_TRACE_ASID_L2 | a->asid);
 			build_ctx(l2, a->cr3, a->asid);
 			uint64_t t0 = vmm_now_ns();
-			l2->roi = xlate_run_records(l2->sim, &l2->ctx, l2->buf, a->count, l2->roi,
-						    &l2->simulated);
+			l2->roi = xlate_sims_run(x, &l2->model, &l2->ctx, l2->buf, a->count,
+						 l2->roi, &l2->simulated);
 			l2->model_ns += vmm_now_ns() - t0;
 			l2->records += a->count;
 			l2->flushes++;
@@ -293,7 +293,7 @@ void vmm_xlate_l2_pt_update(struct vmm *vm, const struct vmm_xlate_l2_view *v,
 		/* EPT02 and the TLBs drop what the change touched; counted by the model. */
 		l2->view = v;
 		build_ctx(l2, a->cr3, a->asid);
-		mmu_sim_invalidate(l2->sim, &l2->ctx, a->va, a->len);
+		xlate_sims_invalidate(&l2->model, &l2->ctx, a->va, a->len);
 		l2->view = NULL;
 		l2->pt_updates++;
 	}
@@ -321,8 +321,11 @@ char *vmm_xlate_l2_counters_json(struct vmm *vm)
 	size_t len = 0;
 	pthread_mutex_lock(&x->lock);
 	FILE *f = x->l2 ? open_memstream(&buf, &len) : NULL;
-	if (f)
-		mmu_report_json(x->l2->sim, f);
+	if (f) {
+		struct mmu_counters c[MMU_NSCHEMES];
+		uint32_t mask = xlate_sims_counters(&x->l2->model, c);
+		mmu_report_json_counters(mmu_sim_config(x->l2->model.sims[0]), c, mask, f);
+	}
 	pthread_mutex_unlock(&x->lock);
 	return f ? xlate_one_line(f, &buf, &len) : NULL;
 }
@@ -339,5 +342,7 @@ void vmm_xlate_l2_report_table(struct vmm *vm, FILE *out)
 		"flushes, %llu simulated, %llu page-table updates, %.3f s in the model\n",
 		(unsigned long long)l2->records, (unsigned long long)l2->flushes,
 		(unsigned long long)l2->simulated, (unsigned long long)l2->pt_updates, s);
-	mmu_report_table(l2->sim, out);
+	struct mmu_counters c[MMU_NSCHEMES];
+	uint32_t mask = xlate_sims_counters(&l2->model, c);
+	mmu_report_table_counters(mmu_sim_config(l2->model.sims[0]), c, mask, out);
 }
