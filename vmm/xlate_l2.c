@@ -88,6 +88,18 @@ static struct xlate_l2 *get_l2(struct vmm_xlate *x)
 	return l2;
 }
 
+/* Takes x->lock (always) and returns the L2 model looking through view v,
+ * or NULL (host memory or the model could not be built). */
+static struct xlate_l2 *lock_l2(struct vmm_xlate *x, const struct vmm_xlate_l2_view *v)
+{
+	pthread_mutex_lock(&x->lock);
+	struct xlate_l2 *l2 = NULL;
+	if (xlate_ensure_host(x) < 0 || !(l2 = get_l2(x)))
+		return NULL;
+	l2->view = v;
+	return l2;
+}
+
 void xlate_l2_reset_counters(struct vmm_xlate *x)
 {
 	if (x->l2)
@@ -192,12 +204,10 @@ void vmm_xlate_l2_trace_flush(struct vmm *vm, const struct vmm_xlate_l2_view *v,
 		a->ret = r;
 		return;
 	}
-	pthread_mutex_lock(&x->lock);
-	struct xlate_l2 *l2 = NULL;
-	if (xlate_ensure_host(x) < 0 || !(l2 = get_l2(x))) {
+	struct xlate_l2 *l2 = lock_l2(x, v);
+	if (!l2) {
 		r = -DMTVM_ENOMEM;
 	} else {
-		l2->view = v;
 		if ((r = read_records(l2, a->cr3, a->va, a->count)) == 0) {
 			/* --trace-out: L2's records too, its address spaces tagged as L2's. */
 			xlate_trace_out(x, l2->buf, a->count, DMTVM_TRACE_ASID_L2 | a->asid);
@@ -285,13 +295,11 @@ void vmm_xlate_l2_pt_update(struct vmm *vm, const struct vmm_xlate_l2_view *v,
 		a->ret = r;
 		return;
 	}
-	pthread_mutex_lock(&x->lock);
-	struct xlate_l2 *l2 = NULL;
-	if (xlate_ensure_host(x) < 0 || !(l2 = get_l2(x))) {
+	struct xlate_l2 *l2 = lock_l2(x, v);
+	if (!l2) {
 		r = -DMTVM_ENOMEM;
 	} else {
 		/* EPT02 and the TLBs drop what the change touched; counted by the model. */
-		l2->view = v;
 		build_ctx(l2, a->cr3, a->asid);
 		xlate_sims_invalidate(&l2->model, &l2->ctx, a->va, a->len);
 		l2->view = NULL;
