@@ -245,6 +245,18 @@ static long map_file(struct mm *mm, struct file *f, uint64_t addr, uint64_t len,
 	return 0;
 }
 
+/* munmap's work, also MAP_FIXED's over old mappings: pinned memory refuses. */
+static long unmap_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+	long r = pin_check_unmap(mm, start, end);
+	if (r)
+		return r;
+	if (vma_remove(&mm->vmas, start, end))
+		return -ENOMEM;
+	vm_unmap(mm, start, end);
+	return 0;
+}
+
 static long sys_mmap(struct syscall_args *a)
 {
 	struct mm *mm = &init_proc.mm;
@@ -282,12 +294,9 @@ static long sys_mmap(struct syscall_args *a)
 		if (vma_overlaps(&mm->vmas, addr, addr + len)) {
 			if (flags & MAP_FIXED_NOREPLACE)
 				return -EEXIST;
-			long r = pin_check_unmap(mm, addr, addr + len);
+			long r = unmap_range(mm, addr, addr + len);
 			if (r)
 				return r;
-			if (vma_remove(&mm->vmas, addr, addr + len))
-				return -ENOMEM;
-			vm_unmap(mm, addr, addr + len);
 		}
 	} else {
 		/* Hint if free, else top-down; 2 MiB alignment for big areas (2 MiB pages). */
@@ -312,13 +321,7 @@ static long sys_munmap(struct syscall_args *a)
 	uint64_t addr = a->a0, len = ALIGN_UP(a->a1, PAGE_SIZE);
 	if ((addr & ~PAGE_MASK) || !len || !user_range_ok(addr, len))
 		return -EINVAL;
-	long r = pin_check_unmap(mm, addr, addr + len);
-	if (r)
-		return r;
-	if (vma_remove(&mm->vmas, addr, addr + len))
-		return -ENOMEM;
-	vm_unmap(mm, addr, addr + len);
-	return 0;
+	return unmap_range(mm, addr, addr + len);
 }
 
 /*

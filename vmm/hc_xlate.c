@@ -41,30 +41,41 @@ static int check_cr3(const struct vmm *vm, uint64_t cr3)
 	return cr3 < vm->mem_size ? 0 : -DMTVM_EFAULT;
 }
 
-/* Copies the records at guest-virtual va through the guest's own tables. */
-static int read_records(struct vmm_xlate *x, uint64_t cr3, uint64_t va, uint64_t count)
+int xlate_read_virt(struct vmm_xlate *x, const struct mmu_space *sp, uint64_t cr3, uint64_t va,
+		    uint64_t count, uint64_t **buf, size_t *cap)
 {
 	size_t bytes = count * 8;
-	if (bytes > x->buf_cap) {
-		uint64_t *b = realloc(x->buf, bytes);
+	if (bytes > *cap) {
+		uint64_t *b = realloc(*buf, bytes);
 		if (!b)
 			return -DMTVM_ENOMEM;
-		x->buf = b;
-		x->buf_cap = bytes;
+		*buf = b;
+		*cap = bytes;
 	}
-	uint8_t *dst = (uint8_t *)x->buf;
+	uint8_t *dst = (uint8_t *)*buf;
 	for (size_t off = 0; off < bytes;) {
 		uint64_t gpa;
 		size_t n = PAGE - ((va + off) & (PAGE - 1));
 		if (n > bytes - off)
 			n = bytes - off;
-		if (xlate_gva(x, cr3, va + off, &gpa) < 0 || gpa >= x->mem_size ||
-		    n > x->mem_size - gpa)
+		const uint8_t *f = xlate_gva_in(x, sp, cr3, va + off, &gpa) == 0
+				       ? sp->frame(sp->ctx, gpa & ~(PAGE - 1))
+				       : NULL;
+		if (!f)
 			return -DMTVM_EFAULT;
-		memcpy(dst + off, x->ram + gpa, n);
+		memcpy(dst + off, f + (gpa & (PAGE - 1)), n);
 		off += n;
 	}
 	return 0;
+}
+
+int xlate_flush_check(const struct dmtvm_hc_trace_flush *a, int cr3_err)
+{
+	if (a->flags || a->count > DMTVM_TRACE_FLUSH_MAX || (a->va & 7))
+		return -DMTVM_EINVAL;
+	if (cr3_err)
+		return cr3_err;
+	return xlate_va_range_ok(a->va, a->count * 8) ? 0 : -DMTVM_EFAULT;
 }
 
 enum vmm_hc_action vmm_hc_trace_flush(struct vmm_vcpu *vcpu, void *arg)
@@ -75,10 +86,8 @@ enum vmm_hc_action vmm_hc_trace_flush(struct vmm_vcpu *vcpu, void *arg)
 	int r = 0;
 	if (!x)
 		r = -DMTVM_ENOSYS;
-	else if (a->flags || a->count > DMTVM_TRACE_FLUSH_MAX || (a->va & 7))
-		r = -DMTVM_EINVAL;
-	else if ((r = check_cr3(vm, a->cr3)) == 0 && !xlate_va_range_ok(a->va, a->count * 8))
-		r = -DMTVM_EFAULT;
+	else
+		r = xlate_flush_check(a, check_cr3(vm, a->cr3));
 	if (r || a->count == 0) {
 		a->ret = r;
 		return VMM_HC_RESUME;
@@ -86,7 +95,8 @@ enum vmm_hc_action vmm_hc_trace_flush(struct vmm_vcpu *vcpu, void *arg)
 	pthread_mutex_lock(&x->lock);
 	if (xlate_ensure_host(x) < 0)
 		r = -DMTVM_ENOMEM;
-	else if ((r = read_records(x, a->cr3, a->va, a->count)) == 0)
+	else if ((r = xlate_read_virt(x, &(const struct mmu_space){xlate_l1_frame, x}, a->cr3,
+				      a->va, a->count, &x->buf, &x->buf_cap)) == 0)
 		xlate_run(x, vcpu, a->count, a->cr3, a->asid);
 	pthread_mutex_unlock(&x->lock);
 	a->ret = r ? r : (int64_t)a->count;
@@ -102,7 +112,7 @@ bool xlate_regs_overlap(const struct dmtvm_dmt_reg *r, uint64_t n)
 	return false;
 }
 
-static int check_reg(struct vmm_xlate *x, const struct dmtvm_dmt_reg *r)
+int xlate_reg_shape(const struct dmtvm_dmt_reg *r, uint64_t *bytes)
 {
 	if (r->page_shift != 12 && r->page_shift != 21)
 		return -DMTVM_EINVAL;
@@ -111,7 +121,16 @@ static int check_reg(struct vmm_xlate *x, const struct dmtvm_dmt_reg *r)
 	    ((r->base | r->limit) & mask) || !xlate_va_range_ok(r->base, r->limit - r->base) ||
 	    (r->tea_gpa & 7))
 		return -DMTVM_EINVAL;
-	uint64_t bytes = ((r->limit - r->base) >> r->page_shift) * 8;
+	*bytes = ((r->limit - r->base) >> r->page_shift) * 8;
+	return 0;
+}
+
+static int check_reg(struct vmm_xlate *x, const struct dmtvm_dmt_reg *r)
+{
+	uint64_t bytes;
+	int e = xlate_reg_shape(r, &bytes);
+	if (e)
+		return e;
 	if (r->tea_gpa >= x->mem_size || bytes > x->mem_size - r->tea_gpa)
 		return -DMTVM_EFAULT;
 	/* A pvDMT register must describe a TEA the host backed contiguously. */

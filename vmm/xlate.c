@@ -362,6 +362,12 @@ void xlate_host_ctx(struct vmm_xlate *x, struct mmu_ctx *c)
 	}
 }
 
+void xlate_guest_reg(const struct dmtvm_dmt_reg *r, struct mmu_dmt_reg *g)
+{
+	*g = (struct mmu_dmt_reg){
+	    .base = r->base, .limit = r->limit, .tea = r->tea_gpa, .page_shift = r->page_shift};
+}
+
 void xlate_build_ctx(struct vmm_xlate *x, uint64_t cr3, uint64_t asid)
 {
 	struct mmu_ctx *c = &x->ctx;
@@ -375,10 +381,7 @@ void xlate_build_ctx(struct vmm_xlate *x, uint64_t cr3, uint64_t asid)
 	for (unsigned i = 0; as && i < as->nregs; i++) {
 		const struct dmtvm_dmt_reg *r = &as->regs[i];
 		struct mmu_dmt_reg *g = &c->guest_regs[i];
-		g->base = r->base;
-		g->limit = r->limit;
-		g->tea = r->tea_gpa;
-		g->page_shift = r->page_shift;
+		xlate_guest_reg(r, g);
 		/* pvDMT: the TEA's hPA, from where the host placed it now. */
 		if ((r->flags & DMTVM_DMT_REG_PV) && x->hm_ready)
 			g->tea_hpa = vmm_hostmem_hpa(&x->hm, r->tea_gpa);

@@ -101,6 +101,20 @@ void xlate_sims_invalidate(const struct xlate_sims *m, const struct mmu_ctx *ctx
 void xlate_sims_reset(const struct xlate_sims *m);
 /* The counters of every scheme, gathered from the instance that runs it; returns the mask. */
 uint32_t xlate_sims_counters(const struct xlate_sims *m, struct mmu_counters *c);
+/* A guest DMT register in the model's form (tea_hpa: the level's to set). */
+void xlate_guest_reg(const struct dmtvm_dmt_reg *r, struct mmu_dmt_reg *g);
+/* Copies count trace records at guest-virtual va through the tables at cr3
+ * in space sp (the guest's own page tables) into *buf (grown as needed).
+ * 0, -DMTVM_EFAULT (unmapped) or -DMTVM_ENOMEM. */
+int xlate_read_virt(struct vmm_xlate *x, const struct mmu_space *sp, uint64_t cr3, uint64_t va,
+		    uint64_t count, uint64_t **buf, size_t *cap);
+/* TRACE_FLUSH's argument checks, with cr3_err the level's verdict on a->cr3:
+ * -DMTVM_EINVAL, cr3_err, -DMTVM_EFAULT (records' range), or 0. */
+int xlate_flush_check(const struct dmtvm_hc_trace_flush *a, int cr3_err);
+/* A DMT register's form (page shift, flags, aligned VA range, TEA alignment):
+ * 0 with *bytes = its TEA's size, or -DMTVM_EINVAL. Where the TEA lies is
+ * the level's check. */
+int xlate_reg_shape(const struct dmtvm_dmt_reg *r, uint64_t *bytes);
 /* --trace-out: appends n records of address space asid (an ASID record
  * first when it changes); a write error closes the file with a message. */
 void xlate_trace_out(struct vmm_xlate *x, const uint64_t *recs, size_t n, uint64_t asid);

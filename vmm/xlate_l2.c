@@ -149,44 +149,13 @@ static void build_ctx(struct xlate_l2 *l2, uint64_t cr3, uint64_t asid)
 		const struct dmtvm_dmt_reg *r = &as->regs[i];
 		struct mmu_dmt_reg *g = &c->guest_regs[i];
 		uint64_t bytes = ((r->limit - r->base) >> r->page_shift) * 8, l1;
-		g->base = r->base;
-		g->limit = r->limit;
-		g->tea = r->tea_gpa;
-		g->page_shift = r->page_shift;
+		xlate_guest_reg(r, g);
 		/* The memslots may have changed since DMT_REGS: look again. */
 		if ((r->flags & DMTVM_DMT_REG_PV) && x->hm_ready &&
 		    nkvm_l2_to_l1(v->slots, v->nslots, r->tea_gpa, bytes, &l1) == 0)
 			g->tea_hpa = vmm_hostmem_hpa(&x->hm, l1);
 	}
 	c->n_guest_regs = as ? as->nregs : 0;
-}
-
-/* Copies L2's records at L2-virtual va through L2's own page tables. */
-static int read_records(struct xlate_l2 *l2, uint64_t cr3, uint64_t va, uint64_t count)
-{
-	size_t bytes = count * 8;
-	const struct mmu_space sp = {l2_frame, l2};
-	if (bytes > l2->buf_cap) {
-		uint64_t *b = realloc(l2->buf, bytes);
-		if (!b)
-			return -DMTVM_ENOMEM;
-		l2->buf = b;
-		l2->buf_cap = bytes;
-	}
-	uint8_t *dst = (uint8_t *)l2->buf;
-	for (size_t off = 0; off < bytes;) {
-		uint64_t gpa;
-		size_t n = PAGE - ((va + off) & (PAGE - 1));
-		if (n > bytes - off)
-			n = bytes - off;
-		const uint8_t *f =
-		    xlate_gva_in(l2->x, &sp, cr3, va + off, &gpa) == 0 ? l2_frame(l2, gpa) : NULL;
-		if (!f)
-			return -DMTVM_EFAULT;
-		memcpy(dst + off, f + (gpa & (PAGE - 1)), n);
-		off += n;
-	}
-	return 0;
 }
 
 void vmm_xlate_l2_trace_flush(struct vmm *vm, const struct vmm_xlate_l2_view *v,
@@ -196,10 +165,8 @@ void vmm_xlate_l2_trace_flush(struct vmm *vm, const struct vmm_xlate_l2_view *v,
 	int r = 0;
 	if (!x || !x->virt)
 		r = -DMTVM_ENOSYS; /* no EPT01 under L1: nothing nested to model */
-	else if (a->flags || a->count > DMTVM_TRACE_FLUSH_MAX || (a->va & 7))
-		r = -DMTVM_EINVAL;
-	else if ((r = check_cr3(v, a->cr3)) == 0 && !xlate_va_range_ok(a->va, a->count * 8))
-		r = -DMTVM_EFAULT;
+	else
+		r = xlate_flush_check(a, check_cr3(v, a->cr3));
 	if (r || a->count == 0) {
 		a->ret = r;
 		return;
@@ -208,7 +175,8 @@ void vmm_xlate_l2_trace_flush(struct vmm *vm, const struct vmm_xlate_l2_view *v,
 	if (!l2) {
 		r = -DMTVM_ENOMEM;
 	} else {
-		if ((r = read_records(l2, a->cr3, a->va, a->count)) == 0) {
+		if ((r = xlate_read_virt(x, &(const struct mmu_space){l2_frame, l2}, a->cr3, a->va,
+					 a->count, &l2->buf, &l2->buf_cap)) == 0) {
 			/* --trace-out: L2's records too, its address spaces tagged as L2's. */
 			xlate_trace_out(x, l2->buf, a->count, DMTVM_TRACE_ASID_L2 | a->asid);
 			build_ctx(l2, a->cr3, a->asid);
@@ -229,14 +197,10 @@ void vmm_xlate_l2_trace_flush(struct vmm *vm, const struct vmm_xlate_l2_view *v,
 static int check_reg(struct vmm_xlate *x, const struct vmm_xlate_l2_view *v,
 		     const struct dmtvm_dmt_reg *r)
 {
-	if (r->page_shift != 12 && r->page_shift != 21)
-		return -DMTVM_EINVAL;
-	uint64_t mask = (1ULL << r->page_shift) - 1, l1;
-	if ((r->flags & ~DMTVM_DMT_REG_PV) || r->base >= r->limit ||
-	    ((r->base | r->limit) & mask) || !xlate_va_range_ok(r->base, r->limit - r->base) ||
-	    (r->tea_gpa & 7))
-		return -DMTVM_EINVAL;
-	uint64_t bytes = ((r->limit - r->base) >> r->page_shift) * 8;
+	uint64_t bytes, l1;
+	int e = xlate_reg_shape(r, &bytes);
+	if (e)
+		return e;
 	if (nkvm_l2_to_l1(v->slots, v->nslots, r->tea_gpa, bytes, &l1) < 0)
 		return -DMTVM_EFAULT;
 	/* A pvDMT register: L1 forwarded the TEA to us and we backed it. */
