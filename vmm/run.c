@@ -306,24 +306,49 @@ static int fail(const char *err)
 	return DMTVM_EXIT_VMM_ERROR;
 }
 
-/* Load kernel, initramfs and FDT into RAM and build the boot tables. */
-static int load_guest(struct vmm *vm, struct vmm_image *img, const struct run_opts *o)
+/* The guest as the image describes it, checked before any platform opens. */
+struct guest_plan {
+	struct vmm_elf elf;
+	uint64_t initrd; /* gPA of the initramfs */
+	char bootargs[8192];
+};
+
+/*
+ * Check everything untrusted about the guest (kernel ELF, initramfs fit,
+ * command line) against the RAM size asked for, so that a bad image or
+ * option is reported (status 2) whether or not a platform can be opened.
+ */
+static int plan_guest(const struct vmm_image *img, const struct run_opts *o,
+		      struct guest_plan *g)
 {
 	char err[512];
-	struct vmm_elf elf;
-	if (vmm_elf_parse(img->kernel, img->kernel_size, vm->mem_size, &elf, err, sizeof(err)) <
-	    0) {
+	if (vmm_elf_parse(img->kernel, img->kernel_size, o->mem, &g->elf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s: %s\n", vmm_level_tag(), o->image, err);
 		return DMTVM_EXIT_BAD_INPUT;
 	}
-	uint64_t initrd = (elf.hi + 4095) & ~4095ULL;
-	if (initrd > vm->mem_size || img->initrd_size > vm->mem_size - initrd) {
+	g->initrd = (g->elf.hi + 4095) & ~4095ULL;
+	if (g->initrd > o->mem || img->initrd_size > o->mem - g->initrd) {
 		fprintf(stderr,
 			"%s: %s: kernel + initramfs (%zu bytes) do not fit in %llu MiB of RAM\n",
 			vmm_level_tag(), o->image, img->initrd_size,
-			(unsigned long long)(vm->mem_size / MIB));
+			(unsigned long long)(o->mem / MIB));
 		return DMTVM_EXIT_BAD_INPUT;
 	}
+	if (vmm_bootargs(img->cmdline, o->args, o->nargs, g->bootargs, sizeof(g->bootargs), err,
+			 sizeof(err)) < 0) {
+		fprintf(stderr, "%s run: %s\n", vmm_level_tag(), err);
+		return DMTVM_EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+/* Load kernel, initramfs and FDT into RAM and build the boot tables. */
+static int load_guest(struct vmm *vm, const struct vmm_image *img, const struct run_opts *o,
+		      const struct guest_plan *g)
+{
+	char err[512];
+	const struct vmm_elf elf = g->elf;
+	const uint64_t initrd = g->initrd;
 	if (vmm_cpu_build_boot_tables(vm, err, sizeof(err)) < 0)
 		return fail(err);
 	vmm_elf_load(&elf, img->kernel, vm->ram);
@@ -331,15 +356,9 @@ static int load_guest(struct vmm *vm, struct vmm_image *img, const struct run_op
 	vm->entry = elf.entry;
 	vm->fdt_gpa = DMTVM_BOOT_FDT_GPA;
 
-	static char bootargs[8192];
-	if (vmm_bootargs(img->cmdline, o->args, o->nargs, bootargs, sizeof(bootargs), err,
-			 sizeof(err)) < 0) {
-		fprintf(stderr, "%s run: %s\n", vmm_level_tag(), err);
-		return DMTVM_EXIT_BAD_INPUT;
-	}
 	struct vmm_fdt_params p = {
 	    .mem_size = vm->mem_size,
-	    .bootargs = bootargs,
+	    .bootargs = g->bootargs,
 	    .initrd_start = initrd,
 	    .initrd_end = initrd + img->initrd_size,
 	    .mode = vm->mode,
@@ -409,6 +428,9 @@ int vmm_run_main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", vmm_level_tag(), err);
 		return DMTVM_EXIT_BAD_INPUT;
 	}
+	static struct guest_plan plan;
+	if ((r = plan_guest(&img, &o, &plan)))
+		return r;
 	struct vmm *vm = &the_vm;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -452,7 +474,7 @@ int vmm_run_main(int argc, char **argv)
 	for (int i = 0; i < vm->nvcpus; i++)
 		if (vmm_kvm_vcpu(vm, i, err, sizeof(err)) < 0)
 			return fail(err);
-	if ((r = load_guest(vm, &img, &o)))
+	if ((r = load_guest(vm, &img, &o, &plan)))
 		return r;
 	/* Before any thread that loads a filter starts (model worker, control). */
 	if (vm->seccomp) {
