@@ -7,8 +7,8 @@
 
 /* Static-PIE (ET_DYN) binaries load at this fixed base, Linux's no-ASLR PIE base. */
 #define ELF_PIE_BASE 0x555555554000ULL
-/* Segments must end below this (the mmap area and stack live above). */
-#define ELF_LOAD_TOP 0x7f0000000000ULL
+/* Segments must end below this (the mmap area and stack live above): 1 TiB below USER_TOP. */
+#define ELF_LOAD_TOP (USER_TOP - (1ULL << 40)) /* 0x7d0000000000 */
 
 struct elf_info {
 	uint64_t entry; /* with the load bias applied */

@@ -28,6 +28,13 @@
 #define PERCPU_KSTACK   0 /* struct percpu (cpu.c) */
 #define PERCPU_USER_RSP 8
 
+/* link.ld checks that it links the image at dmtvm_abi.h's kernel window. */
+	.globl __abi_kernel_virt_base
+	.set __abi_kernel_virt_base, DMTVM_KERNEL_VIRT_BASE
+.if (DMTVM_KERNEL_VIRT_BASE & 0xffffffff) != 0
+	.error "pf_entry compares LSTAR's low half as its offset in the kernel window"
+.endif
+
 	.section .text.entry, "ax"
 	.globl _start
 _start:
@@ -57,7 +64,10 @@ _start:
 	cld			/* C and rep movs need DF=0, whatever SFMASK did */
 	cmp $NR_SYSCALLS, %rax
 	jae 8f
-	call *syscall_table(,%rax,8)
+	/* The table is above 2 GiB: RIP-relative base (r11 is free: the user's
+	   rflags are in the iret frame, rcx/r11 come back from it). */
+	lea syscall_table(%rip), %r11
+	call *(%r11,%rax,8)
 9:	pop %rdi
 	pop %rsi
 	pop %rdx
@@ -88,24 +98,32 @@ syscall_entry:
 	popq %rcx		/* user rip */
 	addq $8, %rsp
 	popq %r11		/* user rflags */
-	popq %rsp		/* user stack; USER_TOP keeps rcx canonical */
+	popq %rsp		/* user stack; rcx < USER_TOP: canonical */
 	sysretq
 
-/* #PF: either the PVM system call (frame RIP == LSTAR from ring 3) or a fault. */
+/*
+ * #PF: either the PVM system call (frame RIP == LSTAR from ring 3) or a fault.
+ * LSTAR (in the kernel window, 0x7f00001xxxxx) fits no 32-bit immediate and
+ * no register is free before we know: compare the frame RIP's halves. The
+ * low half is LSTAR's offset in the window (its base's low 32 bits are 0).
+ */
 	.balign 16
 pf_entry:
-	cmpq $syscall_entry, 8(%rsp)
+	cmpl $(syscall_entry - DMTVM_KERNEL_VIRT_BASE), 8(%rsp)
+	jne 1f
+	cmpl $(DMTVM_KERNEL_VIRT_BASE >> 32), 12(%rsp)
 	jne 1f
 	testb $3, 16(%rsp)
 	jz 1f
 	/* Frame rflags := the user's (r11), minus what a user may not own. */
 	and $USER_RFLAGS_MASK, %r11	/* bit 1 reads as 1 whatever iretq gets */
 	mov %r11, 24(%rsp)
-	/* A user jumping to LSTAR controls rcx: iretq to a non-canonical or
-	   kernel rip would fault in ring 0. Treat that as a plain #PF. */
-	mov %rcx, %r11
-	shr $47, %r11
-	jnz 1f
+	/* A user jumping to LSTAR controls rcx: iretq to a non-canonical rip
+	   would fault in ring 0, and nothing at or above USER_TOP is user
+	   code. Treat a rcx >= USER_TOP as a plain #PF. */
+	movabs $DMTVM_USER_TOP, %r11
+	cmp %r11, %rcx
+	jae 1f
 	add $8, %rsp		/* drop the error code: now an iret frame */
 	mov %rcx, (%rsp)
 	movq $USER_CS, 8(%rsp)
@@ -310,7 +328,7 @@ selftest_tramp_end:
 
 /*
  * Ring-3 half of the initramfs copies (ucopy.c; copied to offset 0 of a
- * page mapped into the user half): runs the descriptors {dst, src, len}
+ * page mapped into user space): runs the descriptors {dst, src, len}
  * at UCOPY_DESC_OFF of that page until len 0, then makes the private
  * DMTVM_SYS_UCOPY_DONE call. Ring 3 runs natively here, ring 0 is emulated
  * per iteration. A fault on a user buffer is demand-paged or ends the

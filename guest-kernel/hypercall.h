@@ -21,10 +21,12 @@ static inline int64_t hypercall(unsigned nr, void *arg)
 /*
  * The same for an argument structure in the kernel image (a static, or the
  * kernel stack, which is boot_stack in .bss): its gPA is one subtraction,
- * a link-time constant for a static, where kva_to_phys needs a compare and
- * two constants (~5 emulated instructions). For the hot paths (KVM_RUN,
- * TIME).
+ * and as DMTVM_KERNEL_VIRT_BASE's low 32 bits are 0 it is just the low half
+ * of the address (one RIP-relative lea for a static), where kva_to_phys
+ * needs a compare and two constants (~5 emulated instructions). For the hot
+ * paths (KVM_RUN, TIME).
  */
+_Static_assert((DMTVM_KERNEL_VIRT_BASE & 0xffffffffULL) == 0, "kernel window 4 GiB aligned");
 static inline int64_t hypercall_kimg(unsigned nr, void *arg)
 {
 	uint32_t gpa = (uint32_t)((uint64_t)arg - DMTVM_KERNEL_VIRT_BASE);

@@ -3,9 +3,11 @@
  * kernel.h: types, address-space constants and helpers shared by every file
  * of the dmtvm guest kernel.
  *
- * Address spaces: the lower half belongs to the process (/init); the upper
- * half is the VMM's boot mapping, shared by every address space: all RAM at
- * DMTVM_DIRECT_MAP_BASE and the kernel image at DMTVM_KERNEL_VIRT_BASE.
+ * Address spaces (dmtvm_abi.h "Guest-virtual layout"): [0, USER_TOP) belongs
+ * to the process (/init), PML4 slots [0, USER_PML4_SLOTS); the slots above
+ * are the VMM's boot mapping, shared by every address space: all RAM at
+ * DMTVM_DIRECT_MAP_BASE and the kernel image at DMTVM_KERNEL_VIRT_BASE, both
+ * at the top of the lower canonical half (slot 255 stays the platform's).
  */
 #ifndef KERNEL_H
 #define KERNEL_H
@@ -34,10 +36,16 @@
 #define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
 
 /*
- * One page below the canonical boundary, as Linux's TASK_SIZE_MAX: a
- * `syscall` in the last page would leave a non-canonical RCX for sysret.
+ * User space is [0, USER_TOP): everything at or above it (the direct map,
+ * the kernel window, the platform's slot, the upper half) is not user
+ * memory. USER_TOP is far below the canonical boundary, so a `syscall`
+ * anywhere in user space leaves a canonical RCX for sysret.
  */
-#define USER_TOP 0x7ffffffff000ULL
+#define USER_TOP	DMTVM_USER_TOP /* 0x7e0000000000 */
+#define USER_PML4_SLOTS ((unsigned)(USER_TOP >> 39)) /* 252: PML4 slots a process owns */
+_Static_assert((USER_TOP & ((1ULL << 39) - 1)) == 0, "USER_TOP on a PML4 slot boundary");
+_Static_assert(DMTVM_DIRECT_MAP_BASE >= USER_TOP && DMTVM_KERNEL_VIRT_BASE >= USER_TOP,
+	       "kernel windows above user space");
 
 /* Segment selectors (gdt in cpu.c); the order is what syscall/sysret need. */
 #define KERNEL_CS 0x08
@@ -74,7 +82,11 @@ static inline void *phys_to_virt(uint64_t pa)
 	return (void *)(pa + DMTVM_DIRECT_MAP_BASE);
 }
 
-/* gPA of a kernel object: in the image (text/data/bss/stack) or the direct map. */
+/*
+ * gPA of a kernel object: in the image (text/data/bss/stack) or the direct map
+ * (the kernel window lies above the direct map).
+ */
+_Static_assert(DMTVM_KERNEL_VIRT_BASE > DMTVM_DIRECT_MAP_BASE, "kva_to_phys: window order");
 static inline uint64_t kva_to_phys(const void *p)
 {
 	uint64_t va = (uint64_t)p;

@@ -7,11 +7,18 @@
 #include "fdt.h"
 #include "file.h"
 
-/* The initial stack: [USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_TOP). */
-#define USER_STACK_TOP	0x7fffffe00000ULL /* 2 MiB aligned: the top block is one 2 MiB page */
+/*
+ * The initial stack: [USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_TOP), 2 MiB
+ * below USER_TOP (0x7dffffe00000; 2 MiB aligned: the top block is one 2 MiB
+ * page).
+ */
+#define USER_STACK_TOP	(USER_TOP - (2ULL << 20))
 #define USER_STACK_SIZE (8ULL << 20)
-/* mmap without a hint searches downwards from here. */
-#define USER_MMAP_TOP 0x7ff000000000ULL
+/* mmap without a hint searches downwards from here (64 GiB below USER_TOP: 0x7df000000000). */
+#define USER_MMAP_TOP (USER_TOP - (64ULL << 30))
+_Static_assert(USER_STACK_TOP == 0x7dffffe00000ULL && USER_MMAP_TOP == 0x7df000000000ULL &&
+		   USER_MMAP_TOP < USER_STACK_TOP - USER_STACK_SIZE && USER_MMAP_TOP > ELF_LOAD_TOP,
+	       "user layout");
 
 struct proc {
 	int pid;

@@ -23,7 +23,7 @@ void selftest_sysret_enter(uint64_t user_rip, uint64_t user_rsp) __attribute__((
 
 void selftest_ring0_fault(void)
 {
-	*(volatile uint64_t *)0xdead0000ULL = 1; /* lower half, unmapped in the boot tables */
+	*(volatile uint64_t *)0xdead0000ULL = 1; /* user space, unmapped in the boot tables */
 	panic("selftest ring0-fault: no fault");
 }
 

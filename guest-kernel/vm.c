@@ -3,9 +3,10 @@
  * vm.c: page tables (x86-64, 4 levels, 4 KiB and 2 MiB leaves) and demand
  * paging.
  *
- * Every address space gets a fresh lower half and a copy of the boot
- * PML4's upper half (the VMM's direct map and kernel image; the VMM never
- * touches tables once the guest runs). Leaves carry the VMA's protection;
+ * Every address space gets fresh user slots (PML4 [0, USER_PML4_SLOTS):
+ * [0, USER_TOP)) and a copy of the boot PML4's kernel slots above them (the
+ * VMM's direct map and kernel image; the VMM never touches tables once the
+ * guest runs). Leaves carry the VMA's protection;
  * upper levels are P|W|U so that leaves alone decide.
  *
  * Demand paging is the hot ring-0 path here (~1-2 us per emulated
@@ -38,7 +39,8 @@ int vm_mm_init(struct mm *mm)
 	if (!mm->pml4_pa)
 		return -ENOMEM;
 	uint64_t *pml4 = phys_to_virt(mm->pml4_pa);
-	memcpy(pml4 + 256, (uint64_t *)phys_to_virt(boot_pml4_pa) + 256, 256 * 8);
+	memcpy(pml4 + USER_PML4_SLOTS, (uint64_t *)phys_to_virt(boot_pml4_pa) + USER_PML4_SLOTS,
+	       (512 - USER_PML4_SLOTS) * 8);
 	return 0;
 }
 
@@ -371,7 +373,7 @@ void vm_unmap(struct mm *mm, uint64_t start, uint64_t end)
 		free_leaves(pt, first, first + n);
 		memset(&pt[first], 0, n * 8ULL); /* one rep stosq */
 	}
-	write_cr3(read_cr3()); /* no PCID here: a CR3 write flushes the lower half */
+	write_cr3(read_cr3()); /* no PCID here: a CR3 write flushes the user mappings */
 	vm_pt_update(mm, start, end - start);
 }
 
@@ -552,7 +554,8 @@ static void free_pt(struct mm *mm, uint64_t pt_pa)
 void vm_mm_destroy(struct mm *mm)
 {
 	uint64_t *pml4 = phys_to_virt(mm->pml4_pa);
-	for (unsigned i = vm_next_used(pml4, 0); i < 256; i = vm_next_used(pml4, i + 1)) {
+	for (unsigned i = vm_next_used(pml4, 0); i < USER_PML4_SLOTS;
+	     i = vm_next_used(pml4, i + 1)) {
 		if (!(pml4[i] & PTE_P))
 			continue;
 		uint64_t *pdpt = phys_to_virt(pml4[i] & PTE_ADDR);

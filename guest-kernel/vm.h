@@ -37,9 +37,9 @@ struct mm {
 /* 2 MiB pages for anonymous memory (dmtvm.thp=off: 4 KiB pages only). */
 extern bool vm_thp;
 
-/* Remember the boot PML4 (its upper half is shared by every mm). */
+/* Remember the boot PML4 (its kernel slots, >= USER_PML4_SLOTS, are shared by every mm). */
 void vm_init(void);
-/* New address space: empty lower half, the boot upper half. 0 / -ENOMEM. */
+/* New address space: empty user slots, the boot kernel slots. 0 / -ENOMEM. */
 int vm_mm_init(struct mm *mm);
 void vm_activate(const struct mm *mm);
 /* Map one 4 KiB frame at va with VMA protection prot. 0 / -ENOMEM. */
@@ -95,7 +95,7 @@ int vm_protect(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot);
 int vm_move(struct mm *mm, uint64_t src, uint64_t dst, uint64_t len);
 /* PT_UPDATE hypercall: entries mapping [va, va + len) changed (len 0: all of mm). */
 void vm_pt_update(struct mm *mm, uint64_t va, uint64_t len);
-/* Free every frame and table of mm's lower half, its TEAs and its PML4 (mm not active). */
+/* Free every frame and table of mm's user slots, its TEAs and its PML4 (mm not active). */
 void vm_mm_destroy(struct mm *mm);
 
 #endif /* VM_H */

@@ -19,14 +19,42 @@
  *     rsp = 0 (the kernel sets its own stack first)
  *     CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = SCE|LME|LMA|NXE
  *     GDT at DMTVM_BOOT_GDT_GPA: 0x08 = 64-bit ring-0 code, 0x10 = ring-0 data
- *   and page tables built by the VMM (2 MiB pages) that map
- *     [DMTVM_DIRECT_MAP_BASE, + mem_size)       -> gPA [0, mem_size)  (RW, NX)
- *     [DMTVM_KERNEL_VIRT_BASE, + 1 GiB)         -> gPA [0, 1 GiB)     (RW, X)
- *   and nothing in the lower half. The kernel links at
- *   DMTVM_KERNEL_VIRT_BASE + paddr. The boot page tables, GDT and FDT live
- *   in the ranges listed by /chosen/dmtvm,reserved; the kernel may reuse the
- *   upper-half PML4 entries (index >= 256) of the boot PML4 in every address
- *   space.
+ *   and page tables built by the VMM (2 MiB pages, supervisor-only) that map
+ *     [DMTVM_DIRECT_MAP_BASE, + mem_size)         -> gPA [0, mem_size) (RW, NX)
+ *     [DMTVM_KERNEL_VIRT_BASE, + 1 GiB)           -> gPA [0, 1 GiB)    (RW, X)
+ *     [DMTVM_LEGACY_DIRECT_MAP_BASE, + mem_size)  -> gPA [0, mem_size) (RW, NX)
+ *     [DMTVM_LEGACY_KERNEL_VIRT_BASE, + 1 GiB)    -> gPA [0, 1 GiB)    (RW, X)
+ *   and nothing else: nothing below DMTVM_USER_TOP and nothing in
+ *   [DMTVM_PLATFORM_RESERVED_BASE, DMTVM_PLATFORM_RESERVED_END). The kernel
+ *   links at DMTVM_KERNEL_VIRT_BASE + paddr (the legacy windows only serve
+ *   kernels linked before the layout below: they boot on KVM, not on
+ *   platforms that cannot map the upper half). The boot page tables, GDT
+ *   and FDT live in the ranges listed by /chosen/dmtvm,reserved; the kernel
+ *   may reuse the boot PML4's kernel entries (index >= DMTVM_USER_TOP >> 39,
+ *   i.e. DMTVM_KERNEL_PML4_FIRST..511) in every address space.
+ *
+ * Guest-virtual layout (x86-64, 4-level paging; one layout for every
+ * execution platform, KVM included). The guest kernel lives at the top of
+ * the LOWER canonical half, so that a platform that runs guest kernel code
+ * natively in an ordinary host user process (ptrace) can map it there:
+ *   [0, DMTVM_USER_TOP)                        guest user space: PML4 slots
+ *                                              0..251, owned by the process
+ *   [DMTVM_DIRECT_MAP_BASE, + 512 GiB)         slot 252: all guest RAM
+ *                                              (direct map, RW, NX, 2 MiB)
+ *   slot 253                                   unused (never mapped)
+ *   [DMTVM_KERNEL_VIRT_BASE, + 1 GiB)          slot 254: the kernel window,
+ *                                              gPA [0, 1 GiB); the kernel
+ *                                              image links at + 1 MiB
+ *   [DMTVM_PLATFORM_RESERVED_BASE,             slot 255: reserved for the
+ *    DMTVM_PLATFORM_RESERVED_END)              execution platform (e.g. the
+ *                                              ptrace platform's stub code):
+ *                                              the boot tables leave it
+ *                                              empty, guest page tables must
+ *                                              never map it
+ *   upper half (slots 256..511)                legacy windows only (above)
+ * The guest kernel treats [DMTVM_USER_TOP, 2^64) as kernel memory: a user
+ * pointer, fault address or return rip at or above DMTVM_USER_TOP is not
+ * user memory.
  *   All RAM outside the loaded segments, boot tables, GDT, FDT and initramfs
  *   reads as zero at entry (the guest kernel relies on it: it does not zero
  *   fresh frames).
@@ -72,9 +100,25 @@
 #define DMTVM_BOOT_PT_GPA      0x10000ULL  /* boot page tables start here */
 #define DMTVM_KERNEL_MIN_PADDR 0x100000ULL /* kernel image at or above 1 MiB */
 
-/* Guest-virtual layout. */
-#define DMTVM_DIRECT_MAP_BASE  0xffff888000000000ULL /* all RAM, like Linux */
-#define DMTVM_KERNEL_VIRT_BASE 0xffffffff80000000ULL /* kernel image */
+/*
+ * Guest-virtual layout (see the top of this file). Assembly sees the values
+ * without the ULL suffix (DMTVM_U64), so entry code can use them.
+ */
+#ifdef __ASSEMBLER__
+#define DMTVM_U64(x) x
+#else
+#define DMTVM_U64(x) x##ULL
+#endif
+#define DMTVM_USER_TOP		      DMTVM_U64(0x7e0000000000) /* user: [0, this) */
+#define DMTVM_DIRECT_MAP_BASE	      DMTVM_U64(0x7e0000000000) /* all RAM (slot 252) */
+#define DMTVM_KERNEL_VIRT_BASE	      DMTVM_U64(0x7f0000000000) /* kernel window (254) */
+#define DMTVM_PLATFORM_RESERVED_BASE DMTVM_U64(0x7f8000000000) /* platform only (255) */
+#define DMTVM_PLATFORM_RESERVED_END  DMTVM_U64(0x800000000000) /* end of the lower half */
+#define DMTVM_KERNEL_PML4_FIRST	      (DMTVM_USER_TOP >> 39)	   /* 252: first kernel slot */
+/* The windows of the first layout (upper half, as Linux): still mapped by
+ * the VMM's boot tables so older kernel images boot on KVM. */
+#define DMTVM_LEGACY_DIRECT_MAP_BASE  DMTVM_U64(0xffff888000000000)
+#define DMTVM_LEGACY_KERNEL_VIRT_BASE DMTVM_U64(0xffffffff80000000)
 
 /* Hypercall ports. */
 #define DMTVM_HC_PORT_BASE 0x500

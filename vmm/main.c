@@ -18,6 +18,8 @@ static const char usage[] =
     "\n"
     "run options:\n"
     "  --mode=native|ept|spt|dmt|pvdmt  translation scheme to model (default ept)\n"
+    "  --platform=auto|kvm|ptrace  how guest code runs (default auto: KVM when\n"
+    "                       /dev/kvm opens, else ptrace; vmm/README.md)\n"
     "  --mem=SIZE         guest RAM, K/M/G suffixes, multiple of 2M (default 256M)\n"
     "  --vcpus=N          number of vCPUs (default 1)\n"
     "  --api-sock=PATH    serve the JSON control socket at PATH (mode 0600)\n"

@@ -39,6 +39,8 @@ void vmm_report(struct vmm *vm, int exit_status, bool json, FILE *out)
 		jsonw_i64(&w, exit_status);
 		jsonw_key(&w, "mode", &first);
 		jsonw_str(&w, vm->mode);
+		jsonw_key(&w, "platform", &first);
+		jsonw_str(&w, vm->platform ? vm->platform->name : "none");
 		jsonw_key(&w, "boot_us", &first);
 		if (boot)
 			jsonw_u64(&w, boot / 1000);

@@ -39,6 +39,7 @@
 
 static struct vmm the_vm = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
+    .ram_fd = -1,
     .kvm_fd = -1,
     .vm_fd = -1,
 };
@@ -95,6 +96,7 @@ static int check_mem(uint64_t mem, const char *arg)
 
 struct run_opts {
 	const char *mode;
+	const char *platform; /* --platform=auto|kvm|ptrace */
 	uint64_t mem;
 	int vcpus;
 	const char *api_sock;
@@ -120,6 +122,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option lo[] = {
 	    {"mode", required_argument, 0, 'm'},
+	    {"platform", required_argument, 0, 'x'},
 	    {"mem", required_argument, 0, 'M'},
 	    {"vcpus", required_argument, 0, 'c'},
 	    {"api-sock", required_argument, 0, 's'},
@@ -142,6 +145,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	    {0, 0, 0, 0},
 	};
 	*o = (struct run_opts){.mode = "ept",
+			       .platform = "auto",
 			       .mem = 256 * MIB,
 			       .vcpus = 1,
 			       .seccomp = true,
@@ -164,6 +168,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return bad("--mode=%s: expected native, ept, spt, dmt or pvdmt",
 					   optarg);
 			o->mode = optarg;
+			break;
+		case 'x':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") &&
+			    strcmp(optarg, "ptrace"))
+				return bad("--platform=%s: expected auto, kvm or ptrace", optarg);
+			o->platform = optarg;
 			break;
 		case 'M':
 			if (vmm_parse_size(optarg, &o->mem) < 0)
@@ -362,7 +372,7 @@ static int load_guest(struct vmm *vm, const struct vmm_image *img, const struct 
 	    .initrd_start = initrd,
 	    .initrd_end = initrd + img->initrd_size,
 	    .mode = vm->mode,
-	    .tsc_khz = vmm_kvm_tsc_khz(vm),
+	    .tsc_khz = vm->platform->tsc_khz(vm),
 	    .vcpus = (uint32_t)vm->nvcpus,
 	    .thp = (uint32_t)o->thp,
 	    .nreserved = 0,
@@ -443,7 +453,7 @@ int vmm_run_main(int argc, char **argv)
 	vm->console_limit = o.console_limit;
 	vm->seccomp_probe = o.probe;
 
-	if (vmm_kvm_open(vm, err, sizeof(err)) < 0)
+	if (vmm_platform_open(vm, o.platform, err, sizeof(err)) < 0)
 		return fail(err);
 	/* An L1 hypervisor: one vCPU (DMTVM_KVM_MAX_VCPUS), no threads, no irqchip. */
 	if (vm->l1 && (o.vcpus > 1 || o.lapic || o.timeout || o.api_sock)) {
@@ -459,7 +469,7 @@ int vmm_run_main(int argc, char **argv)
 	if (o.ept12_shift != 12 && !vm->l1)
 		return bad("%s: only for dmtvm running as an L1 hypervisor (nested)",
 			   "--ept12-pages=2m");
-	if (vmm_kvm_ram(vm, o.mem, err, sizeof(err)) < 0)
+	if (vm->platform->ram(vm, o.mem, err, sizeof(err)) < 0)
 		return fail(err);
 	if (vm->l1 &&
 	    vmm_l1_ept12(vm, o.ept12_shift, !strcmp(o.mode, "pvdmt"), err, sizeof(err)) < 0)
@@ -469,10 +479,10 @@ int vmm_run_main(int argc, char **argv)
 	 * but tearing it down costs ~11 ms here (a third of a small run): a
 	 * single-vCPU VM gets one only with --lapic.
 	 */
-	if ((o.lapic || o.vcpus > 1) && vmm_kvm_irqchip(vm, err, sizeof(err)) < 0)
+	if ((o.lapic || o.vcpus > 1) && vm->platform->irqchip(vm, err, sizeof(err)) < 0)
 		return fail(err);
 	for (int i = 0; i < vm->nvcpus; i++)
-		if (vmm_kvm_vcpu(vm, i, err, sizeof(err)) < 0)
+		if (vm->platform->vcpu_create(vm, i, err, sizeof(err)) < 0)
 			return fail(err);
 	if ((r = load_guest(vm, &img, &o, &plan)))
 		return r;
@@ -503,13 +513,15 @@ int vmm_run_main(int argc, char **argv)
 	}
 	vmm_image_free(&img);
 	for (int i = 0; i < vm->nvcpus; i++)
-		if (vmm_cpu_init(&vm->vcpus[i], err, sizeof(err)) < 0)
+		if (vm->platform->vcpu_boot(&vm->vcpus[i], err, sizeof(err)) < 0)
 			return fail(err);
 	if (o.api_sock && vmm_ctl_start(vm, o.api_sock, err, sizeof(err)) < 0)
 		return fail(err);
 
 	if (vm->nvcpus == 1 && !o.api_sock && !o.timeout && !vm->xlate) {
 		/* Single-threaded: the main thread becomes the vCPU (filter included). */
+		if (vm->platform->vcpu_thread_init(&vm->vcpus[0], err, sizeof(err)) < 0)
+			return fail(err);
 		if (vm->seccomp && vmm_seccomp_vcpu(vm, err, sizeof(err)) < 0)
 			return fail(err);
 		vm->started = true;

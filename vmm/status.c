@@ -94,6 +94,8 @@ void vmm_status_json(struct vmm *vm, struct jsonw *w)
 	jsonw_str(w, stopped ? "stopped" : boot ? "running" : "booting");
 	jsonw_key(w, "mode", &first);
 	jsonw_str(w, vm->mode);
+	jsonw_key(w, "platform", &first);
+	jsonw_str(w, vm->platform ? vm->platform->name : "none");
 	jsonw_key(w, "uptime_us", &first);
 	jsonw_u64(w, vmm_now_ns() / 1000);
 	jsonw_key(w, "boot_us", &first);

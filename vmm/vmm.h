@@ -2,7 +2,8 @@
 /*
  * vmm.h: the VM-wide state of one dmtvm run (struct vmm) and the small
  * interfaces between the VMM's files. One concern per file:
- *   kvm.c          VM, RAM, vCPU fds      cpu_x86_64.c  registers, GDT, boot tables
+ *   platform/      how guest code runs: kvm.c, ptrace*.c (platform.h)
+ *   cpu_x86_64.c   registers, GDT, boot tables
  *   kernel_elf.c   kernel ELF checks      image.c       guest.img reader
  *   boot_fdt.c     device tree            vcpu.c        run loop, exits
  *   hypercall.c    dispatcher table       console.c, hc_lifecycle.c  handlers
@@ -22,25 +23,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VMM_MAX_VCPUS 64
+#include "platform/platform.h"
 
-/* Exit reasons counted per VM (KVM exits seen by the run loop). */
-enum vmm_exit_kind {
-	VMM_EXIT_IO,	   /* port I/O (hypercalls and others) */
-	VMM_EXIT_MMIO,	   /* access to a gPA outside RAM */
-	VMM_EXIT_HLT,	   /* hlt without an in-kernel irqchip */
-	VMM_EXIT_INTR,	   /* KVM_RUN interrupted by a signal */
-	VMM_EXIT_SHUTDOWN, /* triple fault */
-	VMM_EXIT_INTERNAL, /* KVM internal error (emulation failure) */
-	VMM_EXIT_FAIL_ENTRY,
-	VMM_EXIT_OTHER,
-	VMM_EXIT_NKINDS
-};
+#define VMM_MAX_VCPUS 64
 
 struct vmm_vcpu {
 	struct vmm *vm;
 	int id;
-	int fd;
+	void *pl; /* the platform's per-vCPU state (ptrace) */
+	int fd;	  /* KVM: the vCPU fd and its shared kvm_run page */
 	struct kvm_run *run;
 	size_t run_size;
 	pthread_t thread;
@@ -48,6 +39,9 @@ struct vmm_vcpu {
 
 struct vmm {
 	/* Set up once, read-only while the guest runs. */
+	const struct vmm_platform *platform; /* platform/platform.h */
+	void *pl;			     /* the platform's VM-wide state (ptrace) */
+	int ram_fd;			     /* guest RAM's memfd (ptrace), else -1 */
 	int kvm_fd;
 	int vm_fd;
 	uint8_t *ram;
@@ -100,14 +94,6 @@ static inline void *vmm_gpa(const struct vmm *vm, uint64_t gpa, uint64_t len)
 		return NULL;
 	return vm->ram + gpa;
 }
-
-/* kvm.c */
-int vmm_kvm_open(struct vmm *vm, char *err, size_t errlen);
-int vmm_kvm_ram(struct vmm *vm, uint64_t mem_size, char *err, size_t errlen);
-int vmm_kvm_irqchip(struct vmm *vm, char *err, size_t errlen); /* after vmm_kvm_ram */
-int vmm_kvm_vcpu(struct vmm *vm, int id, char *err, size_t errlen);
-uint32_t vmm_kvm_tsc_khz(struct vmm *vm);
-const char *vmm_exit_kind_name(enum vmm_exit_kind k);
 
 /* cpu_x86_64.c */
 uint64_t vmm_cpu_boot_tables_size(uint64_t mem_size);

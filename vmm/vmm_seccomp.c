@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vmm_seccomp.c: the allow lists. What each thread does after setup:
- *   vCPU:    KVM_RUN, register reads, KVM_TRANSLATE (ioctl by request), console
+ *   vCPU:    the platform's own list (platform.h: KVM_RUN, register reads,
+ *            KVM_TRANSLATE by ioctl request; ptrace: ptrace, waits), console
  *            and --trace-out write(2) (the file is opened before the filters),
  *            futex (stop signalling), clock_gettime, malloc internals; with
  *            the model (L0 of a nest) also the L2 VM's ioctls and close().
@@ -105,7 +106,14 @@ void vmm_seccomp_install_handler(void)
 
 int vmm_seccomp_vcpu(struct vmm *vm, char *err, size_t errlen)
 {
-	(void)vm;
+	const struct vmm_platform *p = vm->platform;
+	int extra[32];
+	unsigned long ioctls[48];
+	size_t ne = 0, ni = 0;
+	for (size_t i = 0; i < p->n_vcpu_syscalls && ne < 31; i++)
+		extra[ne++] = p->vcpu_syscalls[i];
+	for (size_t i = 0; i < p->n_vcpu_ioctls && ni < 48; i++)
+		ioctls[ni++] = p->vcpu_ioctls[i];
 #ifdef DMTVM_HAVE_REPLAY
 	/*
 	 * L0 of a nest (nkvm.c): L1's /dev/kvm ioctls run here, on the L1 vCPU
@@ -113,7 +121,7 @@ int vmm_seccomp_vcpu(struct vmm *vm, char *err, size_t errlen)
 	 * the L2 VM and vCPU fds, and mmap/munmap of L2's kvm_run (allowed
 	 * above: never executable).
 	 */
-	static const unsigned long ioctls[] = {
+	static const unsigned long nkvm_ioctls[] = {
 	    KVM_RUN,
 	    KVM_GET_REGS,
 	    KVM_GET_SREGS,
@@ -134,13 +142,13 @@ int vmm_seccomp_vcpu(struct vmm *vm, char *err, size_t errlen)
 	    KVM_SET_CPUID2,
 	    KVM_SET_MP_STATE,
 	};
-	static const int extra[] = {SCMP_SYS(close)};
-	return load(extra, 1, ioctls, sizeof(ioctls) / sizeof(ioctls[0]), "vCPU", err, errlen);
-#else
-	/* KVM_TRANSLATE: --debug-translate-check asks KVM's walker. */
-	static const unsigned long ioctls[] = {KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE};
-	return load(NULL, 0, ioctls, 4, "vCPU", err, errlen);
+	if (vm->kvm_fd >= 0) {
+		for (size_t i = 0; i < sizeof(nkvm_ioctls) / sizeof(nkvm_ioctls[0]) && ni < 48; i++)
+			ioctls[ni++] = nkvm_ioctls[i];
+		extra[ne++] = SCMP_SYS(close);
+	}
 #endif
+	return load(extra, ne, ioctls, ni, "vCPU", err, errlen);
 }
 
 int vmm_seccomp_ctl(struct vmm *vm, char *err, size_t errlen)

@@ -419,8 +419,9 @@ int xlate_gva_in(struct vmm_xlate *x, const struct mmu_space *sp, uint64_t cr3, 
 static void check_translations(struct vmm_xlate *x, struct vmm_vcpu *vcpu, const uint64_t *recs,
 			       size_t n, uint64_t cr3)
 {
-	struct kvm_sregs sregs;
-	bool kvm = ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) == 0 && (sregs.cr3 & PTE_ADDR) == cr3;
+	struct vmm_cpu_state st;
+	const struct vmm_platform *pl = vcpu->vm->platform;
+	bool kvm = pl->vcpu_state(vcpu, &st) == 0 && (st.cr3 & PTE_ADDR) == cr3;
 	size_t step = n / x->check_n ? n / x->check_n : 1;
 	for (size_t i = 0; i < n; i += step) {
 		if (dmtvm_trace_kind(recs[i]) == DMTVM_TRACE_CONTROL)
@@ -430,20 +431,20 @@ static void check_translations(struct vmm_xlate *x, struct vmm_vcpu *vcpu, const
 		if (!kvm) {
 			x->kvm_skipped++;
 		} else {
-			struct kvm_translation tr = {.linear_address = va};
-			if (ioctl(vcpu->fd, KVM_TRANSLATE, &tr) < 0) {
+			uint64_t pgpa = 0;
+			int valid = pl->translate(vcpu, va, &pgpa);
+			if (valid < 0) {
 				x->kvm_skipped++;
 			} else {
 				x->kvm_checked++;
-				if (ok != (tr.valid != 0) || (ok && gpa != tr.physical_address)) {
+				if (ok != (valid != 0) || (ok && gpa != pgpa)) {
 					x->kvm_mismatches++;
 					fprintf(stderr,
 						"dmtvm: translate check: va %#llx: model %s %#llx, "
-						"KVM_TRANSLATE %s %#llx\n",
+						"%s platform %s %#llx\n",
 						(unsigned long long)va, ok ? "gpa" : "fault",
-						(unsigned long long)gpa,
-						tr.valid ? "gpa" : "invalid",
-						(unsigned long long)tr.physical_address);
+						(unsigned long long)gpa, pl->name,
+						valid ? "gpa" : "invalid", (unsigned long long)pgpa);
 				}
 			}
 		}

@@ -117,10 +117,11 @@ int main(void)
 	CHECK(read(fd, (char *)-4096L, 9000) == -1 && errno == EFAULT,
 	      "big read to kernel: EFAULT");
 	munmap(hole, 2 * 4096);
-	/* The copy borrows free 2 MiB blocks right below the stack; blocks there
+	/* The copy borrows free 2 MiB blocks right below the stack (the stack is
+	   [0x7dffff600000, 0x7dffffe00000): guest-kernel/proc.h); blocks there
 	   that kept a page table (2 MiB pages split, then unmapped) work and are
 	   clean after. */
-	char *hi = (char *)0x7fffff000000L;
+	char *hi = (char *)0x7dffff000000L;
 	CHECK(mmap(hi, 6 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
 		   0) == hi,
 	      "mmap below the stack");

@@ -6,6 +6,8 @@
  * fds, an unknown call (ENOSYS), time, uname, brk and anonymous mmap.
  * Exit 0 iff everything held; otherwise prints "stress: FAIL <what>".
  */
+#include "dmtvm_abi.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -115,11 +117,20 @@ int main(void)
 	errno = 0;
 	check(write(1, (void *)1, 10) == -1 && errno == EFAULT, "write(NULL-ish) != EFAULT");
 	errno = 0;
+	check(write(1, (void *)(DMTVM_KERNEL_VIRT_BASE + 0x100000), 10) == -1 && errno == EFAULT,
+	      "write(kernel image pointer) != EFAULT");
+	errno = 0;
+	check(write(1, (void *)DMTVM_DIRECT_MAP_BASE, 10) == -1 && errno == EFAULT,
+	      "write(direct map pointer) != EFAULT");
+	errno = 0;
 	check(write(1, (void *)0xffffffff80100000UL, 10) == -1 && errno == EFAULT,
-	      "write(kernel pointer) != EFAULT");
+	      "write(upper-half pointer) != EFAULT");
+	errno = 0;
+	check(write(1, (void *)(DMTVM_USER_TOP - 4), 8) == -1 && errno == EFAULT,
+	      "write(across USER_TOP) != EFAULT");
 	errno = 0;
 	check(write(1, (void *)0x7ffffffff000UL - 4, 8) == -1 && errno == EFAULT,
-	      "write(across USER_TOP) != EFAULT");
+	      "write(platform slot) != EFAULT");
 	errno = 0;
 	check(write(5, "x", 1) == -1 && errno == EBADF, "write(fd 5) != EBADF");
 	errno = 0;
@@ -206,7 +217,7 @@ int main(void)
 	memset((void *)b0, 0x5a, 1 << 20);
 	check(((unsigned char *)b0)[(1 << 20) - 1] == 0x5a, "brk memory");
 	check((uintptr_t)syscall(SYS_brk, b0) == b0, "brk shrink");
-	check((uintptr_t)syscall(SYS_brk, 0x7ffffffff000UL) == b0, "brk into the stack accepted");
+	check((uintptr_t)syscall(SYS_brk, DMTVM_USER_TOP - 4096) == b0, "brk into the stack accepted");
 
 	if (failures)
 		return 1;

@@ -8,6 +8,8 @@
  * MAP_FIXED, munmap outside a scratch area, arch_prctl, close of fds 0-2)
  * are left out or tamed. Deterministic: a fixed seed.
  */
+#include "dmtvm_abi.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -36,13 +38,18 @@ static uint64_t hostile(void)
 	    8,
 	    4095,
 	    4096,
+	    DMTVM_USER_TOP - 8,
+	    DMTVM_USER_TOP,
+	    DMTVM_DIRECT_MAP_BASE + 4096,
+	    DMTVM_KERNEL_VIRT_BASE + 0x100000,
+	    DMTVM_PLATFORM_RESERVED_BASE,
 	    0x7ffffffff000ULL - 8,
 	    0x7ffffffff000ULL,
 	    0x7fffffffffffULL,
 	    0x800000000000ULL,
 	    0xffff800000000000ULL,
-	    0xffff888000000000ULL,
-	    0xffffffff80100000ULL,
+	    DMTVM_LEGACY_DIRECT_MAP_BASE,
+	    DMTVM_LEGACY_KERNEL_VIRT_BASE + 0x100000,
 	    ~0ULL,
 	    ~0ULL - 4095,
 	};
@@ -164,7 +171,7 @@ int main(void)
 		if (nr == SYS_writev && a[0] <= 2)
 			a[1] = rnd() % 4 ? (uint64_t)(buf + 4096) : hostile();
 		long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-		if (nr == SYS_mmap && r > 0 && (uint64_t)r < 0x800000000000ULL)
+		if (nr == SYS_mmap && r > 0 && (uint64_t)r < DMTVM_USER_TOP)
 			munmap((void *)r, a[1]);
 	}
 	syscall(SYS_brk, brk0);

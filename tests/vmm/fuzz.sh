@@ -17,7 +17,8 @@ clang $CF -DDMTVM_HAVE_REPLAY -I"$R" -I"$ROOT/mmu-model" "$ROOT/tests/vmm/fuzz_h
 	"$V/hypercall.c" "$V/console.c" "$V/hc_lifecycle.c" "$V/hc_zero.c" "$V/time.c" "$V/hostmem.c" \
 	"$V/xlate.c" "$V/hc_xlate.c" "$V/xlate_l2.c" "$V/nkvm.c" "$V/jsonw.c" "$R/physmem.c" "$R/pgtable.c" "$R/simhv.c" \
 	"$R/u64map.c" "$ROOT"/mmu-model/mmu_*.c -lpthread -o "$WORK/fuzz_hypercall"
-for t in image json hypercall; do
+clang $CF "$ROOT/tests/vmm/fuzz_ptrace_insn.c" "$V/platform/ptrace_insn.c" -o "$WORK/fuzz_ptrace_insn"
+for t in image json hypercall ptrace_insn; do
 	mkdir -p "$WORK/corpus-$t"
 	cp "$ROOT/tests/vmm/corpus/$t/"* "$WORK/corpus-$t/"
 	echo "fuzz_$t: $T s"

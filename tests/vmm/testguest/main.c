@@ -180,8 +180,9 @@ static uint64_t read_cr3(void)
 }
 
 /*
- * PML4 with the boot upper half (kernel window, direct map) plus one 4 KiB
- * mapped VMA in the lower half: XL_VA + i*4K -> XL_DATA + i*4K. Loaded in
+ * PML4 with the boot kernel slots (DMTVM_KERNEL_PML4_FIRST..511: direct map,
+ * kernel window, legacy windows) plus one 4 KiB mapped VMA in user space:
+ * XL_VA + i*4K -> XL_DATA + i*4K. Loaded in
  * CR3, so KVM's walker (KVM_TRANSLATE) sees the same tables as the model.
  */
 static void build_tables(void)
@@ -192,7 +193,7 @@ static void build_tables(void)
 	zero_page(XL_PDPT);
 	zero_page(XL_PD);
 	zero_page(XL_PT);
-	for (int i = 256; i < 512; i++)
+	for (int i = DMTVM_KERNEL_PML4_FIRST; i < 512; i++)
 		pml4[i] = boot[i];
 	pml4[0] = XL_PDPT | 3;
 	pdpt[XL_VA >> 30] = XL_PD | 3;
@@ -792,11 +793,11 @@ void tg_main(uint64_t fdt_gpa, uint64_t magic)
 		exit_(0);
 	} else if (is(what, "panic")) {
 		static const char msg[] = "test\npanic";
-		struct dmtvm_hc_panic a = {0,	   14,	   2,	     0xffffffff80100123ULL,
+		struct dmtvm_hc_panic a = {0,	   14,	   2,	     DMTVM_KERNEL_VIRT_BASE + 0x100123,
 					   0xdead, 0x7000, GPA(msg), sizeof(msg) - 1};
 		hc(DMTVM_HC_PANIC, &a);
 	} else if (is(what, "fault")) {
-		/* No lower half and no IDT: #PF, #DF, triple fault. */
+		/* Nothing mapped below DMTVM_USER_TOP and no IDT: #PF, #DF, triple fault. */
 		volatile uint64_t addr = 8;
 		*(volatile int *)addr = 1;
 	} else if (is(what, "badgpa")) {

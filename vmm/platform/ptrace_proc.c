@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * platform/ptrace_proc.c: the traced host processes of the ptrace platform.
+ *
+ * A child is forked from its vCPU's tracer thread and made bare before the
+ * guest ever runs: default signal dispositions, no fd but guest RAM,
+ * PTRACE_TRACEME (the tracer sets PTRACE_O_EXITKILL: it dies with us),
+ * no_new_privs and a seccomp filter that allows exactly the calls the
+ * platform injects (mmap of guest RAM, munmap). It then jumps to the stub
+ * page (PT_STUB_VA, in the range dmtvm_abi.h reserves for the platform),
+ * which unmaps everything else, the host's vDSO and stack included, and
+ * stops on int3. From then on the guest runs under PTRACE_SYSEMU: a
+ * `syscall` in guest code stops the tracer and never runs on the host. The
+ * platform runs a call of its own by pointing rip at the stub's
+ * `syscall; int3` and resuming with PTRACE_CONT.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <sys/rseq.h>
+#endif
+
+#include "ptrace.h"
+
+/*
+ * The stub (position independent; copied to PT_STUB_VA): unmap all but
+ * itself, stop; then `syscall; int3` for the platform's injected calls.
+ */
+__asm__(".pushsection .rodata\n"
+	".globl pt_stub_start, pt_stub_syscall, pt_stub_end\n"
+	"pt_stub_start:\n"
+	"	mov $11, %eax\n" /* munmap(0, PT_STUB_VA) */
+	"	xor %edi, %edi\n"
+	"	movabs $0x7fff00000000, %rsi\n"
+	"	syscall\n"
+	"	mov $11, %eax\n" /* munmap(PT_STUB_VA + 4096, to the top) */
+	"	movabs $0x7fff00001000, %rdi\n"
+	"	movabs $0xfffff000, %rsi\n"
+	"	syscall\n"
+	"	int3\n"
+	"pt_stub_syscall:\n"
+	"	syscall\n"
+	"	int3\n"
+	"pt_stub_end:\n"
+	".popsection\n");
+extern const char pt_stub_start[], pt_stub_syscall[], pt_stub_end[];
+_Static_assert(PT_STUB_VA == 0x7fff00000000ULL &&
+		   PT_HOST_TOP - PT_STUB_VA - PT_STUB_SIZE == 0xfffff000ULL,
+	       "the stub's constants");
+
+#define STUB_SYSCALL (PT_STUB_VA + (uint64_t)(pt_stub_syscall - pt_stub_start))
+
+/*
+ * The child's filter: mmap of guest RAM (fd = ram_fd) and munmap; any
+ * other call that would really run (a vsyscall emulation, say) raises
+ * SIGSYS, which the tracer turns into a guest exception.
+ */
+#define ARG_LO(n) (offsetof(struct seccomp_data, args) + 8 * (n))
+static void build_filter(struct sock_filter f[12], int ram_fd)
+{
+	struct sock_filter prog[12] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 5, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 5),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(4)), /* fd */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)ram_fd, 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(4) + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+	};
+	memcpy(f, prog, sizeof(prog));
+}
+
+/* In the child, after fork: async-signal-safe calls only (other threads may hold locks). */
+__attribute__((noreturn)) static void child_main(int ram_fd, const struct sock_fprog *prog)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < 65; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (ram_fd > 0)
+		syscall(SYS_close_range, 0, ram_fd - 1, 0);
+	syscall(SYS_close_range, ram_fd + 1, ~0U, 0);
+	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+		_exit(120);
+#ifdef __GLIBC__
+	/*
+	 * glibc registered the thread's rseq area; it is about to be unmapped,
+	 * and the host would then fail every return to user mode (SIGSEGV).
+	 */
+	if (__rseq_size) {
+		/* Registered with the area's length (32), not __rseq_size (20, its features). */
+		char *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+		if (syscall(SYS_rseq, area, 32, 1 /* RSEQ_FLAG_UNREGISTER */, RSEQ_SIG) < 0 &&
+		    syscall(SYS_rseq, area, __rseq_size, 1, RSEQ_SIG) < 0)
+			_exit(124);
+	}
+#endif
+	void *stub = mmap((void *)PT_STUB_VA, PT_STUB_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (stub != (void *)PT_STUB_VA)
+		_exit(121);
+	memcpy(stub, pt_stub_start, (size_t)(pt_stub_end - pt_stub_start));
+	if (mprotect(stub, PT_STUB_SIZE, PROT_READ | PROT_EXEC) < 0)
+		_exit(122);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog) < 0)
+		_exit(123);
+	__asm__ volatile("jmp *%0" ::"r"(stub));
+	__builtin_unreachable();
+}
+
+static int wait_stop(struct pt_proc *p, int *status, char *err, size_t errlen)
+{
+	for (;;) {
+		pid_t r = waitpid(p->pid, status, __WALL | __WNOTHREAD);
+		if (r == p->pid)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		snprintf(err, errlen, "ptrace: waitpid of the %s process %d: %s", p->name, p->pid,
+			 strerror(errno));
+		return -1;
+	}
+	if (WIFEXITED(*status) || WIFSIGNALED(*status)) {
+		snprintf(err, errlen, "ptrace: the %s process %d %s %d", p->name, p->pid,
+			 WIFEXITED(*status) ? "exited with status" : "was killed by signal",
+			 WIFEXITED(*status) ? WEXITSTATUS(*status) : WTERMSIG(*status));
+		p->pid = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int pt_proc_spawn(struct pt_proc *p, int ram_fd, const char *name, char *err, size_t errlen)
+{
+	struct sock_filter f[12];
+	build_filter(f, ram_fd);
+	struct sock_fprog prog = {.len = 12, .filter = f};
+	p->name = name;
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "ptrace: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		child_main(ram_fd, &prog);
+	p->pid = pid;
+	int st;
+	if (wait_stop(p, &st, err, errlen) < 0)
+		return -1;
+	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
+		snprintf(err, errlen, "ptrace: the %s process stopped with signal %d, not SIGTRAP",
+			 name, WSTOPSIG(st));
+		return -1;
+	}
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0 ||
+	    ptrace(PTRACE_GETREGS, pid, 0, &p->regs) < 0) {
+		snprintf(err, errlen, "ptrace: PTRACE_SETOPTIONS: %s", strerror(errno));
+		return -1;
+	}
+	/* Check the stub really emptied the address space: a mapping left would leak. */
+	p->dirty = false;
+	return 0;
+}
+
+int pt_proc_run(struct pt_proc *p, int *sig, siginfo_t *si, char *err, size_t errlen)
+{
+	if (p->dirty) {
+		if (ptrace(PTRACE_SETREGS, p->pid, 0, &p->regs) < 0) {
+			snprintf(err, errlen, "ptrace: PTRACE_SETREGS (%s): %s", p->name,
+				 strerror(errno));
+			return -1;
+		}
+		p->dirty = false;
+	}
+	if (ptrace(PTRACE_SYSEMU, p->pid, 0, 0) < 0) {
+		snprintf(err, errlen, "ptrace: PTRACE_SYSEMU (%s): %s", p->name, strerror(errno));
+		return -1;
+	}
+	int st;
+	if (wait_stop(p, &st, err, errlen) < 0)
+		return -1;
+	*sig = WSTOPSIG(st);
+	if (ptrace(PTRACE_GETREGS, p->pid, 0, &p->regs) < 0) {
+		snprintf(err, errlen, "ptrace: PTRACE_GETREGS (%s): %s", p->name, strerror(errno));
+		return -1;
+	}
+	if (*sig != (SIGTRAP | 0x80) && ptrace(PTRACE_GETSIGINFO, p->pid, 0, si) < 0)
+		memset(si, 0, sizeof(*si));
+	return 0;
+}
+
+long pt_proc_inject(struct pt_proc *p, long nr, long a0, long a1, long a2, long a3, long a4,
+		    long a5)
+{
+	struct user_regs_struct r = p->regs;
+	r.rip = STUB_SYSCALL;
+	r.rax = (unsigned long)nr;
+	r.orig_rax = ~0UL; /* no system-call restart on the way out */
+	r.rdi = (unsigned long)a0;
+	r.rsi = (unsigned long)a1;
+	r.rdx = (unsigned long)a2;
+	r.r10 = (unsigned long)a3;
+	r.r8 = (unsigned long)a4;
+	r.r9 = (unsigned long)a5;
+	char err[128];
+	int st;
+	if (ptrace(PTRACE_SETREGS, p->pid, 0, &r) < 0 || ptrace(PTRACE_CONT, p->pid, 0, 0) < 0 ||
+	    wait_stop(p, &st, err, sizeof(err)) < 0 ||
+	    ptrace(PTRACE_GETREGS, p->pid, 0, &r) < 0)
+		return -EIO;
+	p->dirty = true; /* the guest's registers go back before it resumes */
+	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
+		return -EIO;
+	return (long)r.rax;
+}
