@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cpu_x86_64.c: the x86-64 boot state dmtvm_abi.h promises: the boot GDT,
- * the VMM-built page tables (2 MiB pages, direct map + kernel window), the
+ * the VMM-built page tables (2 MiB pages, direct map + kernel window, at
+ * the top of the lower half and at their legacy upper-half addresses), the
  * vCPU's control/segment/general registers, CPUID, and a register dump for
  * unexpected exits.
  */
@@ -41,18 +42,38 @@
 
 /*
  * Layout from DMTVM_BOOT_PT_GPA: PML4, PDPT (direct map), PDPT (kernel
- * window), PD (kernel window), then one PD per GiB of direct-mapped RAM.
- * Everything is 4 KiB aligned; entries carry U/S=0 (supervisor only).
+ * window), PD (kernel window), PDPT (legacy kernel window), then one PD per
+ * GiB of direct-mapped RAM. Everything is 4 KiB aligned; entries carry
+ * U/S=0 (supervisor only). The legacy windows (DMTVM_LEGACY_*, for kernels
+ * linked in the upper half) share the PD pages: the legacy direct map has
+ * the same PDPT index as the new one (0), so it shares that PDPT too; the
+ * legacy kernel window (PDPT index 510) has its own PDPT, so that neither
+ * layout maps anything beyond its two windows (no aliases). PML4 slot 255
+ * (DMTVM_PLATFORM_RESERVED_BASE) stays empty.
  */
-#define PT_PML4	    0
-#define PT_PDPT_DM  1
-#define PT_PDPT_K   2
-#define PT_PD_K	    3
-#define PT_PD_DM(i) (4 + (i))
+#define PT_PML4	     0
+#define PT_PDPT_DM   1
+#define PT_PDPT_K    2
+#define PT_PD_K	     3
+#define PT_PDPT_LK   4
+#define PT_FIXED     5 /* pages before the direct map's PDs */
+#define PT_PD_DM(i)  (PT_FIXED + (i))
+#define PML4_IDX(va) (((va) >> 39) & 511)
+#define PDPT_IDX(va) (((va) >> 30) & 511)
+
+_Static_assert(PDPT_IDX(DMTVM_DIRECT_MAP_BASE) == 0 && PDPT_IDX(DMTVM_LEGACY_DIRECT_MAP_BASE) == 0,
+	       "both direct maps start a PDPT: they share it");
+_Static_assert(PML4_IDX(DMTVM_DIRECT_MAP_BASE) != PML4_IDX(DMTVM_KERNEL_VIRT_BASE) &&
+		   PML4_IDX(DMTVM_KERNEL_VIRT_BASE) != PML4_IDX(DMTVM_PLATFORM_RESERVED_BASE) &&
+		   PML4_IDX(DMTVM_DIRECT_MAP_BASE) != PML4_IDX(DMTVM_PLATFORM_RESERVED_BASE) &&
+		   PML4_IDX(DMTVM_LEGACY_DIRECT_MAP_BASE) != PML4_IDX(DMTVM_LEGACY_KERNEL_VIRT_BASE),
+	       "every window has its own PML4 slot");
+_Static_assert(PDPT_IDX(DMTVM_KERNEL_VIRT_BASE) == 0 && DMTVM_DIRECT_MAP_BASE >= DMTVM_USER_TOP,
+	       "layout of dmtvm_abi.h");
 
 uint64_t vmm_cpu_boot_tables_size(uint64_t mem_size)
 {
-	return (4 + (mem_size + GIB - 1) / GIB) * 4096;
+	return (PT_FIXED + (mem_size + GIB - 1) / GIB) * 4096;
 }
 
 static uint64_t pt_gpa(unsigned idx)
@@ -77,16 +98,18 @@ int vmm_cpu_build_boot_tables(struct vmm *vm, char *err, size_t errlen)
 	uint64_t *pdpt_dm = vmm_gpa(vm, pt_gpa(PT_PDPT_DM), 4096);
 	uint64_t *pdpt_k = vmm_gpa(vm, pt_gpa(PT_PDPT_K), 4096);
 	uint64_t *pd_k = vmm_gpa(vm, pt_gpa(PT_PD_K), 4096);
+	uint64_t *pdpt_lk = vmm_gpa(vm, pt_gpa(PT_PDPT_LK), 4096);
 
-	pml4[(DMTVM_DIRECT_MAP_BASE >> 39) & 511] = pt_gpa(PT_PDPT_DM) | PTE_P | PTE_RW;
-	pml4[(DMTVM_KERNEL_VIRT_BASE >> 39) & 511] = pt_gpa(PT_PDPT_K) | PTE_P | PTE_RW;
+	pml4[PML4_IDX(DMTVM_DIRECT_MAP_BASE)] = pt_gpa(PT_PDPT_DM) | PTE_P | PTE_RW;
+	pml4[PML4_IDX(DMTVM_KERNEL_VIRT_BASE)] = pt_gpa(PT_PDPT_K) | PTE_P | PTE_RW;
+	pml4[PML4_IDX(DMTVM_LEGACY_DIRECT_MAP_BASE)] = pt_gpa(PT_PDPT_DM) | PTE_P | PTE_RW;
+	pml4[PML4_IDX(DMTVM_LEGACY_KERNEL_VIRT_BASE)] = pt_gpa(PT_PDPT_LK) | PTE_P | PTE_RW;
 
 	/* Direct map: all RAM, RW, NX, 2 MiB pages (mem_size is 2 MiB aligned). */
 	uint64_t npd = (vm->mem_size + GIB - 1) / GIB;
 	for (uint64_t i = 0; i < npd; i++) {
 		uint64_t *pd = vmm_gpa(vm, pt_gpa(PT_PD_DM(i)), 4096);
-		pdpt_dm[((DMTVM_DIRECT_MAP_BASE >> 30) & 511) + i] =
-		    pt_gpa(PT_PD_DM(i)) | PTE_P | PTE_RW;
+		pdpt_dm[PDPT_IDX(DMTVM_DIRECT_MAP_BASE) + i] = pt_gpa(PT_PD_DM(i)) | PTE_P | PTE_RW;
 		for (uint64_t j = 0; j < 512; j++) {
 			uint64_t pa = i * GIB + j * 2 * MIB;
 			if (pa >= vm->mem_size)
@@ -94,8 +117,9 @@ int vmm_cpu_build_boot_tables(struct vmm *vm, char *err, size_t errlen)
 			pd[j] = pa | PTE_P | PTE_RW | PTE_PS | PTE_NX;
 		}
 	}
-	/* Kernel window: gPA [0, 1 GiB), RW, executable. */
-	pdpt_k[(DMTVM_KERNEL_VIRT_BASE >> 30) & 511] = pt_gpa(PT_PD_K) | PTE_P | PTE_RW;
+	/* Kernel window: gPA [0, 1 GiB), RW, executable (new and legacy address). */
+	pdpt_k[PDPT_IDX(DMTVM_KERNEL_VIRT_BASE)] = pt_gpa(PT_PD_K) | PTE_P | PTE_RW;
+	pdpt_lk[PDPT_IDX(DMTVM_LEGACY_KERNEL_VIRT_BASE)] = pt_gpa(PT_PD_K) | PTE_P | PTE_RW;
 	for (uint64_t j = 0; j < 512; j++)
 		pd_k[j] = (j * 2 * MIB) | PTE_P | PTE_RW | PTE_PS;
 

@@ -44,7 +44,9 @@ struct nkvm_vcpu {
 
 struct vmm_nkvm {
 	pthread_mutex_t lock; /* the state below; not held while L2 runs */
-	int vm_fd;	      /* the L2 VM, -1 = none */
+	int vm_fd;	      /* the L2 VM, -1 = none (ptrace: PT_FD while l2 exists) */
+	struct vmm_l2vm *l2;  /* ptrace platform: the L2 VM (platform.h) */
+	struct vmm_vcpu *l1;  /* ptrace platform: the L1 vCPU whose processes run L2 */
 	struct nkvm_vcpu vcpu[DMTVM_KVM_MAX_VCPUS];
 	struct nkvm_slot slots[NKVM_MAX_SLOTS];
 	unsigned nslots;
@@ -59,6 +61,12 @@ struct vmm_nkvm {
 };
 
 enum { T_SYS, T_VM, T_VCPU };
+/* Without KVM (the ptrace platform) the "fds" below stand for the L2 VM and vCPU. */
+#define PT_FD 0x7ffffff0
+static bool on_ptrace(const struct vmm *vm)
+{
+	return vm->kvm_fd < 0;
+}
 #define VAR_CPUID 0xffffffffu /* struct kvm_cpuid2: 8 bytes + nent entries */
 
 /* The allow list: what dmtvm does with /dev/kvm (kvm.c, cpu_x86_64.c, vcpu.c). */
@@ -128,9 +136,12 @@ static void close_vcpu(struct nkvm_vcpu *v)
 {
 	if (!v->exists)
 		return;
-	if (v->run)
+	if (v->fd == PT_FD)
+		free(v->run);
+	else if (v->run)
 		munmap(v->run, v->run_size);
-	close(v->fd);
+	if (v->fd != PT_FD)
+		close(v->fd);
 	*v = (struct nkvm_vcpu){0};
 }
 
@@ -141,7 +152,12 @@ static int close_vm(struct vmm *vm, struct vmm_nkvm *n)
 			return -EBUSY;
 	for (int i = 0; i < DMTVM_KVM_MAX_VCPUS; i++)
 		close_vcpu(&n->vcpu[i]);
-	close(n->vm_fd);
+	if (n->l2) {
+		pt_l2_destroy(n->l1, n->l2);
+		n->l2 = NULL;
+	} else {
+		close(n->vm_fd);
+	}
 	n->vm_fd = -1;
 	n->nslots = 0;
 	n->ept12_root = 0;
@@ -162,9 +178,15 @@ static int create_vm(struct vmm *vm, struct vmm_nkvm *n, uint64_t type)
 			NKVM_MAX_VM_CREATES);
 		return -ENOMEM;
 	}
-	int fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (fd < 0)
+	int fd;
+	if (on_ptrace(vm)) {
+		int e = 0;
+		if (!(n->l2 = pt_l2_create(n->l1, &e)))
+			return -e;
+		fd = PT_FD;
+	} else if ((fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0)) < 0) {
 		return -errno;
+	}
 	n->vm_fd = fd;
 	atomic_fetch_add(&n->vms_created, 1);
 	return DMTVM_KVM_TARGET_VM;
@@ -177,6 +199,16 @@ static int create_vcpu(struct vmm *vm, struct vmm_nkvm *n, uint64_t id)
 	struct nkvm_vcpu *v = &n->vcpu[id];
 	if (v->exists)
 		return -EEXIST;
+	if (on_ptrace(vm)) {
+		long r = pt_l2_ioctl(n->l2, KVM_CREATE_VCPU, NULL, id);
+		int sz = (int)pt_l2_ioctl(NULL, KVM_GET_VCPU_MMAP_SIZE, NULL, 0);
+		void *run = r < 0 ? NULL : calloc(1, (size_t)sz);
+		if (!run)
+			return r < 0 ? (int)r : -ENOMEM;
+		*v = (struct nkvm_vcpu){.exists = true, .fd = PT_FD, .run = run,
+					.run_size = (size_t)sz};
+		return DMTVM_KVM_TARGET_VCPU((int)id);
+	}
 	int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (sz < (int)sizeof(struct kvm_run))
 		return sz < 0 ? -errno : -EINVAL;
@@ -210,7 +242,7 @@ static int set_region(struct vmm *vm, struct vmm_nkvm *n, struct kvm_userspace_m
 	}
 	struct kvm_userspace_memory_region real = *m;
 	real.userspace_addr = m->memory_size ? (uintptr_t)(vm->ram + m->userspace_addr) : 0;
-	if (ioctl(n->vm_fd, KVM_SET_USER_MEMORY_REGION, &real) < 0)
+	if (!on_ptrace(vm) && ioctl(n->vm_fd, KVM_SET_USER_MEMORY_REGION, &real) < 0)
 		return -errno;
 	for (unsigned i = 0; i < n->nslots; i++)
 		if (n->slots[i].slot == m->slot)
@@ -218,6 +250,15 @@ static int set_region(struct vmm *vm, struct vmm_nkvm *n, struct kvm_userspace_m
 	if (m->memory_size)
 		n->slots[n->nslots++] = (struct nkvm_slot){m->slot, m->guest_phys_addr,
 							   m->memory_size, m->userspace_addr};
+	if (on_ptrace(vm)) {
+		uint64_t s[NKVM_MAX_SLOTS][3];
+		for (unsigned i = 0; i < n->nslots; i++) {
+			s[i][0] = n->slots[i].l2_gpa;
+			s[i][1] = n->slots[i].size;
+			s[i][2] = n->slots[i].l1_gpa;
+		}
+		return pt_l2_set_slots(n->l2, (const uint64_t(*)[3])s, n->nslots);
+	}
 	return 0;
 }
 
@@ -314,8 +355,11 @@ static int64_t run_l2(struct vmm *vm, struct vmm_nkvm *n, int id, uint64_t gpa, 
 	pthread_mutex_unlock(&n->lock);
 	int64_t ret = 0;
 	for (;;) {
-		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			int e = errno;
+		long rr = v->fd == PT_FD ? pt_l2_ioctl(n->l2, KVM_RUN, v->run, 0)
+					 : ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno
+									: 0;
+		if (rr < 0) {
+			int e = (int)-rr;
 			if (e != EINTR && e != EAGAIN)
 				fprintf(stderr,
 					"dmtvm: L2: vcpu %d: KVM_RUN: %s (returned to L1)\n", id,
@@ -373,6 +417,9 @@ static int64_t dispatch(struct vmm *vm, struct vmm_nkvm *n, const struct nkvm_cm
 		break;
 	}
 	}
+	if (on_ptrace(vm))
+		return pt_l2_ioctl(c->target == T_SYS ? NULL : n->l2, c->cmd,
+				   a->arg_len ? buf : NULL, a->arg_len ? 0 : a->arg);
 	int r = ioctl(fd, c->cmd, a->arg_len ? buf : (void *)(uintptr_t)a->arg);
 	return r < 0 ? -errno : r;
 }
@@ -414,7 +461,7 @@ static int64_t call(struct vmm *vm, struct vmm_nkvm *n, struct dmtvm_hc_kvm *a)
 	pthread_mutex_lock(&n->lock);
 	int64_t r;
 	if (target == T_SYS)
-		fd = vm->kvm_fd;
+		fd = on_ptrace(vm) ? PT_FD : vm->kvm_fd;
 	else if (target == T_VM)
 		fd = n->vm_fd;
 	else
@@ -440,6 +487,8 @@ enum vmm_hc_action vmm_hc_kvm(struct vmm_vcpu *vcpu, void *arg)
 		a->ret = -DMTVM_ENOMEM;
 		return VMM_HC_RESUME;
 	}
+	if (!n->l1)
+		n->l1 = vcpu; /* ptrace: L2 runs on this vCPU's spare processes */
 	atomic_fetch_add_explicit(&n->ioctls, 1, memory_order_relaxed);
 	a->ret = call(vcpu->vm, n, a);
 	return VMM_HC_RESUME;

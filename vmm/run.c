@@ -78,9 +78,9 @@ static int check_mem(uint64_t mem, const char *arg)
 			return DMTVM_EXIT_BAD_INPUT;
 		}
 	}
-	uint64_t boot_limit = (DMTVM_KERNEL_MIN_PADDR - DMTVM_BOOT_PT_GPA) / 4096 - 4;
+	uint64_t boot_limit = (DMTVM_KERNEL_MIN_PADDR - DMTVM_BOOT_PT_GPA) / 4096 - 5;
 	if (mem > boot_limit * GIB)
-		return bad("--mem=%s: boot page tables limit guest RAM to 236G", arg);
+		return bad("--mem=%s: boot page tables limit guest RAM to 235G", arg);
 	struct rlimit rl;
 	/* dmtvm itself (libraries, threads' stacks, the image) needs ~256 MiB of it. */
 	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -118,6 +118,15 @@ struct run_opts {
 	unsigned ept12_shift; /* --ept12-pages=4k|2m: EPT12 leaves as an L1 hypervisor */
 };
 
+/* DMTVM_PLATFORM=auto|kvm|ptrace: the default of --platform (tests set it). */
+static const char *default_platform(void)
+{
+	const char *p = getenv("DMTVM_PLATFORM");
+	if (p && (!strcmp(p, "kvm") || !strcmp(p, "ptrace") || !strcmp(p, "auto")))
+		return p;
+	return "auto";
+}
+
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option lo[] = {
@@ -145,7 +154,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	    {0, 0, 0, 0},
 	};
 	*o = (struct run_opts){.mode = "ept",
-			       .platform = "auto",
+			       .platform = default_platform(),
 			       .mem = 256 * MIB,
 			       .vcpus = 1,
 			       .seccomp = true,

@@ -160,7 +160,7 @@ try:
     r7 = subprocess.run([sys.executable, EVAL, '--build', BUILD, '--sizes=tiny', '--workloads',
                          'gups', '--thp', 'off', '--no-charts', '--out', nk], capture_output=True,
                         text=True, timeout=120,
-                        env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm')))
+                        env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm'), DMT_EVAL_PTRACE='0'))
     with open(os.path.join(nk, 'results.json')) as f:
         par = json.load(f)['params']
         src = (par['source'], par['nested_source'])
@@ -171,12 +171,12 @@ try:
     r9 = subprocess.run([sys.executable, EVAL, '--build', BUILD, '--source=host',
                          '--nested-source=nested', '--out', nk],
                         capture_output=True, text=True, timeout=60,
-                        env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm')))
+                        env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm'), DMT_EVAL_PTRACE='0'))
     check('no /dev/kvm: --nested-source=nested exits 1 naming /dev/kvm', r9.returncode == 1 and
           '--nested-source=nested: /dev/kvm' in r9.stderr, (r9.returncode, r9.stderr))
     r8 = subprocess.run([sys.executable, EVAL, '--build', BUILD, '--source=guest', '--out', nk],
                         capture_output=True, text=True, timeout=60,
-                        env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm')))
+                        env=dict(os.environ, DMT_EVAL_KVM=os.path.join(tmp, 'no-such-kvm'), DMT_EVAL_PTRACE='0'))
     check('no /dev/kvm: --source=guest exits 1 naming /dev/kvm', r8.returncode == 1 and
           '/dev/kvm' in r8.stderr, (r8.returncode, r8.stderr))
 

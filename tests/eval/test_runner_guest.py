@@ -19,9 +19,11 @@ import sys
 import tempfile
 
 EVAL, BUILD = sys.argv[1], sys.argv[2]
-if not os.access(os.environ.get('DMT_EVAL_KVM', '/dev/kvm'), os.R_OK | os.W_OK):
-    print('SKIP: /dev/kvm missing or not usable')
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), '..'))
+import dmtvm_platform  # noqa: E402
+_why = dmtvm_platform.setup()
+if _why:
+    sys.exit(dmtvm_platform.skip(_why))
 sys.path.insert(0, os.path.dirname(os.path.realpath(EVAL)))
 import dmteval_run as X  # noqa: E402
 

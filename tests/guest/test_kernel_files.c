@@ -4,9 +4,12 @@
  * file system calls (file.c over cpio.c) and of the paravirtual /dev/kvm's
  * argument sizing (kvmarg.c), compiled from the kernel's sources. User
  * memory is host memory: copy_user_raw is a memcpy that faults (-EFAULT)
- * below 64 KiB, like an unmapped page. kvmdev.c is faked: its open marks
- * the fd, release counts, ioctl answers 42. Also: pinned VMAs and run
- * areas never merge (vma.c), so each pin stays one contiguous run.
+ * below 64 KiB, like an unmapped page. The kernel only takes user pointers
+ * below USER_TOP (0x7e0000000000), where the host's stack and mmap area
+ * usually are not: user buffers here are statics (the test binary's data).
+ * kvmdev.c is faked: its open marks the fd, release counts, ioctl answers
+ * 42. Also: pinned VMAs and run areas never merge (vma.c), so each pin stays
+ * one contiguous run.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -110,7 +113,7 @@ TestSuite(files, .init = setup);
 
 Test(files, open_read_pread_lseek_exact_bytes)
 {
-	char buf[6000];
+	static char buf[6000];
 	long fd = sc(file_sys_open, U("/dir/data"), 0, 0, 0);
 	cr_assert_eq(fd, 3);
 	cr_assert_eq(sc(file_sys_read, fd, U(buf), 100, 0), 100);
@@ -144,10 +147,12 @@ Test(files, open_read_pread_lseek_exact_bytes)
 
 Test(files, readv_gathers_until_eof)
 {
-	char a[3000], b[3000];
-	struct {
+	static char a[3000], b[3000];
+	static struct {
 		uint64_t base, len;
-	} iov[2] = {{U(a), sizeof(a)}, {U(b), sizeof(b)}};
+	} iov[2];
+	iov[0].base = U(a), iov[0].len = sizeof(a);
+	iov[1].base = U(b), iov[1].len = sizeof(b);
 	long fd = sc(file_sys_openat, (uint64_t)-100, U("dir/data"), 0, 0);
 	cr_assert_eq(fd, 3);
 	cr_assert_eq(sc(file_sys_readv, fd, U(iov), 2, 0), 5000);
@@ -158,7 +163,7 @@ Test(files, readv_gathers_until_eof)
 
 Test(files, open_errors)
 {
-	char longpath[300];
+	static char longpath[300];
 	memset(longpath, 'a', sizeof(longpath));
 	longpath[299] = 0;
 	cr_assert_eq(sc(file_sys_open, U("/nope"), 0, 0, 0), -ENOENT);
@@ -173,7 +178,7 @@ Test(files, open_errors)
 	cr_assert_eq(sc(file_sys_openat, 7, U("data"), 0, 0), -EBADF, "relative to a closed fd");
 	long d = sc(file_sys_open, U("/dir"), 0200000, 0, 0);
 	cr_assert_eq(d, 3);
-	char c;
+	static char c;
 	cr_assert_eq(sc(file_sys_read, d, U(&c), 1, 0), -EISDIR);
 	cr_assert_eq(sc(file_sys_openat, (uint64_t)d, U("data"), 0, 0), -ENOENT);
 	for (long i = 4; i < FILE_MAX; i++)
@@ -185,7 +190,7 @@ Test(files, open_errors)
 
 Test(files, fstat_and_stat)
 {
-	struct {
+	static struct {
 		uint64_t dev, ino, nlink;
 		uint32_t mode, uid, gid, pad0;
 		uint64_t rdev;
@@ -232,10 +237,11 @@ Test(files, fcntl_poll_ioctl_and_exec)
 	cr_assert_eq(sc(file_sys_ioctl, 1, 0x5413, 0, 0), -ENOTTY, "console: not a tty");
 	cr_assert_eq(sc(file_sys_ioctl, 33, 0, 0, 0), -EBADF);
 
-	struct {
+	static struct {
 		int32_t fd;
 		int16_t events, revents;
-	} p[4] = {{(int32_t)fd, 1, -1}, {1, 4, -1}, {40, 1, -1}, {-1, 1, -1}};
+	} p[4] = {{0, 1, -1}, {1, 4, -1}, {40, 1, -1}, {-1, 1, -1}};
+	p[0].fd = (int32_t)fd;
 	cr_assert_eq(sc(file_sys_poll, U(p), 4, 0, 0), 3);
 	cr_assert_eq(p[0].revents, 1, "POLLIN");
 	cr_assert_eq(p[1].revents, 4, "POLLOUT");

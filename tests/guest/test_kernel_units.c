@@ -8,19 +8,69 @@
  * crash (run under ASan/UBSan with -Db_sanitize=address,undefined).
  *
  * "Physical" memory on the host: a gPA is (host pointer - DIRECT_MAP_BASE),
- * so the kernel's phys_to_virt() lands back on the host pointer.
+ * so the kernel's phys_to_virt() lands back on the host pointer. The frames
+ * and ELF images the loader sees live in an arena mapped at the guest's own
+ * direct-map addresses (DMTVM_DIRECT_MAP_BASE + 1 GiB: the direct map is in
+ * the lower half, where a host process can map it), so their gPAs are small
+ * (they fit a PTE's address bits) and kva_to_phys() sees direct-map
+ * addresses, below the kernel window, as in the guest.
  */
 #include <criterion/criterion.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* By path: a -I of guest-kernel/ would shadow libfdt's own <fdt.h>. */
 #include "../../guest-kernel/cpio.h"
 #include "../../guest-kernel/elf.h"
 #include "../../guest-kernel/fdt.h"
 #include "../../guest-kernel/pmm.h"
+
+/* ---- the "direct map": an arena at DMTVM_DIRECT_MAP_BASE + ARENA_GPA ---- */
+#define ARENA_GPA  (1ULL << 30)
+#define ARENA_SIZE (256ULL << 20)
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+static char *arena_next, *arena_end;
+static void *frame_free; /* freed 4 KiB frames, linked through their first word */
+
+/* len bytes, 4 KiB aligned, in the arena; images are never given back (one process per test). */
+static void *arena_take(size_t len)
+{
+	if (!arena_next) {
+		void *want = (void *)(uintptr_t)(DMTVM_DIRECT_MAP_BASE + ARENA_GPA);
+		void *p = mmap(want, ARENA_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		cr_assert(p == want, "cannot map the test's direct map at %p", want);
+		arena_next = p;
+		arena_end = arena_next + ARENA_SIZE;
+	}
+	len = (len + 4095) & ~4095UL;
+	cr_assert((size_t)(arena_end - arena_next) >= len, "test arena full");
+	void *p = arena_next;
+	arena_next += len;
+	return p;
+}
+
+static void frame_put(void *p)
+{
+	*(void **)p = frame_free;
+	frame_free = p;
+}
+
+static void *frame_get(void)
+{
+	void *p = frame_free;
+	if (p)
+		frame_free = *(void **)p;
+	else
+		p = arena_take(4096);
+	memset(p, 0, 4096);
+	return p;
+}
 
 /* ---- fakes for what elf.c needs from pmm.c, vm.c, console.c and ucopy.c ---- */
 static struct {
@@ -36,9 +86,7 @@ uint64_t pmm_alloc(unsigned order, unsigned flags)
 	if (order != 0 || nallocs >= 64)
 		return 0;
 	nallocs++;
-	void *p = aligned_alloc(4096, 4096);
-	memset(p, 0, 4096);
-	return (uint64_t)p - DMTVM_DIRECT_MAP_BASE;
+	return (uint64_t)frame_get() - DMTVM_DIRECT_MAP_BASE;
 }
 
 static int fake_map(uint64_t va, uint64_t pa, uint32_t prot, bool borrowed)
@@ -51,7 +99,7 @@ static int fake_map(uint64_t va, uint64_t pa, uint32_t prot, bool borrowed)
 	if (i == nmaps)
 		nmaps++;
 	else if (!maps[i].borrowed && maps[i].pa != pa)
-		free((char *)(maps[i].pa + DMTVM_DIRECT_MAP_BASE));
+		frame_put((char *)(maps[i].pa + DMTVM_DIRECT_MAP_BASE));
 	maps[i].va = va;
 	maps[i].pa = pa;
 	maps[i].prot = prot;
@@ -110,7 +158,7 @@ static void reset_fakes(void)
 {
 	for (unsigned i = 0; i < nmaps; i++)
 		if (!maps[i].borrowed)
-			free((char *)(maps[i].pa + DMTVM_DIRECT_MAP_BASE));
+			frame_put((char *)(maps[i].pa + DMTVM_DIRECT_MAP_BASE));
 	nmaps = nallocs = 0;
 }
 
@@ -397,7 +445,7 @@ static char *read_file(const char *path, size_t *len)
 	fseek(f, 0, SEEK_END);
 	*len = (size_t)ftell(f);
 	rewind(f);
-	char *b = aligned_alloc(4096, (*len + 4095) & ~4095UL); /* like a page-aligned cpio file */
+	char *b = arena_take(*len); /* like a page-aligned cpio file, in the direct map */
 	cr_assert_eq(fread(b, 1, *len, f), *len);
 	fclose(f);
 	return b;
@@ -440,7 +488,6 @@ Test(elf, loads_static_exec)
 	for (unsigned i = 0; i < nmaps; i++)
 		if (maps[i].prot & VMA_WRITE)
 			cr_assert_not(maps[i].borrowed, "writable page %lx borrowed", maps[i].va);
-	free(img);
 	reset_fakes();
 }
 
@@ -450,7 +497,7 @@ Test(elf, rejects_bad_headers)
 	char *img = read_file(hello_path(), &len);
 	static struct mm mm;
 	struct elf_info info;
-	char *m = aligned_alloc(4096, (len + 4095) & ~4095UL);
+	char *m = arena_take(len);
 	/* Truncations of the headers. */
 	for (size_t cut = 0; cut < 4096 && cut < len; cut += 7) {
 		memset(&mm, 0, sizeof(mm));
@@ -477,7 +524,5 @@ Test(elf, rejects_bad_headers)
 	memset(&mm, 0, sizeof(mm));
 	reset_fakes();
 	cr_assert_eq(elf_load(&mm, m, len, &info), -EINVAL);
-	free(m);
-	free(img);
 	reset_fakes();
 }

@@ -27,6 +27,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vmm"))
 from ctlclient import Client  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+import dmtvm_platform  # noqa: E402
 
 failures = []
 
@@ -227,9 +229,9 @@ def case_ctl_abuse(dmtvm, _bdir, spin):
 
 
 def main():
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("SKIP SKIP SKIP: /dev/kvm is not usable here; this KVM test did not run")
-        return 77
+    why = dmtvm_platform.setup()
+    if why:
+        return dmtvm_platform.skip(why)
     case, dmtvm, bdir, spin = sys.argv[1:5]
     globals()["case_" + case.replace("-", "_")](dmtvm, bdir, spin)
     print(f"{len(failures)} failure(s)")

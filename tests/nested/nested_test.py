@@ -67,6 +67,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+import dmtvm_platform  # noqa: E402
 
 FAILS = []
 L1 = ["dmtvm", "run", "--no-seccomp", "--mode=pvdmt"]
@@ -339,10 +341,9 @@ def main():
     if len(sys.argv) != 4 or sys.argv[1] not in CASES:
         print(__doc__)
         return 2
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("SKIP SKIP SKIP: /dev/kvm is not usable here; this KVM test did not run",
-              file=sys.stderr)
-        return 77
+    why = dmtvm_platform.setup()
+    if why:
+        return dmtvm_platform.skip(why)
     with tempfile.TemporaryDirectory() as tmp:
         CASES[sys.argv[1]](sys.argv[2], sys.argv[3], tmp)
     print("FAILED: " + ", ".join(FAILS) if FAILS else "all checks passed")

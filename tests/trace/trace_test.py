@@ -46,6 +46,8 @@ import re
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+import dmtvm_platform  # noqa: E402
 
 FAILS = []
 SCHEMES = ["x86-native", "x86-2d", "dmt-native", "dmt-virt", "pvdmt"]
@@ -168,10 +170,9 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     case, dmtvm, img = sys.argv[1:]
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("SKIP SKIP SKIP: /dev/kvm is not usable here; this KVM test did not run",
-              file=sys.stderr)
-        return 77
+    why = dmtvm_platform.setup()
+    if why:
+        return dmtvm_platform.skip(why)
     with tempfile.TemporaryDirectory() as tmp:
         if case.startswith("pages-"):
             case_pages(dmtvm, img, case[len("pages-"):], tmp)

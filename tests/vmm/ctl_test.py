@@ -16,6 +16,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ctlclient import Client  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+import dmtvm_platform  # noqa: E402
 
 failures = []
 
@@ -27,9 +29,9 @@ def check(cond, what):
 
 
 def main():
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("SKIP SKIP SKIP: /dev/kvm is not usable here; the control-socket test did not run")
-        return 77
+    why = dmtvm_platform.setup()
+    if why:
+        return dmtvm_platform.skip(why)
     dmtvm, image = sys.argv[1:3]
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "api.sock")

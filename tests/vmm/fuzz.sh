@@ -16,7 +16,8 @@ R=$ROOT/tools/replay
 clang $CF -DDMTVM_HAVE_REPLAY -I"$R" -I"$ROOT/mmu-model" "$ROOT/tests/vmm/fuzz_hypercall.c" \
 	"$V/hypercall.c" "$V/console.c" "$V/hc_lifecycle.c" "$V/hc_zero.c" "$V/time.c" "$V/hostmem.c" \
 	"$V/xlate.c" "$V/hc_xlate.c" "$V/xlate_l2.c" "$V/nkvm.c" "$V/jsonw.c" "$R/physmem.c" "$R/pgtable.c" "$R/simhv.c" \
-	"$R/u64map.c" "$ROOT"/mmu-model/mmu_*.c -lpthread -o "$WORK/fuzz_hypercall"
+	"$R/u64map.c" "$ROOT"/mmu-model/mmu_*.c -I"$V/platform" "$V"/platform/ptrace*.c \
+	-lpthread -o "$WORK/fuzz_hypercall"
 clang $CF "$ROOT/tests/vmm/fuzz_ptrace_insn.c" "$V/platform/ptrace_insn.c" -o "$WORK/fuzz_ptrace_insn"
 for t in image json hypercall ptrace_insn; do
 	mkdir -p "$WORK/corpus-$t"

@@ -404,6 +404,7 @@ Test(ptrace_insn, refuses_others)
 	    {"into (invalid in 64-bit mode)", X("\xce")},
 	    /* Prefixes that change or void the instruction (hand-encoded). */
 	    {"wbnoinvd (f3 0f 09)", X("\xf3\x0f\x09")},
+	    {"data16 wbinvd (reserved)", X("\x66\x0f\x09")},
 	    {"repnz outsb (reserved)", X("\xf2\x6e")},
 	    {"data16 swapgs", X("\x66\x0f\x01\xf8")},
 	    {"repz swapgs", X("\xf3\x0f\x01\xf8")},

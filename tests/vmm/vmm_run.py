@@ -4,12 +4,15 @@
 
 usage: vmm_run.py [--status N | --signal N] [--stdout TEXT] [--stdout-has TEXT]
                   [--stderr-has TEXT]... [--stderr-lines N] [--kvm] -- CMD...
-With --kvm, a missing /dev/kvm prints a loud SKIP and exits 77 (meson skip).
+With --kvm the command boots a guest: it runs on KVM, else on the ptrace
+platform (tests/dmtvm_platform.py); --kvm-only REASON skips (77) without KVM.
 """
 import argparse
 import os
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+import dmtvm_platform  # noqa: E402
 
 
 def main():
@@ -19,13 +22,13 @@ def main():
     ap.add_argument("--stdout-has", action="append", default=[])
     ap.add_argument("--stderr-has", action="append", default=[])
     ap.add_argument("--stderr-lines", type=int)
-    ap.add_argument("--kvm", action="store_true")
+    ap.add_argument("--kvm", action="store_true")  # needs a platform (KVM or ptrace)
+    ap.add_argument("--kvm-only", metavar="REASON")  # needs KVM itself
     ap.add_argument("cmd", nargs="+")
     a = ap.parse_args()
-    if a.kvm and not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("SKIP SKIP SKIP: /dev/kvm is not usable here; this KVM test did not run",
-              file=sys.stderr)
-        return 77
+    why = dmtvm_platform.setup(a.kvm_only) if a.kvm or a.kvm_only else None
+    if why:
+        return dmtvm_platform.skip(why)
     r = subprocess.run(a.cmd, capture_output=True, text=True, errors="replace", timeout=60)
     print(f"$ {' '.join(a.cmd)}\nexit {r.returncode}\n--- stdout\n{r.stdout}--- stderr\n{r.stderr}")
     bad = []

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+import dmtvm_platform  # noqa: E402
 
 FAILS = []
 SCHEMES = "--schemes=x86-native,x86-2d,dmt-native,dmt-virt,pvdmt"
@@ -251,10 +253,9 @@ def case_options(dmtvm, imgs):
 
 def main():
     case, dmtvm, imgs = sys.argv[1:4]
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("SKIP SKIP SKIP: /dev/kvm is not usable here; this KVM test did not run",
-              file=sys.stderr)
-        return 77
+    why = dmtvm_platform.setup()
+    if why:
+        return dmtvm_platform.skip(why)
     globals()["case_" + case](dmtvm, imgs)
     print(f"{len(FAILS)} failed: {FAILS}" if FAILS else "all checks passed")
     return 1 if FAILS else 0

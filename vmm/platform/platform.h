@@ -100,4 +100,17 @@ int vmm_platform_open(struct vmm *vm, const char *which, char *err, size_t errle
 
 const char *vmm_exit_kind_name(enum vmm_exit_kind k);
 
+/*
+ * L0's side of nesting without KVM (nkvm.c): one L2 VM on the ptrace
+ * platform, run on the L1 vCPU thread that asks, its RAM the L1 frames of
+ * its memslots ({l2 gPA, size, l1 gPA}). pt_l2_ioctl serves the KVM ioctls
+ * of nkvm.c's allow list with KVM's semantics (-errno on error); l2 may be
+ * NULL for the system ioctls.
+ */
+struct vmm_l2vm;
+struct vmm_l2vm *pt_l2_create(struct vmm_vcpu *l1, int *err);
+void pt_l2_destroy(struct vmm_vcpu *l1, struct vmm_l2vm *l2);
+int pt_l2_set_slots(struct vmm_l2vm *l2, const uint64_t (*slots)[3], unsigned n);
+long pt_l2_ioctl(struct vmm_l2vm *l2, unsigned long cmd, void *arg, unsigned long iarg);
+
 #endif /* VMM_PLATFORM_H */

@@ -67,12 +67,6 @@ static int pt_irqchip(struct vmm *vm, char *err, size_t errlen)
 
 static int pt_vcpu_create(struct vmm *vm, int id, char *err, size_t errlen)
 {
-	if (id > 0) {
-		snprintf(err, errlen,
-			 "the ptrace platform runs one vCPU (--vcpus=%d needs KVM for now)",
-			 vm->nvcpus);
-		return -1;
-	}
 	struct vmm_vcpu *v = &vm->vcpus[id];
 	v->vm = vm;
 	v->id = id;
@@ -83,6 +77,7 @@ static int pt_vcpu_create(struct vmm *vm, int id, char *err, size_t errlen)
 		return -1;
 	}
 	c->ram_fd = vm->ram_fd;
+	c->mem = (struct pt_mem){.ram = vm->ram, .ram_size = vm->mem_size};
 	v->pl = c;
 	return 0;
 }
@@ -121,9 +116,17 @@ static int pt_vcpu_thread_init(struct vmm_vcpu *v, char *err, size_t errlen)
 	struct vmm *vm = v->vm;
 	struct pt_vcpu *c = v->pl;
 	pin(v->id);
+	if (v->id > 0)
+		return 0; /* an AP: waits for INIT/SIPI (pt_vcpu_run), no process yet */
 	if (pt_proc_spawn(&c->k, c->ram_fd, "kernel", err, errlen) < 0 ||
 	    pt_proc_spawn(&c->u, c->ram_fd, "user", err, errlen) < 0)
 		return -1;
+#ifdef DMTVM_HAVE_REPLAY
+	/* An L0 may host an L2 (nkvm.c): its processes, while we may still fork. */
+	if (pt_proc_spawn(&c->l2k, c->ram_fd, "L2 kernel", err, errlen) < 0 ||
+	    pt_proc_spawn(&c->l2u, c->ram_fd, "L2 user", err, errlen) < 0)
+		return -1;
+#endif
 	struct user_regs_struct *r = &c->k.regs;
 	uint64_t cs = r->cs, ss = r->ss;
 	memset(r, 0, sizeof(*r));
@@ -153,10 +156,12 @@ static void sleep_halted(struct vmm *vm)
 	}
 }
 
-static int pt_vcpu_run(struct vmm_vcpu *v, struct vmm_exit *e, char *err, size_t errlen)
+/*
+ * Run the vCPU's processes until an exit the VMM must see (ptrace.h): the
+ * platform's core, for a VM's own vCPUs and for an L2 (ptrace_nested.c).
+ */
+int pt_run(struct pt_vcpu *c, struct vmm_exit *e, char *err, size_t errlen)
 {
-	struct vmm *vm = v->vm;
-	struct pt_vcpu *c = v->pl;
 	memset(e, 0, offsetof(struct vmm_exit, why) + 1);
 	pt_io_complete(c);
 	for (;;) {
@@ -169,15 +174,15 @@ static int pt_vcpu_run(struct vmm_vcpu *v, struct vmm_exit *e, char *err, size_t
 		if (sig == (SIGTRAP | 0x80)) {
 			/* `syscall` (or int $0x80) in guest code: never run on the host. */
 			if (c->cpl == 3)
-				s = pt_syscall(vm, c, e);
+				s = pt_syscall(c, e);
 			else
-				s = pt_exception(vm, c, 6, false, 0, e);
+				s = pt_exception(c, 6, false, 0, e);
 		} else if (sig == SIGSEGV && si.si_code == SI_KERNEL) {
-			s = pt_privileged(vm, c, e);
+			s = pt_privileged(c, e);
 		} else if (sig == SIGSEGV) {
 			uint64_t va = (uint64_t)si.si_addr, error = 0, gpa = 0;
 			c->st.faults++;
-			int r = pt_tlb_fault(vm, c, p, c->cpl, va, va == p->regs.rip, &error, &gpa);
+			int r = pt_tlb_fault(c, p, c->cpl, va, va == p->regs.rip, &error, &gpa);
 			if (r < 0) {
 				snprintf(err, errlen, "ptrace: cannot map guest memory at %#llx",
 					 (unsigned long long)va);
@@ -185,33 +190,58 @@ static int pt_vcpu_run(struct vmm_vcpu *v, struct vmm_exit *e, char *err, size_t
 			}
 			if (r == 1) {
 				c->cr2 = va;
-				s = pt_exception(vm, c, 14, true, error, e);
+				s = pt_exception(c, 14, true, error, e);
 			} else if (r == 2) {
 				e->kind = VMM_EXIT_MMIO;
 				e->mmio.gpa = gpa;
 				s = PT_STEP_EXIT;
 			}
 		} else if (sig == SIGTRAP) {
-			s = pt_exception(vm, c, 3, false, 0, e); /* int3: rip is past it */
+			s = pt_exception(c, 3, false, 0, e); /* int3: rip is past it */
 		} else if (sig == SIGILL) {
-			s = pt_exception(vm, c, 6, false, 0, e);
+			s = pt_exception(c, 6, false, 0, e);
 		} else if (sig == SIGFPE) {
 			bool de = si.si_code == FPE_INTDIV || si.si_code == FPE_INTOVF;
-			s = pt_exception(vm, c, de ? 0 : 19, false, 0, e);
-		} else if (sig == SIGBUS || sig == SIGSYS) {
-			s = pt_exception(vm, c, 13, true, 0, e);
+			s = pt_exception(c, de ? 0 : 19, false, 0, e);
+		} else if (sig == SIGBUS && si.si_code == BUS_ADRALN) {
+			s = pt_exception(c, 17, true, 0, e); /* #AC */
+		} else if (sig == SIGBUS) {
+			s = pt_exception(c, 12, true, 0, e); /* #SS: a bad stack access */
+		} else if (sig == SIGSYS) {
+			/* A call that really reached the host (a vsyscall): refused, a #GP. */
+			s = pt_exception(c, 13, true, 0, e);
 		}
 		/* Any other stop (SIGSTOP, SIGCHLD, ...) is the host's: resume. */
 		if (s == PT_STEP_ERROR)
 			return -1;
-		if (s == PT_STEP_EXIT) {
-			if (e->kind == VMM_EXIT_HLT && ((struct pt_vm *)vm->pl)->irqchip) {
-				sleep_halted(vm);
-				e->kind = VMM_EXIT_INTR;
-			}
+		if (s == PT_STEP_EXIT)
 			return 0;
-		}
 	}
+}
+
+
+static int pt_vcpu_run(struct vmm_vcpu *v, struct vmm_exit *e, char *err, size_t errlen)
+{
+	struct vmm *vm = v->vm;
+	struct pt_vcpu *c = v->pl;
+	memset(e, 0, offsetof(struct vmm_exit, why) + 1);
+	if (v->id > 0) {
+		/*
+		 * An application processor sits in wait-for-SIPI, as under KVM;
+		 * this platform has no emulated LAPIC to deliver INIT/SIPI yet,
+		 * so it waits for the end of the run (no dmtvm guest starts APs).
+		 */
+		sleep_halted(vm);
+		e->kind = VMM_EXIT_INTR;
+		return 0;
+	}
+	if (pt_run(c, e, err, errlen) < 0)
+		return -1;
+	if (e->kind == VMM_EXIT_HLT && ((struct pt_vm *)vm->pl)->irqchip) {
+		sleep_halted(vm);
+		e->kind = VMM_EXIT_INTR;
+	}
+	return 0;
 }
 
 static int pt_vcpu_state(struct vmm_vcpu *v, struct vmm_cpu_state *s)
@@ -240,7 +270,12 @@ static int pt_translate(struct vmm_vcpu *v, uint64_t va, uint64_t *gpa)
 	struct pt_vcpu *c = v->pl;
 	if (pt_tlb_lookup(&c->u, va, gpa) || pt_tlb_lookup(&c->k, va, gpa))
 		return 1;
-	return -1; /* not in the TLB: no view, the check skips it */
+	/* Not in the TLB: the platform's own walker (ptrace_mmu.c, not the model's). */
+	struct pt_walk w;
+	if (pt_walk(&c->mem, c->cr3, va, &w) < 0)
+		return 0;
+	*gpa = w.gpa;
+	return 1;
 }
 
 /* The host's TSC rate (rdtsc is not trapped): 2 ms against CLOCK_MONOTONIC_RAW. */

@@ -61,6 +61,22 @@ struct pt_proc {
 	const char *name; /* "kernel" or "user" */
 };
 
+/* Guest-physical memory as a traced process maps it: gPA -> offset in the
+ * guest RAM memfd. L1 (a VM of its own): the identity over [0, size). L2
+ * (nesting, ptrace_nested.c): its memslots onto the L1 frames that back it. */
+struct pt_slot {
+	uint64_t gpa, size, off;
+};
+struct pt_mem {
+	uint8_t *ram;	  /* the tracer's mapping of the memfd */
+	uint64_t ram_size; /* of the memfd */
+	const struct pt_slot *slots;
+	unsigned nslots; /* 0: identity */
+};
+/* [gpa, gpa + len) in one piece of memory: 0 and *off, or -1 (outside RAM). */
+int pt_mem_off(const struct pt_mem *m, uint64_t gpa, uint64_t len, uint64_t *off);
+void *pt_mem_ptr(const struct pt_mem *m, uint64_t gpa, uint64_t len);
+
 /* Platform counters (vmm/README.md; `dmtvm ctl status`). */
 struct pt_stats {
 	uint64_t syscalls, faults, fills, flushes, emulated, injected, exceptions;
@@ -84,13 +100,19 @@ struct pt_vcpu {
 		uint8_t data[8];
 	} io;
 	int ram_fd; /* guest RAM's fd number, in us and in the children */
+	struct pt_mem mem;
 	bool started;
 	struct pt_stats st;
+	/* Spare processes for an L2 VM (ptrace_nested.c), spawned with these. */
+	struct pt_proc l2k, l2u;
 };
 
 struct pt_vm {
 	bool irqchip; /* --lapic: hlt waits (for ever: no interrupts yet) */
 };
+
+/* ptrace.c: run until an exit the VMM must see: 0 and *e, or -1 + err. */
+int pt_run(struct pt_vcpu *c, struct vmm_exit *e, char *err, size_t errlen);
 
 /* ptrace_proc.c */
 int pt_proc_spawn(struct pt_proc *p, int ram_fd, const char *name, char *err, size_t errlen);
@@ -109,16 +131,16 @@ struct pt_walk {
 	bool w, u, x;	/* rights over all levels */
 };
 /* Walk the guest's tables at cr3: 0 and *w, or -1 (not present, bad table gPA). */
-int pt_walk(struct vmm *vm, uint64_t cr3, uint64_t va, struct pt_walk *w);
+int pt_walk(const struct pt_mem *m, uint64_t cr3, uint64_t va, struct pt_walk *w);
 /* Read/write guest-virtual memory as the kernel sees it (cr3): 0 or -1. */
-int pt_kread(struct vmm *vm, struct pt_vcpu *c, uint64_t va, void *buf, size_t n);
-int pt_kwrite(struct vmm *vm, struct pt_vcpu *c, uint64_t va, const void *buf, size_t n);
+int pt_kread(struct pt_vcpu *c, uint64_t va, void *buf, size_t n);
+int pt_kwrite(struct pt_vcpu *c, uint64_t va, const void *buf, size_t n);
 /*
  * A host fault at va in p (cpl of p): install the guest's mapping (0), or
  * say the guest must see a #PF with *error (1), or the gPA lies outside RAM
  * (2, *gpa set: an MMIO exit).
  */
-int pt_tlb_fault(struct vmm *vm, struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va,
+int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va,
 		 bool fetch, uint64_t *error, uint64_t *gpa);
 void pt_tlb_flush(struct pt_vcpu *c, struct pt_proc *p, bool user_only);
 void pt_tlb_invlpg(struct pt_vcpu *c, uint64_t va);
@@ -128,12 +150,12 @@ int pt_tlb_lookup(struct pt_proc *p, uint64_t va, uint64_t *gpa);
 /* ptrace_cpu.c */
 enum pt_step { PT_STEP_GO, PT_STEP_EXIT, PT_STEP_ERROR };
 /* Deliver exception vec to the guest kernel from the running process. */
-enum pt_step pt_exception(struct vmm *vm, struct pt_vcpu *c, unsigned vec, bool has_err,
+enum pt_step pt_exception(struct pt_vcpu *c, unsigned vec, bool has_err,
 			  uint64_t err, struct vmm_exit *e);
 /* The system call of U, delivered as the kernel expects it. */
-enum pt_step pt_syscall(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e);
+enum pt_step pt_syscall(struct pt_vcpu *c, struct vmm_exit *e);
 /* A privileged instruction (SIGSEGV SI_KERNEL) in the running process. */
-enum pt_step pt_privileged(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e);
+enum pt_step pt_privileged(struct pt_vcpu *c, struct vmm_exit *e);
 /* Pending in/out of the previous exit. */
 void pt_io_complete(struct pt_vcpu *c);
 /* Current process and its registers. */

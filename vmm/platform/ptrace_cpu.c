@@ -70,13 +70,13 @@ static enum pt_step shutdown(struct pt_vcpu *c, struct vmm_exit *e, const char *
  * the frame records) into K at the handler: the x86-64 interrupt frame
  * [err] rip cs rflags rsp ss on the stack the IDT/TSS name.
  */
-static enum pt_step deliver(struct vmm *vm, struct pt_vcpu *c, const struct user_regs_struct *r,
+static enum pt_step deliver(struct pt_vcpu *c, const struct user_regs_struct *r,
 			    unsigned vec, bool has_err, uint64_t err, struct vmm_exit *e)
 {
 	uint64_t gate[2];
 	char why[96];
 	if ((uint32_t)vec * 16 + 15 > c->idt_limit ||
-	    pt_kread(vm, c, c->idt_base + (uint64_t)vec * 16, gate, 16) < 0 ||
+	    pt_kread(c, c->idt_base + (uint64_t)vec * 16, gate, 16) < 0 ||
 	    !(gate[0] >> 47 & 1)) {
 		snprintf(why, sizeof(why), "vector %u: no usable IDT gate", vec);
 		return shutdown(c, e, why);
@@ -85,9 +85,9 @@ static enum pt_step deliver(struct vmm *vm, struct pt_vcpu *c, const struct user
 			   ((gate[1] & 0xffffffffULL) << 32);
 	unsigned ist = (unsigned)(gate[0] >> 32) & 7, type = (unsigned)(gate[0] >> 40) & 15;
 	uint64_t rsp = r->rsp;
-	if (ist && pt_kread(vm, c, c->tr_base + 36 + 8 * (ist - 1), &rsp, 8) < 0)
+	if (ist && pt_kread(c, c->tr_base + 36 + 8 * (ist - 1), &rsp, 8) < 0)
 		return shutdown(c, e, "IST stack unreadable");
-	if (!ist && c->cpl == 3 && pt_kread(vm, c, c->tr_base + 4, &rsp, 8) < 0)
+	if (!ist && c->cpl == 3 && pt_kread(c, c->tr_base + 4, &rsp, 8) < 0)
 		return shutdown(c, e, "TSS.RSP0 unreadable");
 	rsp &= ~15ULL;
 	uint64_t rflags = (r->eflags & RFLAGS_USER_MASK) | 2 | (c->intf ? RFLAGS_IF : 0);
@@ -101,7 +101,7 @@ static enum pt_step deliver(struct vmm *vm, struct pt_vcpu *c, const struct user
 	frame[n++] = r->rsp;
 	frame[n++] = c->cpl == 3 ? c->ss : c->ss;
 	rsp -= 8ULL * n;
-	if (pt_kwrite(vm, c, rsp, frame, 8ULL * n) < 0) {
+	if (pt_kwrite(c, rsp, frame, 8ULL * n) < 0) {
 		snprintf(why, sizeof(why), "vector %u: kernel stack %#llx not writable", vec,
 			 (unsigned long long)rsp);
 		return shutdown(c, e, why);
@@ -127,14 +127,14 @@ static enum pt_step deliver(struct vmm *vm, struct pt_vcpu *c, const struct user
 	return PT_STEP_GO;
 }
 
-enum pt_step pt_exception(struct vmm *vm, struct pt_vcpu *c, unsigned vec, bool has_err,
+enum pt_step pt_exception(struct pt_vcpu *c, unsigned vec, bool has_err,
 			  uint64_t err, struct vmm_exit *e)
 {
 	struct user_regs_struct r = pt_cur(c)->regs;
-	return deliver(vm, c, &r, vec, has_err, err, e);
+	return deliver(c, &r, vec, has_err, err, e);
 }
 
-enum pt_step pt_syscall(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e)
+enum pt_step pt_syscall(struct pt_vcpu *c, struct vmm_exit *e)
 {
 	struct user_regs_struct r = c->u.regs;
 	c->st.syscalls++;
@@ -143,7 +143,7 @@ enum pt_step pt_syscall(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e)
 	r.r11 = (r.eflags & RFLAGS_USER_MASK) | 2 | (c->intf ? RFLAGS_IF : 0);
 	r.rip = c->lstar;
 	c->cr2 = c->lstar;
-	return deliver(vm, c, &r, 14, true, 0x15, e);
+	return deliver(c, &r, 14, true, 0x15, e);
 }
 
 void pt_io_complete(struct pt_vcpu *c)
@@ -166,11 +166,11 @@ void pt_io_complete(struct pt_vcpu *c)
 }
 
 /* Back to ring 3 (iretq, sysretq): the register file moves to U. */
-static enum pt_step to_user(struct vmm *vm, struct pt_vcpu *c, uint64_t rip, uint64_t rsp,
+static enum pt_step to_user(struct pt_vcpu *c, uint64_t rip, uint64_t rsp,
 			    uint64_t rflags, uint16_t cs, uint16_t ss, struct vmm_exit *e)
 {
 	if (rip >= PT_HOST_TOP) /* non-canonical or kernel half: #GP in ring 0 */
-		return pt_exception(vm, c, 13, true, 0, e);
+		return pt_exception(c, 13, true, 0, e);
 	struct user_regs_struct u = c->k.regs;
 	u.rip = rip;
 	u.rsp = rsp;
@@ -262,24 +262,24 @@ static int rdmsr(struct pt_vcpu *c, uint32_t msr, uint64_t *v)
 }
 
 /* Read the instruction at rip (as many bytes as are mapped, up to 15). */
-static size_t fetch(struct vmm *vm, struct pt_vcpu *c, uint64_t rip, uint8_t buf[15])
+static size_t fetch(struct pt_vcpu *c, uint64_t rip, uint8_t buf[15])
 {
 	size_t n = 0;
-	while (n < 15 && pt_kread(vm, c, rip + n, buf + n, 1) == 0)
+	while (n < 15 && pt_kread(c, rip + n, buf + n, 1) == 0)
 		n++;
 	return n;
 }
 
-enum pt_step pt_privileged(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e)
+enum pt_step pt_privileged(struct pt_vcpu *c, struct vmm_exit *e)
 {
 	struct pt_proc *p = pt_cur(c);
 	struct user_regs_struct *r = &p->regs;
 	uint8_t buf[15];
 	struct ptrace_insn in;
-	size_t n = fetch(vm, c, r->rip, buf);
+	size_t n = fetch(c, r->rip, buf);
 	if (c->cpl == 3 || ptrace_insn_decode(buf, n, &in) < 0) {
 		/* A privileged instruction in ring 3, or a #GP of ordinary code. */
-		return pt_exception(vm, c, 13, true, 0, e);
+		return pt_exception(c, 13, true, 0, e);
 	}
 	c->st.emulated++;
 	uint64_t g[16];
@@ -316,13 +316,13 @@ enum pt_step pt_privileged(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e
 		break;
 	case PTRACE_INSN_WRMSR:
 		if (wrmsr(c, (uint32_t)r->rcx, (r->rdx << 32) | (uint32_t)r->rax) < 0)
-			return pt_exception(vm, c, 13, true, 0, e);
+			return pt_exception(c, 13, true, 0, e);
 		r->fs_base = c->fs_base;
 		r->gs_base = c->gs_base;
 		break;
 	case PTRACE_INSN_RDMSR:
 		if (rdmsr(c, (uint32_t)r->rcx, &v) < 0)
-			return pt_exception(vm, c, 13, true, 0, e);
+			return pt_exception(c, 13, true, 0, e);
 		r->rax = (uint32_t)v;
 		r->rdx = v >> 32;
 		break;
@@ -347,7 +347,7 @@ enum pt_step pt_privileged(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e
 		case 8:
 			break;
 		default:
-			return pt_exception(vm, c, 6, false, 0, e);
+			return pt_exception(c, 6, false, 0, e);
 		}
 		break;
 	case PTRACE_INSN_MOV_FROM_CR:
@@ -368,7 +368,7 @@ enum pt_step pt_privileged(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e
 			v = 0;
 			break;
 		default:
-			return pt_exception(vm, c, 6, false, 0, e);
+			return pt_exception(c, 6, false, 0, e);
 		}
 		*gpr_of(r, in.gpr) = v;
 		break;
@@ -383,8 +383,8 @@ enum pt_step pt_privileged(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e
 	case PTRACE_INSN_LGDT:
 	case PTRACE_INSN_LIDT: {
 		uint8_t d[10];
-		if (pt_kread(vm, c, ea, d, 10) < 0)
-			return pt_exception(vm, c, 14, true, 0, e);
+		if (pt_kread(c, ea, d, 10) < 0)
+			return pt_exception(c, 14, true, 0, e);
 		uint16_t lim;
 		uint64_t base;
 		memcpy(&lim, d, 2);
@@ -401,23 +401,23 @@ enum pt_step pt_privileged(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e
 	case PTRACE_INSN_LTR: {
 		uint16_t sel;
 		if (in.has_mem) {
-			if (pt_kread(vm, c, ea, &sel, 2) < 0)
-				return pt_exception(vm, c, 14, true, 0, e);
+			if (pt_kread(c, ea, &sel, 2) < 0)
+				return pt_exception(c, 14, true, 0, e);
 		} else {
 			sel = (uint16_t)g[in.gpr];
 		}
 		uint64_t d[2];
 		if ((sel & ~7U) + 15U > c->gdt_limit ||
-		    pt_kread(vm, c, c->gdt_base + (sel & ~7U), desc, 16) < 0)
-			return pt_exception(vm, c, 13, true, sel & ~3U, e);
+		    pt_kread(c, c->gdt_base + (sel & ~7U), desc, 16) < 0)
+			return pt_exception(c, 13, true, sel & ~3U, e);
 		memcpy(d, desc, 16);
 		if (((d[0] >> 40) & 0x1f) != 0x09 || !(d[0] >> 47 & 1))
-			return pt_exception(vm, c, 13, true, sel & ~3U, e);
+			return pt_exception(c, 13, true, sel & ~3U, e);
 		c->tr_sel = sel;
 		c->tr_base = ((d[0] >> 16) & 0xffffff) | ((d[0] >> 56 & 0xff) << 24) |
 			     ((d[1] & 0xffffffffULL) << 32);
 		d[0] |= 2ULL << 40; /* busy */
-		pt_kwrite(vm, c, c->gdt_base + (sel & ~7U), d, 8);
+		pt_kwrite(c, c->gdt_base + (sel & ~7U), d, 8);
 		break;
 	}
 	case PTRACE_INSN_LLDT:
@@ -440,10 +440,10 @@ enum pt_step pt_privileged(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e
 		break;
 	case PTRACE_INSN_IRETQ: {
 		uint64_t f[5];
-		if (pt_kread(vm, c, r->rsp, f, sizeof(f)) < 0)
-			return pt_exception(vm, c, 14, true, 0, e);
+		if (pt_kread(c, r->rsp, f, sizeof(f)) < 0)
+			return pt_exception(c, 14, true, 0, e);
 		if ((f[1] & 3) == 3)
-			return to_user(vm, c, f[0], f[3], f[2], (uint16_t)f[1], (uint16_t)f[4], e);
+			return to_user(c, f[0], f[3], f[2], (uint16_t)f[1], (uint16_t)f[4], e);
 		/* Same ring: a return within the kernel. */
 		r->rip = f[0];
 		r->rsp = f[3];
@@ -456,18 +456,18 @@ enum pt_step pt_privileged(struct vmm *vm, struct pt_vcpu *c, struct vmm_exit *e
 	}
 	case PTRACE_INSN_SYSRETQ: {
 		uint16_t base = (uint16_t)(c->star >> 48);
-		return to_user(vm, c, r->rcx, r->rsp, r->r11, (uint16_t)((base + 16) | 3),
+		return to_user(c, r->rcx, r->rsp, r->r11, (uint16_t)((base + 16) | 3),
 			       (uint16_t)((base + 8) | 3), e);
 	}
 	case PTRACE_INSN_INT: {
 		struct user_regs_struct s = *r;
 		s.rip = next;
-		return deliver(vm, c, &s, in.imm, false, 0, e);
+		return deliver(c, &s, in.imm, false, 0, e);
 	}
 	case PTRACE_INSN_UD2:
-		return pt_exception(vm, c, 6, false, 0, e);
+		return pt_exception(c, 6, false, 0, e);
 	default:
-		return pt_exception(vm, c, 13, true, 0, e);
+		return pt_exception(c, 13, true, 0, e);
 	}
 	r->rip = next;
 	p->dirty = true;

@@ -277,6 +277,8 @@ static int decode_0f(struct cursor *c, const struct prefixes *p, struct ptrace_i
 		out->op = PTRACE_INSN_INVD;
 		return 0;
 	case 0x09:
+		if (p->opsize)
+			return -1; /* 66 0F 09 is reserved (binutils: (bad)) */
 		out->op = PTRACE_INSN_WBINVD;
 		return 0;
 	case 0x0b:

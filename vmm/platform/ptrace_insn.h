@@ -98,11 +98,13 @@ struct ptrace_insn {
  *
  * Prefixes: any number of 66 67 F2 F3 F0 2E 36 3E 26 64 65, then REX (40-4F)
  * immediately before the opcode (a REX followed by another prefix is
- * ignored; of several REX the last counts). Refused (-1) rather than guessed:
- * a lock prefix (F0) on anything; F2 on ins/outs (reserved); F2/F3 on any
- * 0F-escaped instruction (F3 0F 09 is wbnoinvd); 66 F2 F3 on 0F 01 with a
- * register operand (swapgs, xsetbv, lmsw %reg). A later 64/65 overrides an
- * earlier one; 2E 36 3E 26 are ignored (base 0 in 64-bit mode).
+ * ignored, the legacy prefixes still apply; of several REX the last counts).
+ * A later 64/65 overrides an earlier one; 2E 36 3E 26 are ignored (base 0 in
+ * 64-bit mode). Refused (-1) rather than guessed: a lock prefix (F0) on
+ * anything (#UD); F2 on ins/outs (reserved); F2/F3 on any 0F-escaped
+ * instruction (F3 0F 09 is wbnoinvd); 66 on wbinvd (reserved); 66 F2 F3 on
+ * 0F 01 with a register operand (swapgs, xsetbv, lmsw %reg: other
+ * instructions live there). CR/DR numbers are not checked (0..15).
  */
 int ptrace_insn_decode(const uint8_t *buf, size_t n, struct ptrace_insn *out);
 

@@ -29,14 +29,39 @@
 #define PTE_PFN 0x000ffffffffff000ULL
 #define CR0_WP	(1ULL << 16)
 
-static uint64_t *table(struct vmm *vm, uint64_t pa)
+int pt_mem_off(const struct pt_mem *m, uint64_t gpa, uint64_t len, uint64_t *off)
 {
-	return vmm_gpa(vm, pa & PTE_PFN, 4096);
+	if (!m->nslots) {
+		if (gpa > m->ram_size || len > m->ram_size - gpa)
+			return -1;
+		*off = gpa;
+		return 0;
+	}
+	for (unsigned i = 0; i < m->nslots; i++) {
+		const struct pt_slot *s = &m->slots[i];
+		if (gpa >= s->gpa && gpa - s->gpa < s->size && len <= s->size - (gpa - s->gpa) &&
+		    s->off + (gpa - s->gpa) + len <= m->ram_size) {
+			*off = s->off + (gpa - s->gpa);
+			return 0;
+		}
+	}
+	return -1;
 }
 
-int pt_walk(struct vmm *vm, uint64_t cr3, uint64_t va, struct pt_walk *w)
+void *pt_mem_ptr(const struct pt_mem *m, uint64_t gpa, uint64_t len)
 {
-	uint64_t *t = table(vm, cr3);
+	uint64_t off;
+	return pt_mem_off(m, gpa, len, &off) < 0 ? NULL : m->ram + off;
+}
+
+static uint64_t *table(const struct pt_mem *m, uint64_t pa)
+{
+	return pt_mem_ptr(m, pa & PTE_PFN, 4096);
+}
+
+int pt_walk(const struct pt_mem *m, uint64_t cr3, uint64_t va, struct pt_walk *w)
+{
+	uint64_t *t = table(m, cr3);
 	bool rw = true, us = true, nx = false;
 	for (int shift = 39; t; shift -= 9) {
 		uint64_t *e = &t[(va >> shift) & 511];
@@ -56,22 +81,22 @@ int pt_walk(struct vmm *vm, uint64_t cr3, uint64_t va, struct pt_walk *w)
 			w->x = !nx;
 			return 0;
 		}
-		t = table(vm, v);
+		t = table(m, v);
 	}
 	return -1;
 }
 
-static int kcopy(struct vmm *vm, struct pt_vcpu *c, uint64_t va, void *buf, size_t n, bool wr)
+static int kcopy(struct pt_vcpu *c, uint64_t va, void *buf, size_t n, bool wr)
 {
 	uint8_t *b = buf;
 	while (n) {
 		struct pt_walk w;
-		if (pt_walk(vm, c->cr3, va, &w) < 0 || (wr && !w.w && (c->cr0 & CR0_WP)))
+		if (pt_walk(&c->mem, c->cr3, va, &w) < 0 || (wr && !w.w && (c->cr0 & CR0_WP)))
 			return -1;
 		size_t chunk = 4096 - (va & 4095);
 		if (chunk > n)
 			chunk = n;
-		uint8_t *g = vmm_gpa(vm, w.gpa, chunk);
+		uint8_t *g = pt_mem_ptr(&c->mem, w.gpa, chunk);
 		if (!g)
 			return -1;
 		if (wr)
@@ -85,14 +110,14 @@ static int kcopy(struct vmm *vm, struct pt_vcpu *c, uint64_t va, void *buf, size
 	return 0;
 }
 
-int pt_kread(struct vmm *vm, struct pt_vcpu *c, uint64_t va, void *buf, size_t n)
+int pt_kread(struct pt_vcpu *c, uint64_t va, void *buf, size_t n)
 {
-	return kcopy(vm, c, va, buf, n, false);
+	return kcopy(c, va, buf, n, false);
 }
 
-int pt_kwrite(struct vmm *vm, struct pt_vcpu *c, uint64_t va, const void *buf, size_t n)
+int pt_kwrite(struct pt_vcpu *c, uint64_t va, const void *buf, size_t n)
 {
-	return kcopy(vm, c, va, (void *)buf, n, true);
+	return kcopy(c, va, (void *)buf, n, true);
 }
 
 /* --- the TLB: granules of 512 page entries, open addressing --- */
@@ -220,14 +245,15 @@ static bool joins(uint64_t pte, uint64_t want_pa, uint64_t like)
 	return (pte & rights) == (like & rights) && (pte & PTE_PFN) == want_pa;
 }
 
-int pt_tlb_fault(struct vmm *vm, struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va,
-		 bool fetch, uint64_t *error, uint64_t *gpa)
+int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, bool fetch,
+		 uint64_t *error, uint64_t *gpa)
 {
+	const struct pt_mem *m = &c->mem;
 	struct pt_walk w;
-	uint64_t user = cpl == 3 ? 4 : 0;
+	uint64_t user = cpl == 3 ? 4 : 0, off;
 	struct pt_gran *x = gran_find(&p->tlb, va >> 21);
 	uint64_t have = x ? x->page[(va >> 12) & 511] & 7 : 0;
-	if (va >= DMTVM_PLATFORM_RESERVED_BASE || pt_walk(vm, c->cr3, va, &w) < 0) {
+	if (va >= DMTVM_PLATFORM_RESERVED_BASE || pt_walk(m, c->cr3, va, &w) < 0) {
 		*error = user | (fetch ? 16 : 0); /* not present; read or fetch */
 		return 1;
 	}
@@ -242,35 +268,39 @@ int pt_tlb_fault(struct vmm *vm, struct pt_vcpu *c, struct pt_proc *p, int cpl, 
 		*error = 1 | user | (exec ? 16 : ((have & PT_PROT_W) ? 0 : 2));
 		return 1;
 	}
-	if (w.gpa >= vm->mem_size) {
+	if (pt_mem_off(m, w.gpa & ~4095ULL, 4096, &off) < 0) {
 		*gpa = w.gpa;
 		return 2;
 	}
 	/* The range to map: the 2 MiB granule of a large page, or a 4 KiB run. */
-	uint64_t start, end, pa;
+	uint64_t start = va & ~4095ULL, end = start + 4096, pa = w.gpa & ~4095ULL;
 	if (w.size > 4096) {
-		start = va & ~(PT_TLB_GRAN - 1);
-		end = start + PT_TLB_GRAN;
-		pa = w.gpa - (va - start);
-		if (pa + PT_TLB_GRAN > vm->mem_size) {
-			start = va & ~4095ULL;
-			end = start + 4096;
-			pa = w.gpa & ~4095ULL;
+		uint64_t s2 = va & ~(PT_TLB_GRAN - 1), pa2 = w.gpa - (va - s2);
+		if (pt_mem_off(m, pa2, PT_TLB_GRAN, &off) == 0) {
+			start = s2;
+			end = s2 + PT_TLB_GRAN;
+			pa = pa2;
 		}
 	} else {
 		uint64_t *pt = w.leaf - ((va >> 12) & 511);
 		unsigned i = (unsigned)((va >> 12) & 511), lo = i, hi = i;
 		uint64_t base = w.gpa & ~4095ULL;
-		while (lo > 0 && joins(pt[lo - 1], base - (uint64_t)(i - lo + 1) * 4096, *w.leaf) &&
-		       base >= (uint64_t)(i - lo + 1) * 4096)
+		while (lo > 0 && base >= (uint64_t)(i - lo + 1) * 4096 &&
+		       joins(pt[lo - 1], base - (uint64_t)(i - lo + 1) * 4096, *w.leaf))
 			lo--;
-		while (hi < 511 && joins(pt[hi + 1], base + (uint64_t)(hi + 1 - i) * 4096, *w.leaf) &&
-		       base + (uint64_t)(hi + 2 - i) * 4096 <= vm->mem_size)
+		while (hi < 511 && joins(pt[hi + 1], base + (uint64_t)(hi + 1 - i) * 4096, *w.leaf))
 			hi++;
-		start = (va & ~(PT_TLB_GRAN - 1)) + (uint64_t)lo * 4096;
-		end = (va & ~(PT_TLB_GRAN - 1)) + (uint64_t)(hi + 1) * 4096;
-		pa = base - (uint64_t)(i - lo) * 4096;
+		uint64_t s2 = (va & ~(PT_TLB_GRAN - 1)) + (uint64_t)lo * 4096;
+		uint64_t e2 = (va & ~(PT_TLB_GRAN - 1)) + (uint64_t)(hi + 1) * 4096;
+		uint64_t pa2 = base - (uint64_t)(i - lo) * 4096;
+		if (pt_mem_off(m, pa2, e2 - s2, &off) == 0) {
+			start = s2;
+			end = e2;
+			pa = pa2;
+		}
 	}
+	if (pt_mem_off(m, pa, end - start, &off) < 0)
+		return -1;
 	if (p->tlb.fills >= PT_TLB_MAX) {
 		pt_tlb_flush(c, p, false);
 		p->tlb.fills = 0;
@@ -278,12 +308,12 @@ int pt_tlb_fault(struct vmm *vm, struct pt_vcpu *c, struct pt_proc *p, int cpl, 
 	int hprot = PROT_READ | ((prot & PT_PROT_W) ? PROT_WRITE : 0) |
 		    ((prot & PT_PROT_X) ? PROT_EXEC : 0);
 	long r = pt_proc_inject(p, SYS_mmap, (long)start, (long)(end - start), hprot,
-				MAP_SHARED | MAP_FIXED, c->ram_fd, (long)pa);
+				MAP_SHARED | MAP_FIXED, c->ram_fd, (long)off);
 	if (r != (long)start) {
 		/* Out of host mappings after all: start over with an empty TLB once. */
 		pt_tlb_flush(c, p, false);
 		r = pt_proc_inject(p, SYS_mmap, (long)start, (long)(end - start), hprot,
-				   MAP_SHARED | MAP_FIXED, c->ram_fd, (long)pa);
+				   MAP_SHARED | MAP_FIXED, c->ram_fd, (long)off);
 		if (r != (long)start)
 			return -1;
 	}
