@@ -308,12 +308,12 @@ int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, boo
 	int hprot = PROT_READ | ((prot & PT_PROT_W) ? PROT_WRITE : 0) |
 		    ((prot & PT_PROT_X) ? PROT_EXEC : 0);
 	long r = pt_proc_inject(p, SYS_mmap, (long)start, (long)(end - start), hprot,
-				MAP_SHARED | MAP_FIXED, c->ram_fd, (long)off);
+				MAP_SHARED | MAP_FIXED | MAP_POPULATE, c->ram_fd, (long)off);
 	if (r != (long)start) {
 		/* Out of host mappings after all: start over with an empty TLB once. */
 		pt_tlb_flush(c, p, false);
 		r = pt_proc_inject(p, SYS_mmap, (long)start, (long)(end - start), hprot,
-				   MAP_SHARED | MAP_FIXED, c->ram_fd, (long)off);
+				   MAP_SHARED | MAP_FIXED | MAP_POPULATE, c->ram_fd, (long)off);
 		if (r != (long)start)
 			return -1;
 	}
