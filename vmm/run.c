@@ -531,6 +531,8 @@ int vmm_run_main(int argc, char **argv)
 		/* Single-threaded: the main thread becomes the vCPU (filter included). */
 		if (vm->platform->vcpu_thread_init(&vm->vcpus[0], err, sizeof(err)) < 0)
 			return fail(err);
+		if (vm->platform->background)
+			vm->platform->background(vm);
 		if (vm->seccomp && vmm_seccomp_vcpu(vm, err, sizeof(err)) < 0)
 			return fail(err);
 		vm->started = true;
@@ -551,6 +553,8 @@ int vmm_run_main(int argc, char **argv)
 	for (int i = 0; i < vm->nvcpus && !r; i++)
 		if (pthread_create(&vm->vcpus[i].thread, NULL, vmm_vcpu_thread, &vm->vcpus[i]))
 			r = fail("cannot create a vCPU thread");
+	if (!r && vm->platform->background)
+		vm->platform->background(vm);
 	if (!r && vm->seccomp && vmm_seccomp_main(vm, err, sizeof(err)) < 0)
 		r = fail(err);
 	if (r) {

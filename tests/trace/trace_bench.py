@@ -23,6 +23,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+import dmtvm_platform  # noqa: E402
 
 WORKLOADS = ["gups", "btree", "xsbench", "bfs", "canneal", "stream", "kvstore"]
 
@@ -86,9 +88,9 @@ def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
     what, dmtvm, img = sys.argv[1:4]
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("SKIP SKIP SKIP: /dev/kvm is not usable here", file=sys.stderr)
-        return 77
+    why = dmtvm_platform.setup()
+    if why:
+        return dmtvm_platform.skip(why)
     if what == "slowdown":
         slowdown(dmtvm, img, sys.argv[4:])
     elif what == "table":

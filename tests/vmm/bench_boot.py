@@ -14,14 +14,16 @@ import statistics
 import subprocess
 import sys
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+import dmtvm_platform  # noqa: E402
 
 
 def main():
     dmtvm, img = sys.argv[1:3]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 10
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("SKIP SKIP SKIP: /dev/kvm is not usable here")
-        return 77
+    why = dmtvm_platform.setup()
+    if why:
+        return dmtvm_platform.skip(why)
     walls, boots, setups = [], [], []
     for _ in range(n):
         t0 = time.perf_counter()

@@ -7,7 +7,7 @@
  *   - argument validation: unknown commands, targets, sizes, bad gPAs,
  *     memory regions outside L1 RAM, a second VM, vCPU ids out of range,
  *     EPT12 outside L1 RAM: exact -errno values, nothing created;
- *   - a real L2 (real mode, 12 bytes of code in L1 RAM): its TRACE_FLUSH is
+ *   - a real L2 (64-bit long mode, 16 bytes of code in L1 RAM): its TRACE_FLUSH is
  *     served at L0 (L1 never sees it), its EXIT is reflected to L1's run
  *     area; CLOSE lets L1 create a new VM;
  *   - the L2 model (no KVM): L2 tables, EPT12 (vmm/ept12.c) and L0's EPT01
@@ -177,17 +177,27 @@ Test(nkvm, memory_regions_and_ept12)
 }
 
 /*
- * L2 in real mode at L2 gPA 0x1000 (L1 gPA 16 MiB + 0x1000):
- *   mov eax, 0x2000; mov dx, TRACE_FLUSH port; out dx, eax;
- *   mov dx, EXIT port; out dx, eax; hlt
+ * L2 in 64-bit long mode at L2 gPA 0x1000 (L1 gPA 16 MiB + 0x1000), VA =
+ * gPA through one 2 MiB page (tables at L2 gPA 0xa000-0xc000, GDT 0xd000):
+ *   mov $0x2000, %eax; mov $TRACE_FLUSH port, %dx; out %eax, (%dx);
+ *   mov $EXIT port, %dx; out %eax, (%dx); hlt
  */
 Test(nkvm, run_serves_magic_and_reflects)
 {
 	need_kvm();
 	const uint64_t l2_ram = 16 << 20, run_gpa = 0x10000;
-	static const uint8_t code[] = {0x66, 0xb8, 0x00, 0x20, 0x00, 0x00, 0xba, 0x05, 0x05,
-				       0x66, 0xef, 0xba, 0x01, 0x05, 0x66, 0xef, 0xf4};
+	static const uint8_t code[] = {0xb8, 0x00, 0x20, 0x00, 0x00, 0x66, 0xba, 0x05,
+				       0x05, 0xef, 0x66, 0xba, 0x01, 0x05, 0xef, 0xf4};
 	memcpy(vm.ram + l2_ram + 0x1000, code, sizeof(code));
+	uint64_t *pml4 = (void *)(vm.ram + l2_ram + 0xa000),
+		 *pdpt = (void *)(vm.ram + l2_ram + 0xb000);
+	uint64_t *pd = (void *)(vm.ram + l2_ram + 0xc000),
+		 *gdt = (void *)(vm.ram + l2_ram + 0xd000);
+	pml4[0] = 0xb000 | 3; /* P|RW */
+	pdpt[0] = 0xc000 | 3;
+	pd[0] = 0x83; /* P|RW|PS: [0, 2 MiB) */
+	gdt[1] = 0x00af9a000000ffffULL;
+	gdt[2] = 0x00cf92000000ffffULL;
 	struct dmtvm_hc_trace_flush *tf = (void *)(vm.ram + l2_ram + 0x2000);
 	*tf = (struct dmtvm_hc_trace_flush){.ret = 12345, .flags = 1};
 	/* Through the dispatcher, as the L1 kernel calls it. */
@@ -201,8 +211,29 @@ Test(nkvm, run_serves_magic_and_reflects)
 	cr_assert_eq(kvm(VM, KVM_CREATE_VCPU, 0, 0), VCPU);
 	struct kvm_sregs *s = (void *)(vm.ram + 0x3000);
 	cr_assert_eq(kvm(VCPU, KVM_GET_SREGS, 0x3000, sizeof(*s)), 0);
-	s->cs.base = 0;
-	s->cs.selector = 0;
+	s->cs = (struct kvm_segment){.limit = 0xffffffff,
+				     .selector = 0x08,
+				     .type = 11,
+				     .present = 1,
+				     .s = 1,
+				     .l = 1,
+				     .g = 1};
+	s->ds = (struct kvm_segment){.limit = 0xffffffff,
+				     .selector = 0x10,
+				     .type = 3,
+				     .present = 1,
+				     .s = 1,
+				     .db = 1,
+				     .g = 1};
+	s->es = s->fs = s->gs = s->ss = s->ds;
+	s->tr = (struct kvm_segment){.limit = 0x67, .type = 11, .present = 1};
+	s->ldt = (struct kvm_segment){.limit = 0xffff, .type = 2, .present = 1};
+	s->gdt.base = 0xd000;
+	s->gdt.limit = 3 * 8 - 1;
+	s->cr3 = 0xa000;
+	s->cr4 = 0x20 | 0x600;	 /* PAE, OSFXSR, OSXMMEXCPT */
+	s->cr0 = 0x80050033;	 /* PE, MP, ET, NE, WP, PG */
+	s->efer = 0x500 | 0x800; /* LME, LMA, NXE */
 	cr_assert_eq(kvm(VCPU, KVM_SET_SREGS, 0x3000, sizeof(*s)), 0);
 	struct kvm_regs *r = (void *)(vm.ram + 0x4000);
 	*r = (struct kvm_regs){.rip = 0x1000, .rflags = 2};

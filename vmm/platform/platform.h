@@ -72,6 +72,12 @@ struct vmm_platform {
 	int (*vcpu_boot)(struct vmm_vcpu *v, char *err, size_t errlen);
 	/* On the thread that will run the vCPU, before its seccomp filter. */
 	int (*vcpu_thread_init)(struct vmm_vcpu *v, char *err, size_t errlen);
+	/*
+	 * On the main thread once the vCPU threads exist, before its seccomp
+	 * filter (or before the vCPU's, single-threaded): setup that can
+	 * overlap the boot. May be NULL.
+	 */
+	void (*background)(struct vmm *vm);
 	/* Run until an exit: 0 and *e, or -1 + err (the platform failed). */
 	int (*vcpu_run)(struct vmm_vcpu *v, struct vmm_exit *e, char *err, size_t errlen);
 	int (*vcpu_state)(struct vmm_vcpu *v, struct vmm_cpu_state *s);

@@ -31,6 +31,8 @@ static int pt_open(struct vmm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "ptrace: out of memory");
 		return -1;
 	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
 	vm->pl = p;
 	return 0;
 }
@@ -121,12 +123,7 @@ static int pt_vcpu_thread_init(struct vmm_vcpu *v, char *err, size_t errlen)
 	if (pt_proc_spawn(&c->k, c->ram_fd, "kernel", err, errlen) < 0 ||
 	    pt_proc_spawn(&c->u, c->ram_fd, "user", err, errlen) < 0)
 		return -1;
-#ifdef DMTVM_HAVE_REPLAY
-	/* An L0 may host an L2 (nkvm.c): its processes, while we may still fork. */
-	if (pt_proc_spawn(&c->l2k, c->ram_fd, "L2 kernel", err, errlen) < 0 ||
-	    pt_proc_spawn(&c->l2u, c->ram_fd, "L2 user", err, errlen) < 0)
-		return -1;
-#endif
+
 	struct user_regs_struct *r = &c->k.regs;
 	uint64_t cs = r->cs, ss = r->ss;
 	memset(r, 0, sizeof(*r));
@@ -244,6 +241,49 @@ static int pt_vcpu_run(struct vmm_vcpu *v, struct vmm_exit *e, char *err, size_t
 	return 0;
 }
 
+/*
+ * An L0 may host an L2 (nkvm.c), which needs two more processes; spawning
+ * one costs 2-7 ms here, so the main thread makes them while the guest
+ * boots (the vCPU thread cannot fork under its filter).
+ */
+static void pt_background(struct vmm *vm)
+{
+	struct pt_vm *p = vm->pl;
+	pid_t a = 0, b = 0;
+#ifdef DMTVM_HAVE_REPLAY
+	char err[160];
+	a = pt_proc_spawn_stopped(vm->ram_fd, err, sizeof(err));
+	b = a > 0 ? pt_proc_spawn_stopped(vm->ram_fd, err, sizeof(err)) : 0;
+#endif
+	pthread_mutex_lock(&p->lock);
+	p->spare[0] = a > 0 ? a : 0;
+	p->spare[1] = b > 0 ? b : 0;
+	p->spares_done = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+int pt_take_spares(struct vmm *vm, struct pt_vcpu *c, char *err, size_t errlen)
+{
+	struct pt_vm *p = vm->pl;
+	if (c->l2k.pid)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	while (!p->spares_done)
+		pthread_cond_wait(&p->cond, &p->lock);
+	pid_t a = p->spare[0], b = p->spare[1];
+	p->spare[0] = p->spare[1] = 0;
+	pthread_mutex_unlock(&p->lock);
+	if (!a || !b) {
+		snprintf(err, errlen, "no spare processes for an L2");
+		return -1;
+	}
+	if (pt_proc_adopt(&c->l2k, a, "L2 kernel", err, errlen) < 0 ||
+	    pt_proc_adopt(&c->l2u, b, "L2 user", err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 static int pt_vcpu_state(struct vmm_vcpu *v, struct vmm_cpu_state *s)
 {
 	struct pt_vcpu *c = v->pl;
@@ -312,6 +352,7 @@ const struct vmm_platform vmm_platform_ptrace = {
     .vcpu_create = pt_vcpu_create,
     .vcpu_boot = pt_vcpu_boot,
     .vcpu_thread_init = pt_vcpu_thread_init,
+    .background = pt_background,
     .vcpu_run = pt_vcpu_run,
     .vcpu_state = pt_vcpu_state,
     .translate = pt_translate,

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/user.h>
@@ -109,13 +110,24 @@ struct pt_vcpu {
 
 struct pt_vm {
 	bool irqchip; /* --lapic: hlt waits (for ever: no interrupts yet) */
+	/* Spare bare processes for an L2 (ptrace_nested.c), spawned by the main
+	 * thread while the guest boots, adopted by the L1 vCPU thread. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool spares_done;
+	pid_t spare[2];
 };
 
+/* ptrace.c: the spare processes for an L2 into c->l2k/l2u (once). */
+int pt_take_spares(struct vmm *vm, struct pt_vcpu *c, char *err, size_t errlen);
 /* ptrace.c: run until an exit the VMM must see: 0 and *e, or -1 + err. */
 int pt_run(struct pt_vcpu *c, struct vmm_exit *e, char *err, size_t errlen);
 
 /* ptrace_proc.c */
 int pt_proc_spawn(struct pt_proc *p, int ram_fd, const char *name, char *err, size_t errlen);
+/* A bare child that stops itself, for any thread to adopt (seize) later: its pid. */
+pid_t pt_proc_spawn_stopped(int ram_fd, char *err, size_t errlen);
+int pt_proc_adopt(struct pt_proc *p, pid_t pid, const char *name, char *err, size_t errlen);
 /* Resume with PTRACE_SYSEMU and wait for the next stop: 0, or -1 + err when
  * the process died. *sig is the stop signal (SIGTRAP | 0x80: a system call). */
 int pt_proc_run(struct pt_proc *p, int *sig, siginfo_t *si, char *err, size_t errlen);

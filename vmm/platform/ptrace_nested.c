@@ -31,8 +31,10 @@ struct vmm_l2vm {
 struct vmm_l2vm *pt_l2_create(struct vmm_vcpu *l1, int *errp)
 {
 	struct pt_vcpu *p = l1->pl;
-	if (!p || !p->l2k.pid || !p->l2u.pid) {
-		*errp = ENODEV; /* no spare processes (an L1 dmtvm without the model) */
+	char err[160];
+	if (!p || pt_take_spares(l1->vm, p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dmtvm: L2 on ptrace: %s\n", err);
+		*errp = ENODEV;
 		return NULL;
 	}
 	struct vmm_l2vm *l2 = calloc(1, sizeof(*l2));

@@ -50,7 +50,15 @@ __asm__(".pushsection .rodata\n"
 	"	movabs $0x7fff00001000, %rdi\n"
 	"	movabs $0xfffff000, %rsi\n"
 	"	syscall\n"
-	"	int3\n"
+	"	test %r12, %r12\n" /* spawned untraced: stop until a tracer seizes us */
+	"	jz 1f\n"
+	"	mov $39, %eax\n" /* getpid */
+	"	syscall\n"
+	"	mov %eax, %edi\n"
+	"	mov $19, %esi\n" /* kill(pid, SIGSTOP) */
+	"	mov $62, %eax\n"
+	"	syscall\n"
+	"1:	int3\n"
 	"pt_stub_syscall:\n"
 	"	syscall\n"
 	"	int3\n"
@@ -69,27 +77,35 @@ _Static_assert(PT_STUB_VA == 0x7fff00000000ULL &&
  * SIGSYS, which the tracer turns into a guest exception.
  */
 #define ARG_LO(n) (offsetof(struct seccomp_data, args) + 8 * (n))
-static void build_filter(struct sock_filter f[12], int ram_fd)
+#define FILTER_LEN 17
+static void build_filter(struct sock_filter f[FILTER_LEN], int ram_fd)
 {
-	struct sock_filter prog[12] = {
+	struct sock_filter prog[FILTER_LEN] = {
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 5, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 5),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(4)), /* fd */
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)ram_fd, 0, 3),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(4) + 4),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+	    /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 10, 0),
+	    /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getpid, 9, 0),
+	    /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_kill, 5, 0),
+	    /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 8),
+	    /* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(4)), /* fd */
+	    /* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)ram_fd, 0, 6),
+	    /* 10 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(4) + 4),
+	    /* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 4),
+	    /* 12: kill, only the stub's own SIGSTOP */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)),
+	    /* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSTOP, 1, 2),
+	    /* 14 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+	    /* 15 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    /* 16 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
 	};
 	memcpy(f, prog, sizeof(prog));
 }
 
 /* In the child, after fork: async-signal-safe calls only (other threads may hold locks). */
-__attribute__((noreturn)) static void child_main(int ram_fd, const struct sock_fprog *prog)
+__attribute__((noreturn)) static void child_main(int ram_fd, const struct sock_fprog *prog,
+						  bool traced)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	struct sigaction sa;
@@ -104,7 +120,7 @@ __attribute__((noreturn)) static void child_main(int ram_fd, const struct sock_f
 	if (ram_fd > 0)
 		syscall(SYS_close_range, 0, ram_fd - 1, 0);
 	syscall(SYS_close_range, ram_fd + 1, ~0U, 0);
-	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+	if (traced && ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
 		_exit(120);
 #ifdef __GLIBC__
 	/*
@@ -129,7 +145,7 @@ __attribute__((noreturn)) static void child_main(int ram_fd, const struct sock_f
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog) < 0)
 		_exit(123);
-	__asm__ volatile("jmp *%0" ::"r"(stub));
+	__asm__ volatile("mov %1, %%r12\n\tjmp *%0" ::"r"(stub), "r"((long)!traced) : "r12");
 	__builtin_unreachable();
 }
 
@@ -155,34 +171,79 @@ static int wait_stop(struct pt_proc *p, int *status, char *err, size_t errlen)
 	return 0;
 }
 
-int pt_proc_spawn(struct pt_proc *p, int ram_fd, const char *name, char *err, size_t errlen)
+/* The tracer's side once the child stopped on the stub's int3. */
+static int take(struct pt_proc *p, char *err, size_t errlen)
 {
-	struct sock_filter f[12];
-	build_filter(f, ram_fd);
-	struct sock_fprog prog = {.len = 12, .filter = f};
-	p->name = name;
-	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(err, errlen, "ptrace: fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0)
-		child_main(ram_fd, &prog);
-	p->pid = pid;
 	int st;
 	if (wait_stop(p, &st, err, errlen) < 0)
 		return -1;
 	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
 		snprintf(err, errlen, "ptrace: the %s process stopped with signal %d, not SIGTRAP",
-			 name, WSTOPSIG(st));
+			 p->name, WSTOPSIG(st));
 		return -1;
 	}
-	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0 ||
-	    ptrace(PTRACE_GETREGS, pid, 0, &p->regs) < 0) {
+	if (ptrace(PTRACE_SETOPTIONS, p->pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0 ||
+	    ptrace(PTRACE_GETREGS, p->pid, 0, &p->regs) < 0) {
 		snprintf(err, errlen, "ptrace: PTRACE_SETOPTIONS: %s", strerror(errno));
 		return -1;
 	}
-	/* Check the stub really emptied the address space: a mapping left would leak. */
+	p->dirty = false;
+	return 0;
+}
+
+static pid_t spawn(int ram_fd, bool traced, char *err, size_t errlen)
+{
+	struct sock_filter f[FILTER_LEN];
+	build_filter(f, ram_fd);
+	struct sock_fprog prog = {.len = FILTER_LEN, .filter = f};
+	pid_t pid = fork();
+	if (pid < 0)
+		snprintf(err, errlen, "ptrace: fork: %s", strerror(errno));
+	if (pid == 0)
+		child_main(ram_fd, &prog, traced);
+	return pid;
+}
+
+int pt_proc_spawn(struct pt_proc *p, int ram_fd, const char *name, char *err, size_t errlen)
+{
+	p->name = name;
+	if ((p->pid = spawn(ram_fd, true, err, errlen)) < 0)
+		return -1;
+	return take(p, err, errlen);
+}
+
+pid_t pt_proc_spawn_stopped(int ram_fd, char *err, size_t errlen)
+{
+	return spawn(ram_fd, false, err, errlen);
+}
+
+int pt_proc_adopt(struct pt_proc *p, pid_t pid, const char *name, char *err, size_t errlen)
+{
+	p->name = name;
+	p->pid = pid;
+	/* It stops itself (SIGSTOP) once bare; seize it, wait for that, let it reach int3. */
+	int st;
+	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0) {
+		snprintf(err, errlen, "ptrace: PTRACE_SEIZE of the %s process: %s", name,
+			 strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (wait_stop(p, &st, err, errlen) < 0)
+			return -1;
+		if (WSTOPSIG(st) == SIGTRAP)
+			break;
+		/* The group stop (or its SIGSTOP): resume towards the int3. */
+		if (ptrace(PTRACE_CONT, pid, 0, 0) < 0) {
+			snprintf(err, errlen, "ptrace: PTRACE_CONT of the %s process: %s", name,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	if (ptrace(PTRACE_GETREGS, pid, 0, &p->regs) < 0) {
+		snprintf(err, errlen, "ptrace: PTRACE_GETREGS: %s", strerror(errno));
+		return -1;
+	}
 	p->dirty = false;
 	return 0;
 }

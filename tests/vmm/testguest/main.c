@@ -18,11 +18,11 @@
  * (argument structure across the end of RAM / at the top of the 32-bit gPA
  * space: the VMM must shut the guest down).
  * nkvm [spin|hostile]: an L1 hypervisor by hand: KVM hypercalls create an
- * L2 VM on 1 MiB of its RAM and run a few bytes of real-mode L2 code
- * (prints what L1 sees); spin: L2 loops for ever (L0's --timeout must end
- * it); hostile: a magic hypercall with a gPA outside L2 RAM and an MMIO
- * access must be reflected, a run area across the end of RAM refused;
- * bench: 10000 L2 port writes, each reflected to L1 and resumed at once.
+ * L2 VM on 1 MiB of its RAM and run a few bytes of 64-bit L2 code, started
+ * in long mode on a 2 MiB identity map (prints what L1 sees); spin: L2
+ * loops for ever (L0's --timeout must end it); hostile: a magic hypercall with a gPA outside L2 RAM
+ * and an MMIO access must be reflected, a run area across the end of RAM refused; bench: 10000 L2
+ * port writes, each reflected to L1 and resumed at once.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -602,6 +602,10 @@ static void putis(int64_t v)
 #define NK_RUN	 0x1200000ULL /* L1 gPA of the vCPU's run area */
 #define NK_ARGS	 0x1300000ULL
 #define NK_EPT12 0x1400000ULL /* L1 gPA of EPT12: PML4, PDPT, PD, PT */
+#define NK_PML4	 0xa000ULL    /* L2 gPAs of the tables and GDT L2 runs on */
+#define NK_PDPT	 0xb000ULL
+#define NK_PD	 0xc000ULL
+#define NK_GDT	 0xd000ULL
 #define NK_SYS	 DMTVM_KVM_TARGET_SYSTEM
 #define NK_VM	 DMTVM_KVM_TARGET_VM
 #define NK_VCPU	 DMTVM_KVM_TARGET_VCPU(0)
@@ -611,21 +615,61 @@ static void putis(int64_t v)
  * port of each exit L1 sees (INIT_STARTED and EXIT: TRACE_FLUSH is served
  * by L0), the TRACE_FLUSH result L0 wrote into L2's memory, and "ok".
  */
+/*
+ * L2 starts in 64-bit mode at CPL 0, as dmtvm starts its guests: VA = L2
+ * gPA through one 2 MiB page (P|RW|PS; beyond L2's 1 MiB is MMIO), flat
+ * code (0x08) and data (0x10) segments from a GDT in L2 RAM.
+ */
+static void nkvm_long_mode(uint8_t *l2, struct kvm_sregs *sr)
+{
+	uint64_t *pml4 = (uint64_t *)(l2 + NK_PML4), *pdpt = (uint64_t *)(l2 + NK_PDPT);
+	uint64_t *pd = (uint64_t *)(l2 + NK_PD), *gdt = (uint64_t *)(l2 + NK_GDT);
+	pml4[0] = NK_PDPT | 3;
+	pdpt[0] = NK_PD | 3;
+	pd[0] = 0x83;
+	gdt[0] = 0;
+	gdt[1] = 0x00af9a000000ffffULL;
+	gdt[2] = 0x00cf92000000ffffULL;
+	sr->cs = (struct kvm_segment){.limit = 0xffffffff,
+				      .selector = 0x08,
+				      .type = 11,
+				      .present = 1,
+				      .s = 1,
+				      .l = 1,
+				      .g = 1};
+	sr->ds = (struct kvm_segment){.limit = 0xffffffff,
+				      .selector = 0x10,
+				      .type = 3,
+				      .present = 1,
+				      .s = 1,
+				      .db = 1,
+				      .g = 1};
+	sr->es = sr->fs = sr->gs = sr->ss = sr->ds;
+	/* A usable busy 64-bit TSS and LDT, as dmtvm sets them (vmm/cpu_x86_64.c). */
+	sr->tr = (struct kvm_segment){.limit = 0x67, .type = 11, .present = 1};
+	sr->ldt = (struct kvm_segment){.limit = 0xffff, .type = 2, .present = 1};
+	sr->gdt.base = NK_GDT;
+	sr->gdt.limit = 3 * 8 - 1;
+	sr->cr3 = NK_PML4;
+	sr->cr4 = 0x20 | 0x600;	  /* PAE, OSFXSR, OSXMMEXCPT */
+	sr->cr0 = 0x80050033;	  /* PE, MP, ET, NE, WP, PG */
+	sr->efer = 0x500 | 0x800; /* LME, LMA, NXE */
+}
+
 static void nkvm(int spin)
 {
-	static const uint8_t code[] = {0x66, 0xb8, 0x00, 0x20, 0x00, 0x00, /* mov eax, 0x2000 */
-				       0xba, 0x03, 0x05, 0x66, 0xef,	   /* out INIT_STARTED */
-				       0xba, 0x05, 0x05, 0x66, 0xef, /* out TRACE_FLUSH (L0) */
-				       0xba, 0x01, 0x05, 0x66, 0xef, /* out EXIT */
+	static const uint8_t code[] = {0xb8, 0x00, 0x20, 0x00, 0x00, /* mov $0x2000, %eax */
+				       0x66, 0xba, 0x03, 0x05, 0xef, /* out INIT_STARTED */
+				       0x66, 0xba, 0x05, 0x05, 0xef, /* out TRACE_FLUSH (L0) */
+				       0x66, 0xba, 0x01, 0x05, 0xef, /* out EXIT */
 				       0xf4};
 	uint8_t *l2 = VA(NK_L2);
 	for (unsigned i = 0; i < sizeof(code); i++)
 		l2[0x1000 + i] = code[i];
 	static const uint8_t hostile[] = {
-	    0x66, 0xb8, 0x00, 0xf0, 0xff, 0x00, /* mov eax, 0xfff000: outside L2 RAM */
-	    0xba, 0x05, 0x05, 0x66, 0xef,	/* out TRACE_FLUSH: reflected */
-	    0xb8, 0xff, 0xff, 0x8e, 0xd8,	/* mov ds, 0xffff */
-	    0xa0, 0x10, 0x00,			/* mov al, [0x10]: gPA 1 MiB, MMIO */
+	    0xb8, 0x00, 0xf0, 0xff, 0x00,	      /* mov $0xfff000, %eax: outside L2 RAM */
+	    0x66, 0xba, 0x05, 0x05, 0xef,	      /* out TRACE_FLUSH: reflected */
+	    0x8a, 0x04, 0x25, 0x00, 0x00, 0x10, 0x00, /* mov 0x100000, %al: gPA 1 MiB, MMIO */
 	    0xf4};
 	if (spin == 2)
 		for (unsigned i = 0; i < sizeof(hostile); i++)
@@ -633,17 +677,18 @@ static void nkvm(int spin)
 	if (spin == 1)
 		l2[0x1000] = 0xeb, l2[0x1001] = 0xfe; /* jmp . */
 	static const uint8_t bench[] = {
-	    0xb9, 0x10, 0x27,		  /* mov cx, 10000 */
-	    0xe6, 0x80, 0xe2, 0xfc,	  /* 1: out 0x80, al; loop 1b: each one reflected */
-	    0xba, 0x01, 0x05, 0x66, 0xef, /* out EXIT */
+	    0xb9, 0x10, 0x27, 0x00, 0x00, /* mov $10000, %ecx */
+	    0xe6, 0x80, 0xe2, 0xfc,	  /* 1: out %al, $0x80; loop 1b: each one reflected */
+	    0x66, 0xba, 0x01, 0x05, 0xef, /* out EXIT */
 	    0xf4};
 	if (spin == 3) {
 		for (unsigned i = 0; i < sizeof(bench); i++)
 			l2[0x1000 + i] = bench[i];
 	}
 	/*
-	 * L2's tables for the model (L2 runs in real mode; the flush names
-	 * them): VA [0, 1 MiB) -> L2 gPA, 4 KiB pages, PML4 at L2 gPA 0x3000;
+	 * L2's tables for the model (the flush names them; L2 itself runs on
+	 * those of nkvm_long_mode): VA [0, 1 MiB) -> L2 gPA, 4 KiB pages, PML4
+	 * at L2 gPA 0x3000;
 	 * one load record at VA 0x8000. EPT12 (L2 gPA -> L1 gPA NK_L2 + gPA)
 	 * in L1 RAM at NK_EPT12, registered below: the model walks in 3D.
 	 */
@@ -680,8 +725,7 @@ static void nkvm(int spin)
 	putis(kvm(NK_VM, DMTVM_KVM_SET_EPT12, ep, sizeof(*ep)));
 	struct kvm_sregs *sr = VA(NK_ARGS + 0x1000);
 	kvm(NK_VCPU, KVM_GET_SREGS, sr, sizeof(*sr));
-	sr->cs.base = 0;
-	sr->cs.selector = 0;
+	nkvm_long_mode(l2, sr);
 	putis(kvm(NK_VCPU, KVM_SET_SREGS, sr, sizeof(*sr)));
 	struct kvm_regs *r = VA(NK_ARGS + 0x2000);
 	*r = (struct kvm_regs){.rip = 0x1000, .rflags = 2};
