@@ -28,10 +28,15 @@
  *   [DMTVM_PLATFORM_RESERVED_BASE, DMTVM_PLATFORM_RESERVED_END). The kernel
  *   links at DMTVM_KERNEL_VIRT_BASE + paddr (the legacy windows only serve
  *   kernels linked before the layout below: they boot on KVM, not on
- *   platforms that cannot map the upper half). The boot page tables, GDT
- *   and FDT live in the ranges listed by /chosen/dmtvm,reserved; the kernel
- *   may reuse the boot PML4's kernel entries (index >= DMTVM_USER_TOP >> 39,
- *   i.e. DMTVM_KERNEL_PML4_FIRST..511) in every address space.
+ *   platforms that cannot map the upper half). The boot page tables (5
+ *   pages plus one per GiB of RAM from DMTVM_BOOT_PT_GPA, which must end by
+ *   DMTVM_KERNEL_MIN_PADDR: RAM is at most 235 GiB), GDT and FDT live in
+ *   the ranges listed by /chosen/dmtvm,reserved; the kernel may reuse the
+ *   boot PML4's kernel entries (index >= DMTVM_USER_TOP >> 39, i.e.
+ *   DMTVM_KERNEL_PML4_FIRST..511) in every address space.
+ *   All RAM outside the loaded segments, boot tables, GDT, FDT and initramfs
+ *   reads as zero at entry (the guest kernel relies on it: it does not zero
+ *   fresh frames).
  *
  * Guest-virtual layout (x86-64, 4-level paging; one layout for every
  * execution platform, KVM included). The guest kernel lives at the top of
@@ -55,9 +60,6 @@
  * The guest kernel treats [DMTVM_USER_TOP, 2^64) as kernel memory: a user
  * pointer, fault address or return rip at or above DMTVM_USER_TOP is not
  * user memory.
- *   All RAM outside the loaded segments, boot tables, GDT, FDT and initramfs
- *   reads as zero at entry (the guest kernel relies on it: it does not zero
- *   fresh frames).
  *
  * FDT contents (all integers big-endian, as FDT requires)
  *   /#address-cells = <2>, /#size-cells = <2>, /compatible = "dmtvm,virt"

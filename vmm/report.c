@@ -58,6 +58,8 @@ void vmm_report(struct vmm *vm, int exit_status, bool json, FILE *out)
 		jsonw_u64(&w, (uint64_t)vm->nvcpus);
 		jsonw_key(&w, "exits", &first);
 		vmm_exits_json(vm, &w);
+		jsonw_key(&w, "platform_counters", &first);
+		vmm_platform_json(vm, &w);
 		jsonw_key(&w, "hypercalls", &first);
 		vmm_hypercalls_json(vm, &w);
 		jsonw_key(&w, "counters", &first);

@@ -32,6 +32,22 @@ void vmm_status_reset(struct vmm *vm)
 	vmm_nkvm_reset(vm);
 }
 
+void vmm_platform_json(struct vmm *vm, struct jsonw *w)
+{
+	const char *names[16];
+	uint64_t vals[16];
+	int n = vm->platform && vm->platform->counters
+		    ? vm->platform->counters(vm, names, vals, 16)
+		    : 0;
+	bool first = true;
+	jsonw_raw(w, "{");
+	for (int i = 0; i < n; i++) {
+		jsonw_key(w, names[i], &first);
+		jsonw_u64(w, vals[i]);
+	}
+	jsonw_raw(w, "}");
+}
+
 void vmm_exits_json(struct vmm *vm, struct jsonw *w)
 {
 	bool first = true;
@@ -109,6 +125,8 @@ void vmm_status_json(struct vmm *vm, struct jsonw *w)
 	jsonw_u64(w, (uint64_t)vm->nvcpus);
 	jsonw_key(w, "exits", &first);
 	vmm_exits_json(vm, w);
+	jsonw_key(w, "platform_counters", &first);
+	vmm_platform_json(vm, w);
 	jsonw_key(w, "hypercalls", &first);
 	vmm_hypercalls_json(vm, w);
 	if (atomic_load(&vm->nkvm)) {

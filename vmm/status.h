@@ -12,6 +12,8 @@
 /* {"state":..., "mode":..., "uptime_us":..., "boot_us":..., ...} */
 void vmm_status_json(struct vmm *vm, struct jsonw *w);
 /* {"io": n, ...}: exits by reason, then hypercalls by name. */
+/* {"syscalls": N, ...}: the platform's own counters ({} on KVM). */
+void vmm_platform_json(struct vmm *vm, struct jsonw *w);
 void vmm_exits_json(struct vmm *vm, struct jsonw *w);
 void vmm_hypercalls_json(struct vmm *vm, struct jsonw *w);
 /* The MMU model's counters (dmtvm.counters/1); no schemes without a model. */

@@ -19,7 +19,8 @@ clang $CF -DDMTVM_HAVE_REPLAY -I"$R" -I"$ROOT/mmu-model" "$ROOT/tests/vmm/fuzz_h
 	"$R/u64map.c" "$ROOT"/mmu-model/mmu_*.c -I"$V/platform" "$V"/platform/ptrace*.c \
 	-lpthread -o "$WORK/fuzz_hypercall"
 clang $CF "$ROOT/tests/vmm/fuzz_ptrace_insn.c" "$V/platform/ptrace_insn.c" -o "$WORK/fuzz_ptrace_insn"
-for t in image json hypercall ptrace_insn; do
+clang $CF "$ROOT/tests/vmm/fuzz_ptrace_access.c" "$V/platform/ptrace_access.c" -o "$WORK/fuzz_ptrace_access"
+for t in image json hypercall ptrace_insn ptrace_access; do
 	mkdir -p "$WORK/corpus-$t"
 	cp "$ROOT/tests/vmm/corpus/$t/"* "$WORK/corpus-$t/"
 	echo "fuzz_$t: $T s"

@@ -7,7 +7,7 @@
  *   - argument validation: unknown commands, targets, sizes, bad gPAs,
  *     memory regions outside L1 RAM, a second VM, vCPU ids out of range,
  *     EPT12 outside L1 RAM: exact -errno values, nothing created;
- *   - a real L2 (64-bit long mode, 16 bytes of code in L1 RAM): its TRACE_FLUSH is
+ *   - a real L2 (long mode, 16 bytes of code in L1 RAM): its TRACE_FLUSH is
  *     served at L0 (L1 never sees it), its EXIT is reflected to L1's run
  *     area; CLOSE lets L1 create a new VM;
  *   - the L2 model (no KVM): L2 tables, EPT12 (vmm/ept12.c) and L0's EPT01
@@ -189,15 +189,12 @@ Test(nkvm, run_serves_magic_and_reflects)
 	static const uint8_t code[] = {0xb8, 0x00, 0x20, 0x00, 0x00, 0x66, 0xba, 0x05,
 				       0x05, 0xef, 0x66, 0xba, 0x01, 0x05, 0xef, 0xf4};
 	memcpy(vm.ram + l2_ram + 0x1000, code, sizeof(code));
-	uint64_t *pml4 = (void *)(vm.ram + l2_ram + 0xa000),
-		 *pdpt = (void *)(vm.ram + l2_ram + 0xb000);
-	uint64_t *pd = (void *)(vm.ram + l2_ram + 0xc000),
-		 *gdt = (void *)(vm.ram + l2_ram + 0xd000);
-	pml4[0] = 0xb000 | 3; /* P|RW */
-	pdpt[0] = 0xc000 | 3;
-	pd[0] = 0x83; /* P|RW|PS: [0, 2 MiB) */
-	gdt[1] = 0x00af9a000000ffffULL;
-	gdt[2] = 0x00cf92000000ffffULL;
+	uint64_t *l2m = (void *)(vm.ram + l2_ram);   /* L2 RAM as 8-byte words */
+	l2m[0xa000 / 8] = 0xb000 | 3;		     /* PML4[0]: P|RW */
+	l2m[0xb000 / 8] = 0xc000 | 3;		     /* PDPT[0] */
+	l2m[0xc000 / 8] = 0x83;			     /* PD[0]: P|RW|PS, [0, 2 MiB) */
+	l2m[0xd000 / 8 + 1] = 0x00af9a000000ffffULL; /* GDT: code64 0x08, data 0x10 */
+	l2m[0xd000 / 8 + 2] = 0x00cf92000000ffffULL;
 	struct dmtvm_hc_trace_flush *tf = (void *)(vm.ram + l2_ram + 0x2000);
 	*tf = (struct dmtvm_hc_trace_flush){.ret = 12345, .flags = 1};
 	/* Through the dispatcher, as the L1 kernel calls it. */

@@ -24,12 +24,25 @@ def main():
     ap.add_argument("--stderr-lines", type=int)
     ap.add_argument("--kvm", action="store_true")  # needs a platform (KVM or ptrace)
     ap.add_argument("--kvm-only", metavar="REASON")  # needs KVM itself
+    ap.add_argument("--kvm-ptrace", action="store_true")  # checks the ptrace platform's own
+    ap.add_argument("--absent", action="append", default=[],
+                    help="a host path the command must not create (removed first)")
+    ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for the command")
     ap.add_argument("cmd", nargs="+")
     a = ap.parse_args()
-    why = dmtvm_platform.setup(a.kvm_only) if a.kvm or a.kvm_only else None
+    why = dmtvm_platform.setup(a.kvm_only) if a.kvm or a.kvm_only or a.kvm_ptrace else None
+    if not why and a.kvm_ptrace and os.environ["DMTVM_PLATFORM"] != "ptrace":
+        why = "this test checks the ptrace platform's own counters; the tests run on KVM here"
     if why:
         return dmtvm_platform.skip(why)
-    r = subprocess.run(a.cmd, capture_output=True, text=True, errors="replace", timeout=60)
+    for p in a.absent:
+        if os.path.isdir(p):
+            os.rmdir(p)
+        elif os.path.lexists(p):
+            os.unlink(p)
+    env = dict(os.environ, **dict(e.split("=", 1) for e in a.env))
+    r = subprocess.run(a.cmd, capture_output=True, text=True, errors="replace", timeout=60,
+                       env=env)
     print(f"$ {' '.join(a.cmd)}\nexit {r.returncode}\n--- stdout\n{r.stdout}--- stderr\n{r.stderr}")
     bad = []
     if a.status is not None and r.returncode != a.status:
@@ -44,6 +57,9 @@ def main():
             bad.append(f"stderr lacks {s!r}")
     if a.stderr_lines is not None and len(r.stderr.splitlines()) != a.stderr_lines:
         bad.append(f"stderr has {len(r.stderr.splitlines())} lines, expected {a.stderr_lines}")
+    for p in a.absent:
+        if os.path.lexists(p):
+            bad.append(f"{p} exists on the host: the guest reached a host system call")
     for b in bad:
         print("FAIL: " + b)
     return 1 if bad else 0

@@ -88,6 +88,9 @@ struct vmm_platform {
 	 */
 	int (*translate)(struct vmm_vcpu *v, uint64_t va, uint64_t *gpa);
 	uint32_t (*tsc_khz)(struct vmm *vm);
+	/* The platform's own counters, summed over vCPUs: how many, names and
+	 * values in names[]/vals[] (at most max). May be NULL. */
+	int (*counters)(struct vmm *vm, const char **names, uint64_t *vals, int max);
 	/* Extra system calls / ioctls the vCPU thread's seccomp filter allows. */
 	const int *vcpu_syscalls;
 	size_t n_vcpu_syscalls;

@@ -22,6 +22,7 @@
 
 #include "dmtvm_abi.h"
 #include "ptrace.h"
+#include "ptrace_access.h"
 #include "vmm.h"
 
 static int pt_open(struct vmm *vm, char *err, size_t errlen)
@@ -80,6 +81,9 @@ static int pt_vcpu_create(struct vmm *vm, int id, char *err, size_t errlen)
 	}
 	c->ram_fd = vm->ram_fd;
 	c->mem = (struct pt_mem){.ram = vm->ram, .ram_size = vm->mem_size};
+	/* DMTVM_PTRACE_TLB_MAX: a smaller TLB, so tests reach its full flushes. */
+	const char *t = getenv("DMTVM_PTRACE_TLB_MAX");
+	c->tlb_max = t && atol(t) > 0 && atol(t) < PT_TLB_MAX ? (uint64_t)atol(t) : PT_TLB_MAX;
 	v->pl = c;
 	return 0;
 }
@@ -154,6 +158,35 @@ static void sleep_halted(struct vmm *vm)
 }
 
 /*
+ * Whether the access that faulted at va writes: the host says only where,
+ * so the instruction at rip is decoded (ptrace_access.c). An instruction
+ * with two memory operands (movs, push from memory) wrote if va is in its
+ * destination. *acc is cleared when the instruction is not known (a read).
+ */
+static bool fault_writes(struct pt_vcpu *c, const struct user_regs_struct *r, uint64_t va,
+			 struct ptrace_access *acc)
+{
+	uint8_t buf[15];
+	size_t n = 0;
+	while (n < 15 && pt_kread(c, r->rip + n, buf + n, 1) == 0)
+		n++;
+	if (ptrace_access_decode(buf, n, acc) < 0)
+		return false;
+	if (acc->stack_write && va >= r->rsp - 64 && va < r->rsp)
+		return true; /* push, call: the stack slot */
+	/* movs reads [rsi] and writes [rdi]: which one faulted (prefixes skipped). */
+	size_t i = 0;
+	while (i < n && (buf[i] == 0x66 || buf[i] == 0x67 || buf[i] == 0xf2 || buf[i] == 0xf3 ||
+			 (buf[i] & 0xe7) == 0x26 || (buf[i] & 0xfe) == 0x64 || (buf[i] & 0xf0) == 0x40))
+		i++;
+	if (i < n && (buf[i] == 0xa4 || buf[i] == 0xa5)) {
+		uint64_t sz = acc->size ? acc->size : 8;
+		return va + sz > r->rdi && va < r->rdi + sz;
+	}
+	return acc->write;
+}
+
+/*
  * Run the vCPU's processes until an exit the VMM must see (ptrace.h): the
  * platform's core, for a VM's own vCPUs and for an L2 (ptrace_nested.c).
  */
@@ -169,8 +202,19 @@ int pt_run(struct pt_vcpu *c, struct vmm_exit *e, char *err, size_t errlen)
 			return -1;
 		enum pt_step s = PT_STEP_GO;
 		if (sig == (SIGTRAP | 0x80)) {
-			/* `syscall` (or int $0x80) in guest code: never run on the host. */
-			if (c->cpl == 3)
+			/*
+			 * A system call entry in guest code: never run on the host.
+			 * `syscall` goes to the guest kernel; int $0x80 and
+			 * sysenter (the host's other entries) are what they are
+			 * to a 64-bit guest without those gates: a #GP.
+			 */
+			uint8_t insn[2] = {0x0f, 0x05};
+			pt_kread(c, p->regs.rip - 2, insn, 2);
+			if (insn[0] == 0xcd)
+				s = pt_exception(c, 13, true, ((uint64_t)insn[1] << 3) | 2, e);
+			else if (insn[0] != 0x0f || insn[1] != 0x05)
+				s = pt_exception(c, 13, true, 0, e);
+			else if (c->cpl == 3)
 				s = pt_syscall(c, e);
 			else
 				s = pt_exception(c, 6, false, 0, e);
@@ -179,7 +223,12 @@ int pt_run(struct pt_vcpu *c, struct vmm_exit *e, char *err, size_t errlen)
 		} else if (sig == SIGSEGV) {
 			uint64_t va = (uint64_t)si.si_addr, error = 0, gpa = 0;
 			c->st.faults++;
-			int r = pt_tlb_fault(c, p, c->cpl, va, va == p->regs.rip, &error, &gpa);
+			struct ptrace_access acc;
+			/* A fetch: at rip, or the rest of an instruction that crosses a page. */
+			uint64_t rip = p->regs.rip;
+			bool fetch = va == rip || (va == (rip | 4095) + 1 && va - rip < 15);
+			bool write = !fetch && fault_writes(c, &p->regs, va, &acc);
+			int r = pt_tlb_fault(c, p, c->cpl, va, fetch, write, &error, &gpa);
 			if (r < 0) {
 				snprintf(err, errlen, "ptrace: cannot map guest memory at %#llx",
 					 (unsigned long long)va);
@@ -191,6 +240,8 @@ int pt_run(struct pt_vcpu *c, struct vmm_exit *e, char *err, size_t errlen)
 			} else if (r == 2) {
 				e->kind = VMM_EXIT_MMIO;
 				e->mmio.gpa = gpa;
+				e->mmio.len = fetch ? 0 : acc.size;
+				e->mmio.write = write;
 				s = PT_STEP_EXIT;
 			}
 		} else if (sig == SIGTRAP) {
@@ -337,6 +388,30 @@ static uint32_t pt_tsc_khz(struct vmm *vm)
 	return (uint32_t)((t1 - t0) * 1000000ULL / ns / 1000);
 }
 
+static int pt_counters(struct vmm *vm, const char **names, uint64_t *vals, int max)
+{
+	static const char *const n[] = {"syscalls",	 "page_faults", "tlb_fills", "tlb_flushes",
+					"emulated_insns", "exceptions"};
+	uint64_t v[6] = {0};
+	for (int i = 0; i < vm->nvcpus; i++) {
+		const struct pt_vcpu *c = vm->vcpus[i].pl;
+		if (!c)
+			continue;
+		v[0] += c->st.syscalls;
+		v[1] += c->st.faults;
+		v[2] += c->st.fills;
+		v[3] += c->st.flushes;
+		v[4] += c->st.emulated;
+		v[5] += c->st.exceptions;
+	}
+	int k = max < 6 ? max : 6;
+	for (int i = 0; i < k; i++) {
+		names[i] = n[i];
+		vals[i] = v[i];
+	}
+	return k;
+}
+
 static const int pt_vcpu_syscalls[] = {
     SCMP_SYS(ptrace),
     SCMP_SYS(wait4),
@@ -357,6 +432,7 @@ const struct vmm_platform vmm_platform_ptrace = {
     .vcpu_state = pt_vcpu_state,
     .translate = pt_translate,
     .tsc_khz = pt_tsc_khz,
+    .counters = pt_counters,
     .vcpu_syscalls = pt_vcpu_syscalls,
     .n_vcpu_syscalls = sizeof(pt_vcpu_syscalls) / sizeof(pt_vcpu_syscalls[0]),
 };

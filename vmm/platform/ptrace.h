@@ -101,6 +101,7 @@ struct pt_vcpu {
 		uint8_t data[8];
 	} io;
 	int ram_fd; /* guest RAM's fd number, in us and in the children */
+	uint64_t tlb_max; /* fills before a full flush (PT_TLB_MAX; DMTVM_PTRACE_TLB_MAX) */
 	struct pt_mem mem;
 	bool started;
 	struct pt_stats st;
@@ -152,8 +153,8 @@ int pt_kwrite(struct pt_vcpu *c, uint64_t va, const void *buf, size_t n);
  * say the guest must see a #PF with *error (1), or the gPA lies outside RAM
  * (2, *gpa set: an MMIO exit).
  */
-int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va,
-		 bool fetch, uint64_t *error, uint64_t *gpa);
+int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, bool fetch,
+		 bool write, uint64_t *error, uint64_t *gpa);
 void pt_tlb_flush(struct pt_vcpu *c, struct pt_proc *p, bool user_only);
 void pt_tlb_invlpg(struct pt_vcpu *c, uint64_t va);
 /* What p's host mappings resolve va to: 1 and *gpa, or 0. */

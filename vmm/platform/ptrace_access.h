@@ -40,7 +40,7 @@ struct ptrace_access {
 	bool write;	  /* writes memory other than a push's stack slot (RMW counts) */
 	bool read;	  /* reads memory: the operand, [rsi]/[rdi], or the stack (pop, ret) */
 	bool stack_write; /* pushes: push, call, enter, pushf (a write at rsp - size) */
-	bool stack_read;  /* pops: pop, ret, leave, popf (read is set too) */
+	bool stack_read;  /* pops: pop, ret, leave, popf, enter with level > 1 (read is set too) */
 	/* Bytes accessed at the faulting operand (at each of them for movs/cmps,
 	 * the slot for push/pop): 1 2 4 8 16 32; 10 for the x87 80-bit forms
 	 * and sgdt/lgdt/sidt/lidt; 0 when unknown or larger than 32 (fxsave,
@@ -62,7 +62,10 @@ struct ptrace_access {
  * 3DNow!, far pointers, lock on anything but a read-modify-write of memory,
  * 66 on near branches (Intel and AMD disagree) and any ModRM form whose only
  * memory operand is a register (mod 3), except for the implicit stack and
- * [rdi] accesses (push %rax, call *%rax, pop %rax, maskmovq).
+ * [rdi] accesses (push %rax, call *%rax, pop %rax, maskmovq). Not checked:
+ * VEX.vvvv and VEX.W where a form requires fixed values, and the F2/F3 of
+ * integer instructions that ignore them: a form that raises #UD never reaches
+ * the tracer as a memory fault.
  *
  * Covered: the integer instructions with a memory operand (mov, movzx,
  * movsx, movsxd, the ALU ops and their groups, test, not, neg, mul, div,

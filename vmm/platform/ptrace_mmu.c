@@ -246,22 +246,24 @@ static bool joins(uint64_t pte, uint64_t want_pa, uint64_t like)
 }
 
 int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, bool fetch,
-		 uint64_t *error, uint64_t *gpa)
+		 bool write, uint64_t *error, uint64_t *gpa)
 {
 	const struct pt_mem *m = &c->mem;
 	struct pt_walk w;
 	uint64_t user = cpl == 3 ? 4 : 0, off;
 	struct pt_gran *x = gran_find(&p->tlb, va >> 21);
 	uint64_t have = x ? x->page[(va >> 12) & 511] & 7 : 0;
+	uint64_t kind = fetch ? 16 : write ? 2 : 0; /* I/D, W */
 	if (va >= DMTVM_PLATFORM_RESERVED_BASE || pt_walk(m, c->cr3, va, &w) < 0) {
-		*error = user | (fetch ? 16 : 0); /* not present; read or fetch */
-		return 1;
-	}
-	if (cpl == 3 && !w.u) {
-		*error = 1 | user | (fetch ? 16 : 0);
+		*error = user | kind; /* not present */
 		return 1;
 	}
 	unsigned prot = prot_of(&w, cpl, c->cr0);
+	if ((cpl == 3 && !w.u) || (write && !(prot & PT_PROT_W)) ||
+	    (fetch && !(prot & PT_PROT_X))) {
+		*error = 1 | user | kind; /* present, not allowed */
+		return 1;
+	}
 	if (have && (prot & ~have) == 0) {
 		/* Mapped with all the rights the tables give: a real protection fault. */
 		bool exec = fetch && !(have & PT_PROT_X);
@@ -301,7 +303,7 @@ int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, boo
 	}
 	if (pt_mem_off(m, pa, end - start, &off) < 0)
 		return -1;
-	if (p->tlb.fills >= PT_TLB_MAX) {
+	if (p->tlb.fills >= c->tlb_max) {
 		pt_tlb_flush(c, p, false);
 		p->tlb.fills = 0;
 	}

@@ -48,6 +48,7 @@ struct vmm_l2vm *pt_l2_create(struct vmm_vcpu *l1, int *errp)
 	c->k.tlb = (struct pt_tlb){0};
 	c->u.tlb = (struct pt_tlb){0};
 	c->ram_fd = p->ram_fd;
+	c->tlb_max = p->tlb_max;
 	c->mem = (struct pt_mem){.ram = p->mem.ram, .ram_size = p->mem.ram_size, .slots = l2->slots};
 	/* KVM's reset state: real mode, until L1 sets the registers. */
 	c->cr0 = 0x60000010;

@@ -149,14 +149,27 @@ __attribute__((noreturn)) static void child_main(int ram_fd, const struct sock_f
 	__builtin_unreachable();
 }
 
+/*
+ * The next stop of p. Any of this thread's traced processes is waited for,
+ * so that one killed while another runs (the user process while the guest
+ * kernel spins) ends the run at once; another's stop is left pending.
+ */
 static int wait_stop(struct pt_proc *p, int *status, char *err, size_t errlen)
 {
 	for (;;) {
-		pid_t r = waitpid(p->pid, status, __WALL | __WNOTHREAD);
+		pid_t r = waitpid(-1, status, __WALL | __WNOTHREAD);
 		if (r == p->pid)
 			break;
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r > 0 && (WIFEXITED(*status) || WIFSIGNALED(*status))) {
+			snprintf(err, errlen, "ptrace: traced process %d %s %d", r,
+				 WIFEXITED(*status) ? "exited with status" : "was killed by signal",
+				 WIFEXITED(*status) ? WEXITSTATUS(*status) : WTERMSIG(*status));
+			return -1;
+		}
+		if (r > 0)
+			continue; /* another process's stop: it stays stopped until resumed */
 		snprintf(err, errlen, "ptrace: waitpid of the %s process %d: %s", p->name, p->pid,
 			 strerror(errno));
 		return -1;

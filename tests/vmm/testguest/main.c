@@ -20,9 +20,10 @@
  * nkvm [spin|hostile]: an L1 hypervisor by hand: KVM hypercalls create an
  * L2 VM on 1 MiB of its RAM and run a few bytes of 64-bit L2 code, started
  * in long mode on a 2 MiB identity map (prints what L1 sees); spin: L2
- * loops for ever (L0's --timeout must end it); hostile: a magic hypercall with a gPA outside L2 RAM
- * and an MMIO access must be reflected, a run area across the end of RAM refused; bench: 10000 L2
- * port writes, each reflected to L1 and resumed at once.
+ * loops for ever (L0's --timeout must end it); hostile: a magic hypercall
+ * with a gPA outside L2 RAM and an MMIO access must be reflected, a run
+ * area across the end of RAM refused; bench: 10000 L2 port writes, each
+ * reflected to L1 and resumed at once.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -611,11 +612,6 @@ static void putis(int64_t v)
 #define NK_VCPU	 DMTVM_KVM_TARGET_VCPU(0)
 
 /*
- * Prints: refused calls' codes, the VM and vCPU handles, then the hypercall
- * port of each exit L1 sees (INIT_STARTED and EXIT: TRACE_FLUSH is served
- * by L0), the TRACE_FLUSH result L0 wrote into L2's memory, and "ok".
- */
-/*
  * L2 starts in 64-bit mode at CPL 0, as dmtvm starts its guests: VA = L2
  * gPA through one 2 MiB page (P|RW|PS; beyond L2's 1 MiB is MMIO), flat
  * code (0x08) and data (0x10) segments from a GDT in L2 RAM.
@@ -624,9 +620,9 @@ static void nkvm_long_mode(uint8_t *l2, struct kvm_sregs *sr)
 {
 	uint64_t *pml4 = (uint64_t *)(l2 + NK_PML4), *pdpt = (uint64_t *)(l2 + NK_PDPT);
 	uint64_t *pd = (uint64_t *)(l2 + NK_PD), *gdt = (uint64_t *)(l2 + NK_GDT);
-	pml4[0] = NK_PDPT | 3;
+	pml4[0] = NK_PDPT | 3; /* P|RW */
 	pdpt[0] = NK_PD | 3;
-	pd[0] = 0x83;
+	pd[0] = 0x83; /* P|RW|PS: VA [0, 2 MiB) -> gPA [0, 2 MiB) */
 	gdt[0] = 0;
 	gdt[1] = 0x00af9a000000ffffULL;
 	gdt[2] = 0x00cf92000000ffffULL;
@@ -656,6 +652,11 @@ static void nkvm_long_mode(uint8_t *l2, struct kvm_sregs *sr)
 	sr->efer = 0x500 | 0x800; /* LME, LMA, NXE */
 }
 
+/*
+ * Prints: refused calls' codes, the VM and vCPU handles, then the hypercall
+ * port of each exit L1 sees (INIT_STARTED and EXIT: TRACE_FLUSH is served
+ * by L0), the TRACE_FLUSH result L0 wrote into L2's memory, and "ok".
+ */
 static void nkvm(int spin)
 {
 	static const uint8_t code[] = {0xb8, 0x00, 0x20, 0x00, 0x00, /* mov $0x2000, %eax */
@@ -688,8 +689,7 @@ static void nkvm(int spin)
 	/*
 	 * L2's tables for the model (the flush names them; L2 itself runs on
 	 * those of nkvm_long_mode): VA [0, 1 MiB) -> L2 gPA, 4 KiB pages, PML4
-	 * at L2 gPA 0x3000;
-	 * one load record at VA 0x8000. EPT12 (L2 gPA -> L1 gPA NK_L2 + gPA)
+	 * at L2 gPA 0x3000; one load record at VA 0x8000. EPT12 (L2 gPA -> L1 gPA NK_L2 + gPA)
 	 * in L1 RAM at NK_EPT12, registered below: the model walks in 3D.
 	 */
 	uint64_t *t = VA(NK_L2 + 0x3000);
