@@ -19,8 +19,15 @@ build: deps $(BUILD)/build.ninja
 demo: build
 	./tools/demo $(BUILD)
 
+# Every test on the platform the machine has (KVM, else ptrace); where KVM
+# exists, the guest-facing suites run a second time on the ptrace platform.
+GUEST_SUITES = --suite vmm --suite guest --suite trace --suite nested --suite hardening
 check: build
 	meson test -C $(BUILD) --print-errorlogs
+	@if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then \
+		echo "check: /dev/kvm is usable: the guest suites again on the ptrace platform"; \
+		DMTVM_TEST_PLATFORM=ptrace meson test -C $(BUILD) --print-errorlogs $(GUEST_SUITES); \
+	fi
 
 # The same code under ASan+UBSan (build-asan/; the freestanding guest kernel
 # and test guest are built unsanitized) and the model, replay, vmm, guest,

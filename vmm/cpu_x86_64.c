@@ -3,8 +3,8 @@
  * cpu_x86_64.c: the x86-64 boot state dmtvm_abi.h promises: the boot GDT,
  * the VMM-built page tables (2 MiB pages, direct map + kernel window, at
  * the top of the lower half and at their legacy upper-half addresses), the
- * vCPU's control/segment/general registers, CPUID, and a register dump for
- * unexpected exits.
+ * vCPU's control/segment/general registers and CPUID (the KVM platform
+ * sets them with vmm_cpu_init; the ptrace platform emulates the same state).
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -238,24 +238,4 @@ int vmm_cpu_init(struct vmm_vcpu *vcpu, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-void vmm_cpu_dump(struct vmm_vcpu *vcpu)
-{
-	struct kvm_regs r;
-	struct kvm_sregs s;
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
-		fprintf(stderr, "%s: vcpu %d: cannot read registers: %s\n", vmm_level_tag(),
-			vcpu->id, strerror(errno));
-		return;
-	}
-	fprintf(stderr,
-		"%s: vcpu %d: rip %#llx rsp %#llx rflags %#llx cs %#x cr0 %#llx cr2 %#llx "
-		"cr3 %#llx cr4 %#llx efer %#llx\n"
-		"%s:   rax %#llx rbx %#llx rcx %#llx rdx %#llx rsi %#llx rdi %#llx rbp %#llx\n"
-		"%s:   r8 %#llx r9 %#llx r10 %#llx r11 %#llx r12 %#llx r13 %#llx r14 %#llx "
-		"r15 %#llx\n",
-		vmm_level_tag(), vcpu->id, r.rip, r.rsp, r.rflags, s.cs.selector, s.cr0, s.cr2,
-		s.cr3, s.cr4, s.efer, vmm_level_tag(), r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi,
-		r.rbp, vmm_level_tag(), r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ept12.c: the EPT12 builder (ept12.h). A direct fill of a flat pool rather
- * than tools/replay/pgtable.c's pt_map: pt_map writes into a sparse struct
+ * than hostmm/pgtable.c's pt_map: pt_map writes into a sparse struct
  * physmem and places each table through a callback, while EPT12 is a fixed,
  * fully populated tree whose every table address is known in advance (the
  * TEA needs the leaves contiguous in L2-gPA order), so index arithmetic

@@ -4,7 +4,7 @@
  * guest RAM frame sits in host-physical memory (placement: contiguous or
  * fragmented by a seed, 4 KiB or 2 MiB host pages), dmtvm's own table pages
  * (EPT, host TEAs), the real EPT (gPA -> hPA) and pvDMT TEAs backed by
- * host-contiguous frames (ALLOC_TEA). The tables are built by tools/replay's
+ * host-contiguous frames (ALLOC_TEA). The tables are built by hostmm's
  * simhv/pgtable (one EPT builder for the whole project); this file owns the
  * placement policy and the two mmu_space frame callbacks the model reads
  * through. Not thread-safe: the caller (xlate.c) serializes.

@@ -99,7 +99,6 @@ static inline void *vmm_gpa(const struct vmm *vm, uint64_t gpa, uint64_t len)
 uint64_t vmm_cpu_boot_tables_size(uint64_t mem_size);
 int vmm_cpu_build_boot_tables(struct vmm *vm, char *err, size_t errlen);
 int vmm_cpu_init(struct vmm_vcpu *vcpu, char *err, size_t errlen);
-void vmm_cpu_dump(struct vmm_vcpu *vcpu);
 
 /* vcpu.c */
 void *vmm_vcpu_thread(void *arg);

@@ -2,7 +2,7 @@
 /*
  * test_ept12.c: host unit tests of L1 dmtvm's pieces that need no KVM:
  * the EPT12 builder (vmm/ept12.c), checked against an independent walker
- * (tools/replay/pgtable.c's pt_lookup over a struct physmem holding the
+ * (hostmm/pgtable.c's pt_lookup over a struct physmem holding the
  * pool's bytes at their L1 gPAs), and the image's default /init arguments
  * (vmm/args.c vmm_bootargs: nested.img's command line).
  */

@@ -18,8 +18,9 @@ for t in $targets; do
 	bin="$out/fuzz_$t"
 	src="$here/fuzz_$t.c" def=""
 	if [ "$t" = replay ]; then
-		# the pipeline: every replay source and the model
-		srcs="$(ls "$root"/tools/replay/*.c | grep -v dmtvm_replay.c) $root/mmu-model/mmu_*.c"
+		# the pipeline: every replay source, hostmm and the model
+		srcs="$(ls "$root"/tools/replay/*.c | grep -v dmtvm_replay.c) $root/hostmm/*.c"
+		srcs="$srcs $root/mmu-model/mmu_*.c"
 	else
 		src="$here/fuzz_trace.c"
 		[ "$t" = lackey ] && def="-DFUZZ_FORMAT=TRACE_FMT_LACKEY"
@@ -28,7 +29,7 @@ for t in $targets; do
 	fi
 	# shellcheck disable=SC2086
 	$cc -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-I"$root/tools/replay" -I"$root/pvdmt" -I"$root/mmu-model" \
+		-I"$root/tools/replay" -I"$root/hostmm" -I"$root/pvdmt" -I"$root/mmu-model" \
 		$def "$src" $srcs -lm -o "$bin"
 	mkdir -p "$out/corpus-$t"
 	cp "$here/corpus/$t/"* "$out/corpus-$t/"

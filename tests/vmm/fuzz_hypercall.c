@@ -11,7 +11,7 @@
  * carries over from one input to the next, as in a real run; so do the
  * nesting hypercall's checks (KVM, without /dev/kvm: see below).
  * Build with libFuzzer:
- *   see tests/vmm/fuzz.sh (with the model: xlate, hostmem, tools/replay's
+ *   see tests/vmm/fuzz.sh (with the model: xlate, hostmem, hostmm's
  *   table builders and mmu-model/ are linked too).
  */
 #include <fcntl.h>

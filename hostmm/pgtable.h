@@ -5,8 +5,8 @@
  * Who places each new table page (an ordinary frame, or a TEA slot) is the
  * caller's choice, through the alloc callback.
  */
-#ifndef REPLAY_PGTABLE_H
-#define REPLAY_PGTABLE_H
+#ifndef HOSTMM_PGTABLE_H
+#define HOSTMM_PGTABLE_H
 
 #include <stdint.h>
 
@@ -62,4 +62,4 @@ int pt_set_leaf(struct physmem *pm, enum pt_format fmt, uint64_t root, uint64_t 
 int pt_lookup(const struct physmem *pm, enum pt_format fmt, uint64_t root, uint64_t va,
 	      uint64_t *pa);
 
-#endif /* REPLAY_PGTABLE_H */
+#endif /* HOSTMM_PGTABLE_H */

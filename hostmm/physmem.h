@@ -7,8 +7,8 @@
  * so a frame lookup at a host address finds the guest frame's bytes, as
  * hardware reading a guest PTE at its hPA does.
  */
-#ifndef REPLAY_PHYSMEM_H
-#define REPLAY_PHYSMEM_H
+#ifndef HOSTMM_PHYSMEM_H
+#define HOSTMM_PHYSMEM_H
 
 #include <stdint.h>
 
@@ -55,4 +55,4 @@ void physmem_set_upper(struct physmem *pm, const struct physmem *upper, unsigned
 /* struct mmu_space frame callback: ctx is a const struct physmem *. */
 const void *physmem_frame_cb(void *ctx, uint64_t pa);
 
-#endif /* REPLAY_PHYSMEM_H */
+#endif /* HOSTMM_PHYSMEM_H */

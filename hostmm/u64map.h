@@ -3,8 +3,8 @@
  * u64map.h: an open-addressing hash map from uint64_t keys to uint64_t
  * values (frame numbers, pointers, sets). Keys must not be UINT64_MAX.
  */
-#ifndef REPLAY_U64MAP_H
-#define REPLAY_U64MAP_H
+#ifndef HOSTMM_U64MAP_H
+#define HOSTMM_U64MAP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,4 +25,4 @@ uint64_t *u64map_find(const struct u64map *m, uint64_t key);
 /* Inserts or overwrites; returns 0, or -1 when out of memory. */
 int u64map_put(struct u64map *m, uint64_t key, uint64_t val);
 
-#endif /* REPLAY_U64MAP_H */
+#endif /* HOSTMM_U64MAP_H */

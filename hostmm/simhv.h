@@ -11,8 +11,8 @@
  * Stacked: an L1 hypervisor's host memory is L1 guest memory, itself backed
  * by the L0 hypervisor (`below`); every L1 frame it uses is backed there.
  */
-#ifndef REPLAY_SIMHV_H
-#define REPLAY_SIMHV_H
+#ifndef HOSTMM_SIMHV_H
+#define HOSTMM_SIMHV_H
 
 #include <stdint.h>
 
@@ -65,4 +65,4 @@ int simhv_rebind(struct simhv *hv, uint64_t gpa, uint64_t hpa);
 void simhv_dmt_reg(const struct simhv *hv, uint64_t *base, uint64_t *limit, uint64_t *tea,
 		   uint64_t *tea_hpa, uint32_t *page_shift);
 
-#endif /* REPLAY_SIMHV_H */
+#endif /* HOSTMM_SIMHV_H */
