@@ -303,8 +303,8 @@ static void pt_background(struct vmm *vm)
 	pid_t a = 0, b = 0;
 #ifdef DMTVM_HAVE_REPLAY
 	char err[160];
-	a = pt_proc_spawn_stopped(vm->ram_fd, err, sizeof(err));
-	b = a > 0 ? pt_proc_spawn_stopped(vm->ram_fd, err, sizeof(err)) : 0;
+	a = pt_proc_spawn_stopped(vm->ram_fd, &p->spare_batch[0], err, sizeof(err));
+	b = a > 0 ? pt_proc_spawn_stopped(vm->ram_fd, &p->spare_batch[1], err, sizeof(err)) : 0;
 #endif
 	pthread_mutex_lock(&p->lock);
 	p->spare[0] = a > 0 ? a : 0;
@@ -329,8 +329,8 @@ int pt_take_spares(struct vmm *vm, struct pt_vcpu *c, char *err, size_t errlen)
 		snprintf(err, errlen, "no spare processes for an L2");
 		return -1;
 	}
-	if (pt_proc_adopt(&c->l2k, a, "L2 kernel", err, errlen) < 0 ||
-	    pt_proc_adopt(&c->l2u, b, "L2 user", err, errlen) < 0)
+	if (pt_proc_adopt(&c->l2k, a, p->spare_batch[0], "L2 kernel", err, errlen) < 0 ||
+	    pt_proc_adopt(&c->l2u, b, p->spare_batch[1], "L2 user", err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -390,9 +390,10 @@ static uint32_t pt_tsc_khz(struct vmm *vm)
 
 static int pt_counters(struct vmm *vm, const char **names, uint64_t *vals, int max)
 {
-	static const char *const n[] = {"syscalls",	 "page_faults", "tlb_fills", "tlb_flushes",
-					"emulated_insns", "exceptions"};
-	uint64_t v[6] = {0};
+	static const char *const n[] = {"syscalls",	  "page_faults", "tlb_fills",
+					"tlb_batches",	  "tlb_flushes", "emulated_insns",
+					"exceptions"};
+	uint64_t v[7] = {0};
 	for (int i = 0; i < vm->nvcpus; i++) {
 		const struct pt_vcpu *c = vm->vcpus[i].pl;
 		if (!c)
@@ -400,11 +401,12 @@ static int pt_counters(struct vmm *vm, const char **names, uint64_t *vals, int m
 		v[0] += c->st.syscalls;
 		v[1] += c->st.faults;
 		v[2] += c->st.fills;
-		v[3] += c->st.flushes;
-		v[4] += c->st.emulated;
-		v[5] += c->st.exceptions;
+		v[3] += c->st.batches;
+		v[4] += c->st.flushes;
+		v[5] += c->st.emulated;
+		v[6] += c->st.exceptions;
 	}
-	int k = max < 6 ? max : 6;
+	int k = max < 7 ? max : 7;
 	for (int i = 0; i < k; i++) {
 		names[i] = n[i];
 		vals[i] = v[i];

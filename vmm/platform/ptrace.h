@@ -32,6 +32,9 @@ struct vmm_vcpu;
 /* The platform's stub page in every child (dmtvm_abi.h: reserved slot 255). */
 #define PT_STUB_VA    0x7fff00000000ULL
 #define PT_STUB_SIZE  4096ULL
+#define PT_BATCH_VA   (PT_STUB_VA + PT_STUB_SIZE) /* the batch table, read-only in the child */
+#define PT_BATCH_SIZE 0x8000ULL
+#define PT_BATCH_MAX  (PT_BATCH_SIZE / sizeof(struct pt_mmap))
 #define PT_HOST_TOP   0x800000000000ULL /* end of a host process's user half */
 #define PT_TLB_GRAN   (2ULL << 20)	/* the TLB tracks 2 MiB granules */
 #define PT_TLB_MAX    16384		/* mappings before a full flush (max_map_count 65530) */
@@ -53,9 +56,15 @@ struct pt_tlb {
 	uint64_t fills; /* mmaps since the last full flush */
 };
 
+/* One mmap of a batch (the stub's table): mmap(addr, len, prot, flags, fd, off). */
+struct pt_mmap {
+	uint64_t addr, len, prot, flags, fd, off;
+};
+
 /* One traced host process. */
 struct pt_proc {
 	pid_t pid;
+	void *batch; /* our mapping of its batch table (PT_BATCH_SIZE) */
 	struct user_regs_struct regs; /* its registers, valid while stopped */
 	bool dirty;		      /* regs changed: PTRACE_SETREGS before resuming */
 	struct pt_tlb tlb;
@@ -80,7 +89,7 @@ void *pt_mem_ptr(const struct pt_mem *m, uint64_t gpa, uint64_t len);
 
 /* Platform counters (vmm/README.md; `dmtvm ctl status`). */
 struct pt_stats {
-	uint64_t syscalls, faults, fills, flushes, emulated, injected, exceptions;
+	uint64_t syscalls, faults, fills, flushes, emulated, injected, exceptions, batches;
 };
 
 struct pt_vcpu {
@@ -117,6 +126,7 @@ struct pt_vm {
 	pthread_cond_t cond;
 	bool spares_done;
 	pid_t spare[2];
+	void *spare_batch[2];
 };
 
 /* ptrace.c: the spare processes for an L2 into c->l2k/l2u (once). */
@@ -127,8 +137,11 @@ int pt_run(struct pt_vcpu *c, struct vmm_exit *e, char *err, size_t errlen);
 /* ptrace_proc.c */
 int pt_proc_spawn(struct pt_proc *p, int ram_fd, const char *name, char *err, size_t errlen);
 /* A bare child that stops itself, for any thread to adopt (seize) later: its pid. */
-pid_t pt_proc_spawn_stopped(int ram_fd, char *err, size_t errlen);
-int pt_proc_adopt(struct pt_proc *p, pid_t pid, const char *name, char *err, size_t errlen);
+pid_t pt_proc_spawn_stopped(int ram_fd, void **batch, char *err, size_t errlen);
+int pt_proc_adopt(struct pt_proc *p, pid_t pid, void *batch, const char *name, char *err,
+		  size_t errlen);
+/* The n mmaps of m in one stop (the stub's batch loop): 0, or the failed one's -errno. */
+long pt_proc_inject_mmaps(struct pt_proc *p, const struct pt_mmap *m, unsigned n);
 /* Resume with PTRACE_SYSEMU and wait for the next stop: 0, or -1 + err when
  * the process died. *sig is the stop signal (SIGTRAP | 0x80: a system call). */
 int pt_proc_run(struct pt_proc *p, int *sig, siginfo_t *si, char *err, size_t errlen);
@@ -142,6 +155,7 @@ struct pt_walk {
 	uint64_t size;	/* leaf page size: 4 KiB, 2 MiB, 1 GiB */
 	uint64_t *leaf; /* the leaf entry in guest RAM */
 	bool w, u, x;	/* rights over all levels */
+	bool uw, uu, ux; /* rights of the levels above the leaf */
 };
 /* Walk the guest's tables at cr3: 0 and *w, or -1 (not present, bad table gPA). */
 int pt_walk(const struct pt_mem *m, uint64_t cr3, uint64_t va, struct pt_walk *w);

@@ -68,6 +68,9 @@ int pt_walk(const struct pt_mem *m, uint64_t cr3, uint64_t va, struct pt_walk *w
 		uint64_t v = *e;
 		if (!(v & PTE_P))
 			return -1;
+		w->uw = rw;
+		w->uu = us;
+		w->ux = !nx;
 		rw &= !!(v & PTE_RW);
 		us &= !!(v & PTE_US);
 		nx |= !!(v & PTE_NX);
@@ -245,6 +248,81 @@ static bool joins(uint64_t pte, uint64_t want_pa, uint64_t like)
 	return (pte & rights) == (like & rights) && (pte & PTE_PFN) == want_pa;
 }
 
+/* The rights of a 4 KiB leaf under the upper levels of w, as PT_PROT_* (0: not for cpl). */
+static unsigned leaf_prot(const struct pt_walk *w, uint64_t pte, int cpl, uint64_t cr0)
+{
+	if (!(pte & PTE_P) || (cpl == 3 && !(w->uu && (pte & PTE_US))))
+		return 0;
+	struct pt_walk l = {.w = w->uw && (pte & PTE_RW), .x = w->ux && !(pte & PTE_NX)};
+	return prot_of(&l, cpl, cr0);
+}
+
+/*
+ * A 4 KiB miss where the page table maps scattered frames (a fragmented
+ * guest allocator): every run of pages with equal rights and consecutive
+ * frames in the table, not yet in the TLB, is mapped in one stop (the
+ * stub's batch), as the guest kernel's own 2 MiB fault-around would have
+ * it: one ptrace round trip instead of one per page. -1: not worth it (the
+ * caller maps the fault's own run).
+ */
+static int fill_table(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va,
+		      const struct pt_walk *w)
+{
+	const uint64_t *pt = w->leaf - ((va >> 12) & 511);
+	const uint64_t base = va & ~(PT_TLB_GRAN - 1);
+	struct pt_gran *x = gran_find(&p->tlb, va >> 21);
+	static __thread struct pt_mmap m[512];
+	unsigned n = 0, pages = 0;
+	for (unsigned i = 0; i < 512;) {
+		unsigned prot = leaf_prot(w, pt[i], cpl, c->cr0);
+		uint64_t pa = pt[i] & PTE_PFN, off;
+		if (!prot || pt_mem_off(&c->mem, pa, 4096, &off) < 0 ||
+		    (x && x->page[i] == (pa | prot))) {
+			i++;
+			continue;
+		}
+		unsigned j = i + 1;
+		uint64_t off2;
+		while (j < 512 && leaf_prot(w, pt[j], cpl, c->cr0) == prot &&
+		       (pt[j] & PTE_PFN) == pa + (uint64_t)(j - i) * 4096 &&
+		       pt_mem_off(&c->mem, pa, (uint64_t)(j - i + 1) * 4096, &off2) == 0 &&
+		       !(x && x->page[j] == ((pt[j] & PTE_PFN) | prot)))
+			j++;
+		int hprot = PROT_READ | ((prot & PT_PROT_W) ? PROT_WRITE : 0) |
+			    ((prot & PT_PROT_X) ? PROT_EXEC : 0);
+		m[n++] = (struct pt_mmap){base + (uint64_t)i * 4096, (uint64_t)(j - i) * 4096,
+					  (uint64_t)hprot, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
+					  (uint64_t)c->ram_fd, off};
+		pages += j - i;
+		i = j;
+	}
+	if (n < 4)
+		return -1; /* contiguous enough: one mmap of the fault's run does */
+	if (p->tlb.fills + n >= c->tlb_max) {
+		pt_tlb_flush(c, p, false);
+		p->tlb.fills = 0;
+		x = NULL;
+	}
+	for (unsigned k = 0; k < n; k += PT_BATCH_MAX) {
+		unsigned cnt = n - k < PT_BATCH_MAX ? n - k : (unsigned)PT_BATCH_MAX;
+		if (pt_proc_inject_mmaps(p, m + k, cnt) != 0)
+			return -1;
+	}
+	p->tlb.fills += n;
+	c->st.fills += n;
+	c->st.batches++;
+	x = gran_get(&p->tlb, va >> 21);
+	if (!x)
+		return -1;
+	for (unsigned k = 0; k < n; k++)
+		for (uint64_t a = m[k].addr; a < m[k].addr + m[k].len; a += 4096)
+			x->page[(a >> 12) & 511] =
+			    ((pt[(a >> 12) & 511] & PTE_PFN) |
+			     leaf_prot(w, pt[(a >> 12) & 511], cpl, c->cr0));
+	(void)pages;
+	return 0;
+}
+
 int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, bool fetch,
 		 bool write, uint64_t *error, uint64_t *gpa)
 {
@@ -283,6 +361,8 @@ int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, boo
 			end = s2 + PT_TLB_GRAN;
 			pa = pa2;
 		}
+	} else if (fill_table(c, p, cpl, va, &w) == 0) {
+		return 0;
 	} else {
 		uint64_t *pt = w.leaf - ((va >> 12) & 511);
 		unsigned i = (unsigned)((va >> 12) & 511), lo = i, hi = i;

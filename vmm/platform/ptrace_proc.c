@@ -46,9 +46,9 @@ __asm__(".pushsection .rodata\n"
 	"	xor %edi, %edi\n"
 	"	movabs $0x7fff00000000, %rsi\n"
 	"	syscall\n"
-	"	mov $11, %eax\n" /* munmap(PT_STUB_VA + 4096, to the top) */
-	"	movabs $0x7fff00001000, %rdi\n"
-	"	movabs $0xfffff000, %rsi\n"
+	"	mov $11, %eax\n" /* munmap(after the batch table, to the top) */
+	"	movabs $0x7fff00009000, %rdi\n"
+	"	movabs $0xffff7000, %rsi\n"
 	"	syscall\n"
 	"	test %r12, %r12\n" /* spawned untraced: stop until a tracer seizes us */
 	"	jz 1f\n"
@@ -62,14 +62,34 @@ __asm__(".pushsection .rodata\n"
 	"pt_stub_syscall:\n"
 	"	syscall\n"
 	"	int3\n"
+	/* mmap of each {addr, len, prot, flags, fd, off} of the table at rbx, r12 of them */
+	"pt_stub_batch:\n"
+	"2:	test %r12, %r12\n"
+	"	jz 3f\n"
+	"	mov (%rbx), %rdi\n"
+	"	mov 8(%rbx), %rsi\n"
+	"	mov 16(%rbx), %rdx\n"
+	"	mov 24(%rbx), %r10\n"
+	"	mov 32(%rbx), %r8\n"
+	"	mov 40(%rbx), %r9\n"
+	"	mov $9, %eax\n"
+	"	syscall\n"
+	"	cmp %rdi, %rax\n"
+	"	jne 3f\n" /* failed: rax = -errno, r12 = entries left */
+	"	add $48, %rbx\n"
+	"	dec %r12\n"
+	"	jmp 2b\n"
+	"3:	int3\n"
 	"pt_stub_end:\n"
 	".popsection\n");
-extern const char pt_stub_start[], pt_stub_syscall[], pt_stub_end[];
-_Static_assert(PT_STUB_VA == 0x7fff00000000ULL &&
-		   PT_HOST_TOP - PT_STUB_VA - PT_STUB_SIZE == 0xfffff000ULL,
+extern const char pt_stub_start[], pt_stub_syscall[], pt_stub_batch[], pt_stub_end[];
+_Static_assert(PT_STUB_VA == 0x7fff00000000ULL && PT_BATCH_VA == 0x7fff00001000ULL &&
+		   PT_BATCH_VA + PT_BATCH_SIZE == 0x7fff00009000ULL &&
+		   PT_HOST_TOP - PT_BATCH_VA - PT_BATCH_SIZE == 0xffff7000ULL,
 	       "the stub's constants");
 
 #define STUB_SYSCALL (PT_STUB_VA + (uint64_t)(pt_stub_syscall - pt_stub_start))
+#define STUB_BATCH   (PT_STUB_VA + (uint64_t)(pt_stub_batch - pt_stub_start))
 
 /*
  * The child's filter: mmap of guest RAM (fd = ram_fd) and munmap; any
@@ -104,9 +124,13 @@ static void build_filter(struct sock_filter f[FILTER_LEN], int ram_fd)
 }
 
 /* In the child, after fork: async-signal-safe calls only (other threads may hold locks). */
-__attribute__((noreturn)) static void child_main(int ram_fd, const struct sock_fprog *prog,
-						  bool traced)
+__attribute__((noreturn)) static void child_main(int ram_fd, int batch_fd,
+						  const struct sock_fprog *prog, bool traced)
 {
+	/* The batch table: written by the tracer, read by the stub (read-only here). */
+	if (mmap((void *)PT_BATCH_VA, PT_BATCH_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
+		 batch_fd, 0) != (void *)PT_BATCH_VA)
+		_exit(125);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -204,36 +228,59 @@ static int take(struct pt_proc *p, char *err, size_t errlen)
 	return 0;
 }
 
-static pid_t spawn(int ram_fd, bool traced, char *err, size_t errlen)
+/* The batch table shared with a child: our mapping in *table. */
+static int batch_table(void **table, char *err, size_t errlen)
+{
+	int fd = memfd_create("dmtvm-ptrace-batch", MFD_CLOEXEC);
+	void *t = MAP_FAILED;
+	if (fd >= 0 && ftruncate(fd, PT_BATCH_SIZE) == 0)
+		t = mmap(NULL, PT_BATCH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t == MAP_FAILED) {
+		snprintf(err, errlen, "ptrace: batch table: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*table = t;
+	return fd;
+}
+
+static pid_t spawn(int ram_fd, bool traced, void **table, char *err, size_t errlen)
 {
 	struct sock_filter f[FILTER_LEN];
 	build_filter(f, ram_fd);
 	struct sock_fprog prog = {.len = FILTER_LEN, .filter = f};
+	int bfd = batch_table(table, err, errlen);
+	if (bfd < 0)
+		return -1;
 	pid_t pid = fork();
 	if (pid < 0)
 		snprintf(err, errlen, "ptrace: fork: %s", strerror(errno));
 	if (pid == 0)
-		child_main(ram_fd, &prog, traced);
+		child_main(ram_fd, bfd, &prog, traced);
+	close(bfd);
 	return pid;
 }
 
 int pt_proc_spawn(struct pt_proc *p, int ram_fd, const char *name, char *err, size_t errlen)
 {
 	p->name = name;
-	if ((p->pid = spawn(ram_fd, true, err, errlen)) < 0)
+	if ((p->pid = spawn(ram_fd, true, &p->batch, err, errlen)) < 0)
 		return -1;
 	return take(p, err, errlen);
 }
 
-pid_t pt_proc_spawn_stopped(int ram_fd, char *err, size_t errlen)
+pid_t pt_proc_spawn_stopped(int ram_fd, void **batch, char *err, size_t errlen)
 {
-	return spawn(ram_fd, false, err, errlen);
+	return spawn(ram_fd, false, batch, err, errlen);
 }
 
-int pt_proc_adopt(struct pt_proc *p, pid_t pid, const char *name, char *err, size_t errlen)
+int pt_proc_adopt(struct pt_proc *p, pid_t pid, void *batch, const char *name, char *err,
+		  size_t errlen)
 {
 	p->name = name;
 	p->pid = pid;
+	p->batch = batch;
 	/* It stops itself (SIGSTOP) once bare; seize it, wait for that, let it reach int3. */
 	int st;
 	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0) {
@@ -311,4 +358,26 @@ long pt_proc_inject(struct pt_proc *p, long nr, long a0, long a1, long a2, long 
 	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
 		return -EIO;
 	return (long)r.rax;
+}
+
+long pt_proc_inject_mmaps(struct pt_proc *p, const struct pt_mmap *m, unsigned n)
+{
+	if (n > PT_BATCH_MAX)
+		return -EINVAL;
+	memcpy(p->batch, m, n * sizeof(*m));
+	struct user_regs_struct r = p->regs;
+	r.rip = STUB_BATCH;
+	r.rbx = PT_BATCH_VA;
+	r.r12 = n;
+	r.orig_rax = ~0UL;
+	char err[128];
+	int st;
+	if (ptrace(PTRACE_SETREGS, p->pid, 0, &r) < 0 || ptrace(PTRACE_CONT, p->pid, 0, 0) < 0 ||
+	    wait_stop(p, &st, err, sizeof(err)) < 0 ||
+	    ptrace(PTRACE_GETREGS, p->pid, 0, &r) < 0)
+		return -EIO;
+	p->dirty = true;
+	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
+		return -EIO;
+	return r.r12 ? (long)r.rax : 0; /* entries left: the failed one's -errno */
 }
