@@ -201,6 +201,21 @@ int pt_run(struct pt_vcpu *c, struct vmm_exit *e, char *err, size_t errlen)
 		if (pt_proc_run(p, &sig, &si, err, errlen) < 0)
 			return -1;
 		enum pt_step s = PT_STEP_GO;
+		/*
+		 * A SIGSEGV of the kernel process at a privileged instruction is
+		 * emulated at once: whether the host trapped the instruction or a
+		 * page it touches, emulating it is what the CPU would do next,
+		 * and one PTRACE_GETSIGINFO fewer on every system call return.
+		 */
+		if (sig == SIGSEGV && c->cpl == 0 && pt_privileged_fast(c, e, &s)) {
+			if (s == PT_STEP_ERROR)
+				return -1;
+			if (s == PT_STEP_EXIT)
+				return 0;
+			continue;
+		}
+		if (sig != (SIGTRAP | 0x80))
+			pt_proc_siginfo(p, &si);
 		if (sig == (SIGTRAP | 0x80)) {
 			/*
 			 * A system call entry in guest code: never run on the host.

@@ -145,6 +145,8 @@ long pt_proc_inject_mmaps(struct pt_proc *p, const struct pt_mmap *m, unsigned n
 /* Resume with PTRACE_SYSEMU and wait for the next stop: 0, or -1 + err when
  * the process died. *sig is the stop signal (SIGTRAP | 0x80: a system call). */
 int pt_proc_run(struct pt_proc *p, int *sig, siginfo_t *si, char *err, size_t errlen);
+/* The siginfo of the stop p is in (after pt_proc_run). */
+void pt_proc_siginfo(struct pt_proc *p, siginfo_t *si);
 /* Run one system call in the process (the platform's own): its result. */
 long pt_proc_inject(struct pt_proc *p, long nr, long a0, long a1, long a2, long a3, long a4,
 		    long a5);
@@ -183,6 +185,9 @@ enum pt_step pt_exception(struct pt_vcpu *c, unsigned vec, bool has_err,
 enum pt_step pt_syscall(struct pt_vcpu *c, struct vmm_exit *e);
 /* A privileged instruction (SIGSEGV SI_KERNEL) in the running process. */
 enum pt_step pt_privileged(struct pt_vcpu *c, struct vmm_exit *e);
+/* K stopped by SIGSEGV at a privileged instruction it may run: emulate it
+ * without asking for the siginfo (ptrace_cpu.c); false: not one. */
+bool pt_privileged_fast(struct pt_vcpu *c, struct vmm_exit *e, enum pt_step *s);
 /* Pending in/out of the previous exit. */
 void pt_io_complete(struct pt_vcpu *c);
 /* Current process and its registers. */

@@ -473,3 +473,30 @@ enum pt_step pt_privileged(struct pt_vcpu *c, struct vmm_exit *e)
 	p->dirty = true;
 	return PT_STEP_GO;
 }
+
+bool pt_privileged_fast(struct pt_vcpu *c, struct vmm_exit *e, enum pt_step *s)
+{
+	uint8_t buf[15];
+	struct ptrace_insn in;
+	size_t n = fetch(c, c->k.regs.rip, buf);
+	if (ptrace_insn_decode(buf, n, &in) < 0)
+		return false;
+	switch (in.op) {
+	case PTRACE_INSN_IRETQ:
+	case PTRACE_INSN_SYSRETQ:
+	case PTRACE_INSN_OUT:
+	case PTRACE_INSN_IN:
+	case PTRACE_INSN_SWAPGS:
+	case PTRACE_INSN_WRMSR:
+	case PTRACE_INSN_RDMSR:
+	case PTRACE_INSN_MOV_TO_CR:
+	case PTRACE_INSN_MOV_FROM_CR:
+	case PTRACE_INSN_CLI:
+	case PTRACE_INSN_STI:
+	case PTRACE_INSN_HLT:
+		*s = pt_privileged(c, e);
+		return true;
+	default:
+		return false;
+	}
+}

@@ -330,9 +330,16 @@ int pt_proc_run(struct pt_proc *p, int *sig, siginfo_t *si, char *err, size_t er
 		snprintf(err, errlen, "ptrace: PTRACE_GETREGS (%s): %s", p->name, strerror(errno));
 		return -1;
 	}
-	if (*sig != (SIGTRAP | 0x80) && ptrace(PTRACE_GETSIGINFO, p->pid, 0, si) < 0)
-		memset(si, 0, sizeof(*si));
+	/* The caller asks for the siginfo it needs (pt_proc_siginfo): a ring-0
+	 * privileged instruction is emulated without it. */
+	(void)si;
 	return 0;
+}
+
+void pt_proc_siginfo(struct pt_proc *p, siginfo_t *si)
+{
+	if (ptrace(PTRACE_GETSIGINFO, p->pid, 0, si) < 0)
+		memset(si, 0, sizeof(*si));
 }
 
 long pt_proc_inject(struct pt_proc *p, long nr, long a0, long a1, long a2, long a3, long a4,
