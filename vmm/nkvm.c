@@ -205,8 +205,8 @@ static int create_vcpu(struct vmm *vm, struct vmm_nkvm *n, uint64_t id)
 		void *run = r < 0 ? NULL : calloc(1, (size_t)sz);
 		if (!run)
 			return r < 0 ? (int)r : -ENOMEM;
-		*v = (struct nkvm_vcpu){.exists = true, .fd = PT_FD, .run = run,
-					.run_size = (size_t)sz};
+		*v = (struct nkvm_vcpu){
+		    .exists = true, .fd = PT_FD, .run = run, .run_size = (size_t)sz};
 		return DMTVM_KVM_TARGET_VCPU((int)id);
 	}
 	int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -355,9 +355,9 @@ static int64_t run_l2(struct vmm *vm, struct vmm_nkvm *n, int id, uint64_t gpa, 
 	pthread_mutex_unlock(&n->lock);
 	int64_t ret = 0;
 	for (;;) {
-		long rr = v->fd == PT_FD ? pt_l2_ioctl(n->l2, KVM_RUN, v->run, 0)
-					 : ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno
-									: 0;
+		long rr = v->fd == PT_FD		 ? pt_l2_ioctl(n->l2, KVM_RUN, v->run, 0)
+			  : ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno
+							 : 0;
 		if (rr < 0) {
 			int e = (int)-rr;
 			if (e != EINTR && e != EAGAIN)

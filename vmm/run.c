@@ -337,8 +337,7 @@ struct guest_plan {
  * command line) against the RAM size asked for, so that a bad image or
  * option is reported (status 2) whether or not a platform can be opened.
  */
-static int plan_guest(const struct vmm_image *img, const struct run_opts *o,
-		      struct guest_plan *g)
+static int plan_guest(const struct vmm_image *img, const struct run_opts *o, struct guest_plan *g)
 {
 	char err[512];
 	if (vmm_elf_parse(img->kernel, img->kernel_size, o->mem, &g->elf, err, sizeof(err)) < 0) {

@@ -36,9 +36,8 @@ void vmm_platform_json(struct vmm *vm, struct jsonw *w)
 {
 	const char *names[16];
 	uint64_t vals[16];
-	int n = vm->platform && vm->platform->counters
-		    ? vm->platform->counters(vm, names, vals, 16)
-		    : 0;
+	int n = vm->platform && vm->platform->counters ? vm->platform->counters(vm, names, vals, 16)
+						       : 0;
 	bool first = true;
 	jsonw_raw(w, "{");
 	for (int i = 0; i < n; i++) {

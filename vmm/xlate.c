@@ -444,7 +444,8 @@ static void check_translations(struct vmm_xlate *x, struct vmm_vcpu *vcpu, const
 						"%s platform %s %#llx\n",
 						(unsigned long long)va, ok ? "gpa" : "fault",
 						(unsigned long long)gpa, pl->name,
-						valid ? "gpa" : "invalid", (unsigned long long)pgpa);
+						valid ? "gpa" : "invalid",
+						(unsigned long long)pgpa);
 				}
 			}
 		}

@@ -32,11 +32,11 @@
 
 #include "dmtvm_abi.h"
 
-#define FAIL(...)                                                                          \
-	do {                                                                               \
-		printf("hostile: FAIL " __VA_ARGS__);                                      \
-		printf("\n");                                                              \
-		exit(1);                                                                   \
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		printf("hostile: FAIL " __VA_ARGS__);                                              \
+		printf("\n");                                                                      \
+		exit(1);                                                                           \
 	} while (0)
 
 static long raw_syscall(long nr, long a0, long a1)
@@ -68,7 +68,8 @@ static int hostsys(const char *dir)
 
 static void stub(void)
 {
-	void (*f)(void) = (void (*)(void))(uintptr_t)(DMTVM_PLATFORM_RESERVED_BASE + (127ULL << 32));
+	void (*f)(void) =
+	    (void (*)(void))(uintptr_t)(DMTVM_PLATFORM_RESERVED_BASE + (127ULL << 32));
 	printf("hostile: calling %p\n", (void *)f);
 	fflush(stdout);
 	f();

@@ -57,7 +57,8 @@ static void call_clock(void)
 /* Microseconds per first touch of a page of `page` bytes over `len` bytes. */
 static double touch(size_t len, size_t page)
 {
-	volatile char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *p =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		perror("platbench: mmap");
 		exit(1);

@@ -29,8 +29,8 @@ int vmm_platform_open(struct vmm *vm, const char *which, char *err, size_t errle
 		vm->platform = &vmm_platform_kvm;
 		return vm->platform->open(vm, err, errlen);
 	}
-	fprintf(stderr, "%s: NOTE: /dev/kvm: %s; running on the ptrace platform\n",
-		vmm_level_tag(), strerror(errno));
+	fprintf(stderr, "%s: NOTE: /dev/kvm: %s; running on the ptrace platform\n", vmm_level_tag(),
+		strerror(errno));
 	vm->platform = &vmm_platform_ptrace;
 	return vm->platform->open(vm, err, errlen);
 }

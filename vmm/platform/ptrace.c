@@ -96,7 +96,7 @@ static int pt_vcpu_boot(struct vmm_vcpu *v, char *err, size_t errlen)
 	struct pt_vcpu *c = v->pl;
 	c->cr0 = 0x80050033ULL; /* PG WP NE ET MP PE */
 	c->cr3 = DMTVM_BOOT_PT_GPA;
-	c->cr4 = 0x620; /* PAE OSFXSR OSXMMEXCPT */
+	c->cr4 = 0x620;	 /* PAE OSFXSR OSXMMEXCPT */
 	c->efer = 0xd01; /* SCE LME LMA NXE */
 	c->gdt_base = DMTVM_DIRECT_MAP_BASE + DMTVM_BOOT_GDT_GPA;
 	c->gdt_limit = 3 * 8 - 1;
@@ -176,8 +176,9 @@ static bool fault_writes(struct pt_vcpu *c, const struct user_regs_struct *r, ui
 		return true; /* push, call: the stack slot */
 	/* movs reads [rsi] and writes [rdi]: which one faulted (prefixes skipped). */
 	size_t i = 0;
-	while (i < n && (buf[i] == 0x66 || buf[i] == 0x67 || buf[i] == 0xf2 || buf[i] == 0xf3 ||
-			 (buf[i] & 0xe7) == 0x26 || (buf[i] & 0xfe) == 0x64 || (buf[i] & 0xf0) == 0x40))
+	while (i < n &&
+	       (buf[i] == 0x66 || buf[i] == 0x67 || buf[i] == 0xf2 || buf[i] == 0xf3 ||
+		(buf[i] & 0xe7) == 0x26 || (buf[i] & 0xfe) == 0x64 || (buf[i] & 0xf0) == 0x40))
 		i++;
 	if (i < n && (buf[i] == 0xa4 || buf[i] == 0xa5)) {
 		uint64_t sz = acc->size ? acc->size : 8;
@@ -281,7 +282,6 @@ int pt_run(struct pt_vcpu *c, struct vmm_exit *e, char *err, size_t errlen)
 			return 0;
 	}
 }
-
 
 static int pt_vcpu_run(struct vmm_vcpu *v, struct vmm_exit *e, char *err, size_t errlen)
 {
@@ -405,9 +405,8 @@ static uint32_t pt_tsc_khz(struct vmm *vm)
 
 static int pt_counters(struct vmm *vm, const char **names, uint64_t *vals, int max)
 {
-	static const char *const n[] = {"syscalls",	  "page_faults", "tlb_fills",
-					"tlb_batches",	  "tlb_flushes", "emulated_insns",
-					"exceptions"};
+	static const char *const n[] = {"syscalls",    "page_faults",	 "tlb_fills", "tlb_batches",
+					"tlb_flushes", "emulated_insns", "exceptions"};
 	uint64_t v[7] = {0};
 	for (int i = 0; i < vm->nvcpus; i++) {
 		const struct pt_vcpu *c = vm->vcpus[i].pl;

@@ -64,7 +64,7 @@ struct pt_mmap {
 /* One traced host process. */
 struct pt_proc {
 	pid_t pid;
-	void *batch; /* our mapping of its batch table (PT_BATCH_SIZE) */
+	void *batch;		      /* our mapping of its batch table (PT_BATCH_SIZE) */
 	struct user_regs_struct regs; /* its registers, valid while stopped */
 	bool dirty;		      /* regs changed: PTRACE_SETREGS before resuming */
 	struct pt_tlb tlb;
@@ -78,7 +78,7 @@ struct pt_slot {
 	uint64_t gpa, size, off;
 };
 struct pt_mem {
-	uint8_t *ram;	  /* the tracer's mapping of the memfd */
+	uint8_t *ram;	   /* the tracer's mapping of the memfd */
 	uint64_t ram_size; /* of the memfd */
 	const struct pt_slot *slots;
 	unsigned nslots; /* 0: identity */
@@ -109,7 +109,7 @@ struct pt_vcpu {
 		uint8_t size, len;
 		uint8_t data[8];
 	} io;
-	int ram_fd; /* guest RAM's fd number, in us and in the children */
+	int ram_fd;	  /* guest RAM's fd number, in us and in the children */
 	uint64_t tlb_max; /* fills before a full flush (PT_TLB_MAX; DMTVM_PTRACE_TLB_MAX) */
 	struct pt_mem mem;
 	bool started;
@@ -153,10 +153,10 @@ long pt_proc_inject(struct pt_proc *p, long nr, long a0, long a1, long a2, long 
 
 /* ptrace_mmu.c */
 struct pt_walk {
-	uint64_t gpa;	/* of va */
-	uint64_t size;	/* leaf page size: 4 KiB, 2 MiB, 1 GiB */
-	uint64_t *leaf; /* the leaf entry in guest RAM */
-	bool w, u, x;	/* rights over all levels */
+	uint64_t gpa;	 /* of va */
+	uint64_t size;	 /* leaf page size: 4 KiB, 2 MiB, 1 GiB */
+	uint64_t *leaf;	 /* the leaf entry in guest RAM */
+	bool w, u, x;	 /* rights over all levels */
 	bool uw, uu, ux; /* rights of the levels above the leaf */
 };
 /* Walk the guest's tables at cr3: 0 and *w, or -1 (not present, bad table gPA). */
@@ -169,8 +169,8 @@ int pt_kwrite(struct pt_vcpu *c, uint64_t va, const void *buf, size_t n);
  * say the guest must see a #PF with *error (1), or the gPA lies outside RAM
  * (2, *gpa set: an MMIO exit).
  */
-int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, bool fetch,
-		 bool write, uint64_t *error, uint64_t *gpa);
+int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, bool fetch, bool write,
+		 uint64_t *error, uint64_t *gpa);
 void pt_tlb_flush(struct pt_vcpu *c, struct pt_proc *p, bool user_only);
 void pt_tlb_invlpg(struct pt_vcpu *c, uint64_t va);
 /* What p's host mappings resolve va to: 1 and *gpa, or 0. */
@@ -179,8 +179,8 @@ int pt_tlb_lookup(struct pt_proc *p, uint64_t va, uint64_t *gpa);
 /* ptrace_cpu.c */
 enum pt_step { PT_STEP_GO, PT_STEP_EXIT, PT_STEP_ERROR };
 /* Deliver exception vec to the guest kernel from the running process. */
-enum pt_step pt_exception(struct pt_vcpu *c, unsigned vec, bool has_err,
-			  uint64_t err, struct vmm_exit *e);
+enum pt_step pt_exception(struct pt_vcpu *c, unsigned vec, bool has_err, uint64_t err,
+			  struct vmm_exit *e);
 /* The system call of U, delivered as the kernel expects it. */
 enum pt_step pt_syscall(struct pt_vcpu *c, struct vmm_exit *e);
 /* A privileged instruction (SIGSEGV SI_KERNEL) in the running process. */

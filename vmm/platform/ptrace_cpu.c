@@ -70,14 +70,13 @@ static enum pt_step shutdown(struct pt_vcpu *c, struct vmm_exit *e, const char *
  * the frame records) into K at the handler: the x86-64 interrupt frame
  * [err] rip cs rflags rsp ss on the stack the IDT/TSS name.
  */
-static enum pt_step deliver(struct pt_vcpu *c, const struct user_regs_struct *r,
-			    unsigned vec, bool has_err, uint64_t err, struct vmm_exit *e)
+static enum pt_step deliver(struct pt_vcpu *c, const struct user_regs_struct *r, unsigned vec,
+			    bool has_err, uint64_t err, struct vmm_exit *e)
 {
 	uint64_t gate[2];
 	char why[96];
 	if ((uint32_t)vec * 16 + 15 > c->idt_limit ||
-	    pt_kread(c, c->idt_base + (uint64_t)vec * 16, gate, 16) < 0 ||
-	    !(gate[0] >> 47 & 1)) {
+	    pt_kread(c, c->idt_base + (uint64_t)vec * 16, gate, 16) < 0 || !(gate[0] >> 47 & 1)) {
 		snprintf(why, sizeof(why), "vector %u: no usable IDT gate", vec);
 		return shutdown(c, e, why);
 	}
@@ -127,8 +126,8 @@ static enum pt_step deliver(struct pt_vcpu *c, const struct user_regs_struct *r,
 	return PT_STEP_GO;
 }
 
-enum pt_step pt_exception(struct pt_vcpu *c, unsigned vec, bool has_err,
-			  uint64_t err, struct vmm_exit *e)
+enum pt_step pt_exception(struct pt_vcpu *c, unsigned vec, bool has_err, uint64_t err,
+			  struct vmm_exit *e)
 {
 	struct user_regs_struct r = pt_cur(c)->regs;
 	return deliver(c, &r, vec, has_err, err, e);
@@ -166,8 +165,8 @@ void pt_io_complete(struct pt_vcpu *c)
 }
 
 /* Back to ring 3 (iretq, sysretq): the register file moves to U. */
-static enum pt_step to_user(struct pt_vcpu *c, uint64_t rip, uint64_t rsp,
-			    uint64_t rflags, uint16_t cs, uint16_t ss, struct vmm_exit *e)
+static enum pt_step to_user(struct pt_vcpu *c, uint64_t rip, uint64_t rsp, uint64_t rflags,
+			    uint16_t cs, uint16_t ss, struct vmm_exit *e)
 {
 	if (rip >= PT_HOST_TOP) /* non-canonical or kernel half: #GP in ring 0 */
 		return pt_exception(c, 13, true, 0, e);

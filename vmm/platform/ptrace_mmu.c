@@ -290,9 +290,10 @@ static int fill_table(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va
 			j++;
 		int hprot = PROT_READ | ((prot & PT_PROT_W) ? PROT_WRITE : 0) |
 			    ((prot & PT_PROT_X) ? PROT_EXEC : 0);
-		m[n++] = (struct pt_mmap){base + (uint64_t)i * 4096, (uint64_t)(j - i) * 4096,
-					  (uint64_t)hprot, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
-					  (uint64_t)c->ram_fd, off};
+		m[n++] = (struct pt_mmap){
+		    base + (uint64_t)i * 4096, (uint64_t)(j - i) * 4096,
+		    (uint64_t)hprot,	       MAP_SHARED | MAP_FIXED | MAP_POPULATE,
+		    (uint64_t)c->ram_fd,       off};
 		pages += j - i;
 		i = j;
 	}
@@ -316,15 +317,14 @@ static int fill_table(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va
 		return -1;
 	for (unsigned k = 0; k < n; k++)
 		for (uint64_t a = m[k].addr; a < m[k].addr + m[k].len; a += 4096)
-			x->page[(a >> 12) & 511] =
-			    ((pt[(a >> 12) & 511] & PTE_PFN) |
-			     leaf_prot(w, pt[(a >> 12) & 511], cpl, c->cr0));
+			x->page[(a >> 12) & 511] = ((pt[(a >> 12) & 511] & PTE_PFN) |
+						    leaf_prot(w, pt[(a >> 12) & 511], cpl, c->cr0));
 	(void)pages;
 	return 0;
 }
 
-int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, bool fetch,
-		 bool write, uint64_t *error, uint64_t *gpa)
+int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, bool fetch, bool write,
+		 uint64_t *error, uint64_t *gpa)
 {
 	const struct pt_mem *m = &c->mem;
 	struct pt_walk w;

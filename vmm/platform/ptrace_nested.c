@@ -49,7 +49,8 @@ struct vmm_l2vm *pt_l2_create(struct vmm_vcpu *l1, int *errp)
 	c->u.tlb = (struct pt_tlb){0};
 	c->ram_fd = p->ram_fd;
 	c->tlb_max = p->tlb_max;
-	c->mem = (struct pt_mem){.ram = p->mem.ram, .ram_size = p->mem.ram_size, .slots = l2->slots};
+	c->mem =
+	    (struct pt_mem){.ram = p->mem.ram, .ram_size = p->mem.ram_size, .slots = l2->slots};
 	/* KVM's reset state: real mode, until L1 sets the registers. */
 	c->cr0 = 0x60000010;
 	c->cs = 0xf000;
@@ -107,8 +108,8 @@ static long get_sregs(struct pt_vcpu *c, struct kvm_sregs *s)
 	s->gs = s->ds;
 	s->fs.base = c->fs_base;
 	s->gs.base = c->gs_base;
-	s->tr = (struct kvm_segment){.selector = c->tr_sel, .base = c->tr_base, .limit = 0x67,
-				     .type = 11, .present = 1};
+	s->tr = (struct kvm_segment){
+	    .selector = c->tr_sel, .base = c->tr_base, .limit = 0x67, .type = 11, .present = 1};
 	s->gdt.base = c->gdt_base;
 	s->gdt.limit = c->gdt_limit;
 	s->idt.base = c->idt_base;
@@ -152,9 +153,12 @@ static long set_sregs(struct pt_vcpu *c, const struct kvm_sregs *s)
 static long get_regs(struct pt_vcpu *c, struct kvm_regs *k)
 {
 	const struct user_regs_struct *r = &pt_cur(c)->regs;
-	*k = (struct kvm_regs){r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rsp, r->rbp,
-			       r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
-			       r->rip, (r->eflags & ~0x200ULL) | (c->intf ? 0x200 : 0)};
+	*k = (struct kvm_regs){r->rax, r->rbx, r->rcx,
+			       r->rdx, r->rsi, r->rdi,
+			       r->rsp, r->rbp, r->r8,
+			       r->r9,  r->r10, r->r11,
+			       r->r12, r->r13, r->r14,
+			       r->r15, r->rip, (r->eflags & ~0x200ULL) | (c->intf ? 0x200 : 0)};
 	return 0;
 }
 
@@ -271,7 +275,8 @@ long pt_l2_ioctl(struct vmm_l2vm *l2, unsigned long cmd, void *arg, unsigned lon
 	case KVM_SET_CPUID2:
 		return 0;
 	case KVM_SET_MP_STATE:
-		return ((struct kvm_mp_state *)arg)->mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
+		return ((struct kvm_mp_state *)arg)->mp_state == KVM_MP_STATE_RUNNABLE ? 0
+										       : -EINVAL;
 	case KVM_CREATE_VCPU:
 		if (iarg != 0 || l2->vcpu_made)
 			return iarg != 0 ? -EINVAL : -EEXIST;

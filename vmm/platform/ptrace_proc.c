@@ -37,10 +37,11 @@
 
 /*
  * The stub (position independent; copied to PT_STUB_VA): unmap all but
- * itself, stop; then `syscall; int3` for the platform's injected calls.
+ * itself (and its batch table), stop; then `syscall; int3` for the
+ * platform's injected calls, and a loop of mmaps over the batch table.
  */
 __asm__(".pushsection .rodata\n"
-	".globl pt_stub_start, pt_stub_syscall, pt_stub_end\n"
+	".globl pt_stub_start, pt_stub_syscall, pt_stub_batch, pt_stub_end\n"
 	"pt_stub_start:\n"
 	"	mov $11, %eax\n" /* munmap(0, PT_STUB_VA) */
 	"	xor %edi, %edi\n"
@@ -96,7 +97,7 @@ _Static_assert(PT_STUB_VA == 0x7fff00000000ULL && PT_BATCH_VA == 0x7fff00001000U
  * other call that would really run (a vsyscall emulation, say) raises
  * SIGSYS, which the tracer turns into a guest exception.
  */
-#define ARG_LO(n) (offsetof(struct seccomp_data, args) + 8 * (n))
+#define ARG_LO(n)  (offsetof(struct seccomp_data, args) + 8 * (n))
 #define FILTER_LEN 17
 static void build_filter(struct sock_filter f[FILTER_LEN], int ram_fd)
 {
@@ -125,7 +126,7 @@ static void build_filter(struct sock_filter f[FILTER_LEN], int ram_fd)
 
 /* In the child, after fork: async-signal-safe calls only (other threads may hold locks). */
 __attribute__((noreturn)) static void child_main(int ram_fd, int batch_fd,
-						  const struct sock_fprog *prog, bool traced)
+						 const struct sock_fprog *prog, bool traced)
 {
 	/* The batch table: written by the tracer, read by the stub (read-only here). */
 	if (mmap((void *)PT_BATCH_VA, PT_BATCH_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
@@ -358,8 +359,7 @@ long pt_proc_inject(struct pt_proc *p, long nr, long a0, long a1, long a2, long 
 	char err[128];
 	int st;
 	if (ptrace(PTRACE_SETREGS, p->pid, 0, &r) < 0 || ptrace(PTRACE_CONT, p->pid, 0, 0) < 0 ||
-	    wait_stop(p, &st, err, sizeof(err)) < 0 ||
-	    ptrace(PTRACE_GETREGS, p->pid, 0, &r) < 0)
+	    wait_stop(p, &st, err, sizeof(err)) < 0 || ptrace(PTRACE_GETREGS, p->pid, 0, &r) < 0)
 		return -EIO;
 	p->dirty = true; /* the guest's registers go back before it resumes */
 	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
@@ -380,8 +380,7 @@ long pt_proc_inject_mmaps(struct pt_proc *p, const struct pt_mmap *m, unsigned n
 	char err[128];
 	int st;
 	if (ptrace(PTRACE_SETREGS, p->pid, 0, &r) < 0 || ptrace(PTRACE_CONT, p->pid, 0, 0) < 0 ||
-	    wait_stop(p, &st, err, sizeof(err)) < 0 ||
-	    ptrace(PTRACE_GETREGS, p->pid, 0, &r) < 0)
+	    wait_stop(p, &st, err, sizeof(err)) < 0 || ptrace(PTRACE_GETREGS, p->pid, 0, &r) < 0)
 		return -EIO;
 	p->dirty = true;
 	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
