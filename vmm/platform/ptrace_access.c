@@ -10,30 +10,7 @@
 #include <string.h>
 
 #include "ptrace_access.h"
-
-/* The bytes being decoded: buf[pos..lim), lim = min(n, 15). */
-struct cursor {
-	const uint8_t *buf;
-	size_t pos, lim;
-};
-
-static int get8(struct cursor *c, uint8_t *v)
-{
-	if (c->pos >= c->lim)
-		return -1;
-	*v = c->buf[c->pos++];
-	return 0;
-}
-
-static int skip(struct cursor *c, size_t bytes)
-{
-	if (c->lim - c->pos < bytes)
-		return -1;
-	c->pos += bytes;
-	return 0;
-}
-
-#define REX_W 0x8
+#include "x86_cursor.h"
 
 /* The prefixes seen before the opcode. */
 struct prefixes {
@@ -108,21 +85,21 @@ static unsigned mandatory(const struct prefixes *p)
 }
 
 /* The SIB and displacement bytes of a ModRM memory operand (mod != 3). */
-static int skip_mem(struct cursor *c, uint8_t modrm)
+static int skip_mem(struct x86_cursor *c, uint8_t modrm)
 {
 	unsigned mod = modrm >> 6, rm = modrm & 7;
 	size_t disp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
 
 	if (rm == 4) {
 		uint8_t sib;
-		if (get8(c, &sib) < 0)
+		if (x86_get8(c, &sib) < 0)
 			return -1;
 		if (mod == 0 && (sib & 7) == 5)
 			disp = 4; /* no base: disp32 (even with REX.B) */
 	} else if (mod == 0 && rm == 5) {
 		disp = 4; /* rip-relative (even with REX.B) */
 	}
-	return skip(c, disp);
+	return x86_skip(c, disp);
 }
 
 /*
@@ -130,27 +107,27 @@ static int skip_mem(struct cursor *c, uint8_t modrm)
  * register operand (mod 3) accesses no memory: the operand's access is
  * dropped and only the implicit ones (stack, [rdi]) remain.
  */
-static int finish_rm(struct cursor *c, uint8_t modrm, struct insn *in)
+static int finish_rm(struct x86_cursor *c, uint8_t modrm, struct insn *in)
 {
 	if (modrm >> 6 == 3)
 		in->flags &= ~(unsigned)(A_RW | A_LOCK);
 	else if (skip_mem(c, modrm) < 0)
 		return -1;
-	return skip(c, in->imm);
+	return x86_skip(c, in->imm);
 }
 
 /* A ModRM instruction whose access does not depend on ModRM.reg. */
-static int rm(struct cursor *c, struct insn *in, unsigned flags, unsigned size, unsigned imm)
+static int rm(struct x86_cursor *c, struct insn *in, unsigned flags, unsigned size, unsigned imm)
 {
 	uint8_t modrm;
-	if (get8(c, &modrm) < 0)
+	if (x86_get8(c, &modrm) < 0)
 		return -1;
 	set(in, flags, size, imm);
 	return finish_rm(c, modrm, in);
 }
 
 /* x87 D8-DF with a memory operand (the register forms access none). */
-static int decode_x87(struct cursor *c, uint8_t op, struct insn *in)
+static int decode_x87(struct x86_cursor *c, uint8_t op, struct insn *in)
 {
 	/* D8 DA DC DE: arithmetic and compares on m32fp m32int m64fp m16int. */
 	static const uint8_t arith[4] = {4, 4, 8, 2};
@@ -169,7 +146,7 @@ static int decode_x87(struct cursor *c, uint8_t op, struct insn *in)
 	};
 	uint8_t modrm;
 
-	if (get8(c, &modrm) < 0)
+	if (x86_get8(c, &modrm) < 0)
 		return -1;
 	unsigned sel = (op >> 1) & 3, reg = (modrm >> 3) & 7;
 	if (!(op & 1))
@@ -835,7 +812,7 @@ static int vex_0f3a(unsigned op, const struct sse *x, struct insn *in)
 }
 
 /* C4/C5: the VEX prefix, its opcode and ModRM. */
-static int decode_vex(struct cursor *c, const struct prefixes *p, uint8_t b, struct insn *in)
+static int decode_vex(struct x86_cursor *c, const struct prefixes *p, uint8_t b, struct insn *in)
 {
 	struct sse x = {.vex = true};
 	unsigned map = 1;
@@ -845,11 +822,11 @@ static int decode_vex(struct cursor *c, const struct prefixes *p, uint8_t b, str
 	/* 66, F2, F3, lock or REX before VEX: #UD. */
 	if (p->opsize || p->rep || p->repne || p->lock || p->any_rex)
 		return -1;
-	if (get8(c, &v1) < 0)
+	if (x86_get8(c, &v1) < 0)
 		return -1;
 	if (b == 0xc4) {
 		map = v1 & 0x1f;
-		if (get8(c, &v2) < 0)
+		if (x86_get8(c, &v2) < 0)
 			return -1;
 		x.w = v2 >> 7;
 	} else {
@@ -859,11 +836,11 @@ static int decode_vex(struct cursor *c, const struct prefixes *p, uint8_t b, str
 	x.mp = v2 & 3;
 	if (map < 1 || map > 3)
 		return -1;
-	if (get8(c, &op) < 0)
+	if (x86_get8(c, &op) < 0)
 		return -1;
 	if (map == 1 && op == 0x77)
 		return -1; /* vzeroupper, vzeroall: no ModRM, no memory */
-	if (get8(c, &modrm) < 0)
+	if (x86_get8(c, &modrm) < 0)
 		return -1;
 	if (map == 1)
 		rc = sse_0f(op, &x, modrm, in);
@@ -877,17 +854,17 @@ static int decode_vex(struct cursor *c, const struct prefixes *p, uint8_t b, str
 }
 
 /* 0F xx: the integer two-byte opcodes, then SSE and the 0F 38 / 0F 3A maps. */
-static int decode_0f(struct cursor *c, const struct prefixes *p, struct insn *in)
+static int decode_0f(struct x86_cursor *c, const struct prefixes *p, struct insn *in)
 {
 	unsigned os = osize(p), reg;
 	uint8_t op, modrm;
 	int rc;
 
-	if (get8(c, &op) < 0)
+	if (x86_get8(c, &op) < 0)
 		return -1;
 	switch (op) {
 	case 0x00: /* sldt str lldt ltr verr verw */
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		reg = (modrm >> 3) & 7;
 		if (reg > 5)
@@ -895,7 +872,7 @@ static int decode_0f(struct cursor *c, const struct prefixes *p, struct insn *in
 		set(in, reg < 2 ? A_W : A_R, 2, 0);
 		return finish_rm(c, modrm, in);
 	case 0x01: /* sgdt sidt lgdt lidt smsw lmsw (the mod 3 forms are others) */
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		reg = (modrm >> 3) & 7;
 		if (modrm >> 6 == 3 || p->rep || p->repne || reg == 5 || reg == 7)
@@ -950,7 +927,7 @@ static int decode_0f(struct cursor *c, const struct prefixes *p, struct insn *in
 	case 0xbf: /* movsx r, r/m16 */
 		return rm(c, in, A_R, 2, 0);
 	case 0xba: /* bt bts btr btc r/m, imm8 */
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		reg = (modrm >> 3) & 7;
 		if (reg < 4)
@@ -958,7 +935,7 @@ static int decode_0f(struct cursor *c, const struct prefixes *p, struct insn *in
 		set(in, reg == 4 ? A_R : A_RW | A_LOCK, os, 1);
 		return finish_rm(c, modrm, in);
 	case 0xc7: /* cmpxchg8b cmpxchg16b, xsavec */
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		reg = (modrm >> 3) & 7;
 		if (reg == 1)
@@ -969,7 +946,7 @@ static int decode_0f(struct cursor *c, const struct prefixes *p, struct insn *in
 			return -1;
 		return finish_rm(c, modrm, in);
 	case 0xae: /* fxsave fxrstor ldmxcsr stmxcsr xsave xrstor xsaveopt */
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		reg = (modrm >> 3) & 7;
 		/* mod 3: fences, rd/wrfsbase; with a prefix: clwb, ptwrite, ...; /7: clflush */
@@ -987,11 +964,11 @@ static int decode_0f(struct cursor *c, const struct prefixes *p, struct insn *in
 	struct sse x = {.mp = mandatory(p), .w = (p->rex & REX_W) != 0};
 	if (op == 0x38 || op == 0x3a) {
 		uint8_t op3;
-		if (get8(c, &op3) < 0 || get8(c, &modrm) < 0)
+		if (x86_get8(c, &op3) < 0 || x86_get8(c, &modrm) < 0)
 			return -1;
 		rc = op == 0x38 ? legacy_0f38(op3, p, &x, in) : legacy_0f3a(op3, &x, in);
 	} else {
-		if (op < 0x10 || get8(c, &modrm) < 0)
+		if (op < 0x10 || x86_get8(c, &modrm) < 0)
 			return -1;
 		rc = sse_0f(op, &x, modrm, in);
 	}
@@ -1001,7 +978,7 @@ static int decode_0f(struct cursor *c, const struct prefixes *p, struct insn *in
 }
 
 /* The one-byte opcodes. */
-static int decode_one(struct cursor *c, const struct prefixes *p, uint8_t op, struct insn *in)
+static int decode_one(struct x86_cursor *c, const struct prefixes *p, uint8_t op, struct insn *in)
 {
 	unsigned os = osize(p), bs = op & 1 ? os : 1, reg;
 	uint8_t modrm, level;
@@ -1026,10 +1003,10 @@ static int decode_one(struct cursor *c, const struct prefixes *p, uint8_t op, st
 		return rm(c, in, A_R, p->opsize && !(p->rex & REX_W) ? 2 : 4, 0);
 	case 0x68: /* push imm */
 		set(in, A_SW, ssize(p), 0);
-		return skip(c, isize(p));
+		return x86_skip(c, isize(p));
 	case 0x6a: /* push imm8 */
 		set(in, A_SW, ssize(p), 0);
-		return skip(c, 1);
+		return x86_skip(c, 1);
 	case 0x69: /* imul r, r/m, imm */
 		return rm(c, in, A_R, os, isize(p));
 	case 0x6b: /* imul r, r/m, imm8 */
@@ -1045,7 +1022,7 @@ static int decode_one(struct cursor *c, const struct prefixes *p, uint8_t op, st
 	case 0x80: /* group 1, imm8 (82 is invalid in 64-bit mode) */
 	case 0x81: /* imm16/32 */
 	case 0x83: /* imm8, sign-extended */
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		/* /7 is cmp: read only */
 		set(in, (modrm & 0x38) == 0x38 ? A_R : A_RW | A_LOCK, op == 0x80 ? 1 : os,
@@ -1064,7 +1041,7 @@ static int decode_one(struct cursor *c, const struct prefixes *p, uint8_t op, st
 		return rm(c, in, A_W, bs, 0);
 	case 0x8c: /* mov r/m16, sreg: a 2-byte store whatever the operand size */
 	case 0x8e: /* mov sreg, r/m16 (not cs) */
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		reg = (modrm >> 3) & 7;
 		if (reg > 5 || (op == 0x8e && reg == 1))
@@ -1072,7 +1049,7 @@ static int decode_one(struct cursor *c, const struct prefixes *p, uint8_t op, st
 		set(in, op == 0x8c ? A_W : A_R, 2, 0);
 		return finish_rm(c, modrm, in);
 	case 0x8f: /* pop r/m: reads the stack, writes the operand (/1-/7: XOP) */
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		if (modrm & 0x38)
 			return -1;
@@ -1083,7 +1060,7 @@ static int decode_one(struct cursor *c, const struct prefixes *p, uint8_t op, st
 	case 0xa2: /* mov moffs, al */
 	case 0xa3: /* mov moffs, eax */
 		set(in, op & 2 ? A_W : A_R, bs, 0);
-		return skip(c, p->addr32 ? 4 : 8);
+		return x86_skip(c, p->addr32 ? 4 : 8);
 	case 0xa4: /* movs: [rsi] to [rdi] */
 	case 0xa5:
 		set(in, A_IR | A_IW, bs, 0);
@@ -1113,17 +1090,17 @@ static int decode_one(struct cursor *c, const struct prefixes *p, uint8_t op, st
 		if (branch16(p))
 			return -1;
 		set(in, A_SR, 8, 0);
-		return skip(c, op == 0xc2 ? 2 : 0);
+		return x86_skip(c, op == 0xc2 ? 2 : 0);
 	case 0xc6: /* mov r/m, imm (/7 with mod 3: xabort, xbegin) */
 	case 0xc7:
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		if (modrm & 0x38)
 			return -1;
 		set(in, A_W, bs, op == 0xc6 ? 1 : isize(p));
 		return finish_rm(c, modrm, in);
 	case 0xc8: /* enter imm16, imm8: pushes rbp; a level > 1 copies frame pointers */
-		if (skip(c, 2) < 0 || get8(c, &level) < 0)
+		if (x86_skip(c, 2) < 0 || x86_get8(c, &level) < 0)
 			return -1;
 		set(in, (level & 0x1f) > 1 ? A_SW | A_SR : A_SW, ssize(p), 0);
 		return 0;
@@ -1139,10 +1116,10 @@ static int decode_one(struct cursor *c, const struct prefixes *p, uint8_t op, st
 		if (branch16(p))
 			return -1;
 		set(in, A_SW, 8, 0);
-		return skip(c, 4);
+		return x86_skip(c, 4);
 	case 0xf6: /* group 3 */
 	case 0xf7:
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		reg = (modrm >> 3) & 7;
 		if (reg < 2) /* test r/m, imm */
@@ -1153,14 +1130,14 @@ static int decode_one(struct cursor *c, const struct prefixes *p, uint8_t op, st
 			set(in, A_R, bs, 0);
 		return finish_rm(c, modrm, in);
 	case 0xfe: /* inc dec r/m8 */
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		if ((modrm & 0x38) > 0x08)
 			return -1;
 		set(in, A_RW | A_LOCK, 1, 0);
 		return finish_rm(c, modrm, in);
 	case 0xff: /* inc dec call jmp push (/3 /5: far, /7: reserved) */
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		reg = (modrm >> 3) & 7;
 		if (reg < 2)
@@ -1177,12 +1154,12 @@ static int decode_one(struct cursor *c, const struct prefixes *p, uint8_t op, st
 	}
 }
 
-static int decode(struct cursor *c, struct prefixes *p, struct insn *in)
+static int decode(struct x86_cursor *c, struct prefixes *p, struct insn *in)
 {
 	uint8_t b;
 
 	for (;;) {
-		if (get8(c, &b) < 0)
+		if (x86_get8(c, &b) < 0)
 			return -1;
 		switch (b) {
 		case 0x66:
@@ -1228,7 +1205,7 @@ opcode:
 
 int ptrace_access_decode(const uint8_t *buf, size_t n, struct ptrace_access *out)
 {
-	struct cursor c = {buf, 0, n < PTRACE_ACCESS_MAX_LEN ? n : PTRACE_ACCESS_MAX_LEN};
+	struct x86_cursor c = {buf, 0, n < PTRACE_ACCESS_MAX_LEN ? n : PTRACE_ACCESS_MAX_LEN};
 	struct prefixes p = {0};
 	struct insn in = {0};
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ptrace_insn.h"
+#include "x86_cursor.h"
 
 static const char *const names[PTRACE_INSN_NOPS] = {
     [PTRACE_INSN_UNKNOWN] = "unknown",
@@ -54,21 +55,7 @@ const char *ptrace_insn_name(enum ptrace_insn_op op)
 	return (unsigned)op < PTRACE_INSN_NOPS && names[op] ? names[op] : "?";
 }
 
-/* The bytes being decoded: buf[pos..lim), lim = min(n, 15). */
-struct cursor {
-	const uint8_t *buf;
-	size_t pos, lim;
-};
-
-static int get8(struct cursor *c, uint8_t *v)
-{
-	if (c->pos >= c->lim)
-		return -1;
-	*v = c->buf[c->pos++];
-	return 0;
-}
-
-static int get_disp(struct cursor *c, unsigned bytes, int64_t *v)
+static int get_disp(struct x86_cursor *c, unsigned bytes, int64_t *v)
 {
 	if (c->lim - c->pos < bytes)
 		return -1;
@@ -84,11 +71,6 @@ static int get_disp(struct cursor *c, unsigned bytes, int64_t *v)
 	return 0;
 }
 
-#define REX_B 0x1
-#define REX_X 0x2
-#define REX_R 0x4
-#define REX_W 0x8
-
 /* The prefixes seen before the opcode. */
 struct prefixes {
 	bool opsize, addr32, rep, repne, lock;
@@ -99,7 +81,7 @@ struct prefixes {
  * The r/m operand of a ModRM byte: a register (out->gpr) or a memory
  * operand (out->has_mem, out->mem), consuming SIB and displacement bytes.
  */
-static int decode_rm(struct cursor *c, const struct prefixes *p, uint8_t modrm,
+static int decode_rm(struct x86_cursor *c, const struct prefixes *p, uint8_t modrm,
 		     struct ptrace_insn *out)
 {
 	unsigned mod = modrm >> 6, rm = modrm & 7;
@@ -115,7 +97,7 @@ static int decode_rm(struct cursor *c, const struct prefixes *p, uint8_t modrm,
 	unsigned disp_bytes = mod == 1 ? 1 : mod == 2 ? 4 : 0;
 	if (rm == 4) {
 		uint8_t sib;
-		if (get8(c, &sib) < 0)
+		if (x86_get8(c, &sib) < 0)
 			return -1;
 		unsigned idx = ((sib >> 3) & 7) | (p->rex & REX_X ? 8 : 0);
 		unsigned base = sib & 7;
@@ -140,7 +122,7 @@ static int decode_rm(struct cursor *c, const struct prefixes *p, uint8_t modrm,
 }
 
 /* Port I/O: in/out with imm8 or DX, ins/outs. */
-static int decode_io(struct cursor *c, const struct prefixes *p, uint8_t op,
+static int decode_io(struct x86_cursor *c, const struct prefixes *p, uint8_t op,
 		     struct ptrace_insn *out)
 {
 	bool byte = !(op & 1);
@@ -148,7 +130,7 @@ static int decode_io(struct cursor *c, const struct prefixes *p, uint8_t op,
 	out->size = byte ? 1 : (p->opsize && !(p->rex & REX_W)) ? 2 : 4;
 	if (op >= 0xe4 && op <= 0xe7) {
 		uint8_t imm;
-		if (get8(c, &imm) < 0)
+		if (x86_get8(c, &imm) < 0)
 			return -1;
 		out->op = op & 2 ? PTRACE_INSN_OUT : PTRACE_INSN_IN;
 		out->port = imm;
@@ -177,11 +159,11 @@ static int decode_io(struct cursor *c, const struct prefixes *p, uint8_t op,
 }
 
 /* 0F 00 and 0F 01: the descriptor-table group and its register forms. */
-static int decode_grp(struct cursor *c, const struct prefixes *p, uint8_t op2,
+static int decode_grp(struct x86_cursor *c, const struct prefixes *p, uint8_t op2,
 		      struct ptrace_insn *out)
 {
 	uint8_t modrm;
-	if (get8(c, &modrm) < 0)
+	if (x86_get8(c, &modrm) < 0)
 		return -1;
 	unsigned mod = modrm >> 6, reg = (modrm >> 3) & 7;
 
@@ -234,10 +216,10 @@ static int decode_grp(struct cursor *c, const struct prefixes *p, uint8_t op2,
 }
 
 /* 0F xx */
-static int decode_0f(struct cursor *c, const struct prefixes *p, struct ptrace_insn *out)
+static int decode_0f(struct x86_cursor *c, const struct prefixes *p, struct ptrace_insn *out)
 {
 	uint8_t op2;
-	if (get8(c, &op2) < 0)
+	if (x86_get8(c, &op2) < 0)
 		return -1;
 	/* F2/F3 make other instructions of these (F3 0F 09 wbnoinvd, ...). */
 	if (p->rep || p->repne)
@@ -254,7 +236,7 @@ static int decode_0f(struct cursor *c, const struct prefixes *p, struct ptrace_i
 		    PTRACE_INSN_MOV_FROM_CR, PTRACE_INSN_MOV_FROM_DR, PTRACE_INSN_MOV_TO_CR,
 		    PTRACE_INSN_MOV_TO_DR};
 		uint8_t modrm;
-		if (get8(c, &modrm) < 0)
+		if (x86_get8(c, &modrm) < 0)
 			return -1;
 		/* mod is ignored: the operand is always a register. */
 		out->op = mov[op2 - 0x20];
@@ -301,13 +283,13 @@ static int decode_0f(struct cursor *c, const struct prefixes *p, struct ptrace_i
 	}
 }
 
-static int decode(struct cursor *c, struct ptrace_insn *out)
+static int decode(struct x86_cursor *c, struct ptrace_insn *out)
 {
 	struct prefixes p = {0};
 	uint8_t b;
 
 	for (;;) {
-		if (get8(c, &b) < 0)
+		if (x86_get8(c, &b) < 0)
 			return -1;
 		switch (b) {
 		case 0x66:
@@ -379,7 +361,7 @@ opcode:
 		return 0;
 	case 0xcd:
 		out->op = PTRACE_INSN_INT;
-		return get8(c, &out->imm);
+		return x86_get8(c, &out->imm);
 	case 0xcc:
 		out->op = PTRACE_INSN_INT3;
 		return 0;
@@ -401,7 +383,7 @@ static void clear(struct ptrace_insn *out)
 
 int ptrace_insn_decode(const uint8_t *buf, size_t n, struct ptrace_insn *out)
 {
-	struct cursor c = {buf, 0, n < PTRACE_INSN_MAX_LEN ? n : PTRACE_INSN_MAX_LEN};
+	struct x86_cursor c = {buf, 0, n < PTRACE_INSN_MAX_LEN ? n : PTRACE_INSN_MAX_LEN};
 
 	clear(out);
 	if (!buf || decode(&c, out) < 0) {
