@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dmtvm_abi.h"
 #include "platform/platform.h"
 
 #define VMM_MAX_VCPUS 64
@@ -98,7 +99,20 @@ static inline void *vmm_gpa(const struct vmm *vm, uint64_t gpa, uint64_t len)
 /* cpu_x86_64.c */
 uint64_t vmm_cpu_boot_tables_size(uint64_t mem_size);
 int vmm_cpu_build_boot_tables(struct vmm *vm, char *err, size_t errlen);
-int vmm_cpu_init(struct vmm_vcpu *vcpu, char *err, size_t errlen);
+/*
+ * The boot state dmtvm_abi.h promises, whichever platform sets it: 64-bit
+ * ring 0 (CR0 PE MP ET NE WP PG, CR4 PAE OSFXSR OSXMMEXCPT, EFER SCE LME
+ * LMA NXE) on the VMM's boot tables, the boot GDT through the direct map.
+ */
+#define VMM_BOOT_CR0	   0x80050033ULL
+#define VMM_BOOT_CR4	   0x620ULL
+#define VMM_BOOT_EFER	   0xd01ULL
+#define VMM_BOOT_CR3	   DMTVM_BOOT_PT_GPA /* the boot PML4 */
+#define VMM_BOOT_GDT_BASE  (DMTVM_DIRECT_MAP_BASE + DMTVM_BOOT_GDT_GPA)
+#define VMM_BOOT_GDT_LIMIT (3 * 8 - 1)
+
+/* platform/kvm_cpu.c: the boot state on KVM (vCPU 0), or wait-for-SIPI. */
+int vmm_kvm_vcpu_boot(struct vmm_vcpu *vcpu, char *err, size_t errlen);
 
 /* vcpu.c */
 void *vmm_vcpu_thread(void *arg);

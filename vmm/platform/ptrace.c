@@ -94,12 +94,12 @@ static int pt_vcpu_boot(struct vmm_vcpu *v, char *err, size_t errlen)
 	(void)err;
 	(void)errlen;
 	struct pt_vcpu *c = v->pl;
-	c->cr0 = 0x80050033ULL; /* PG WP NE ET MP PE */
-	c->cr3 = DMTVM_BOOT_PT_GPA;
-	c->cr4 = 0x620;	 /* PAE OSFXSR OSXMMEXCPT */
-	c->efer = 0xd01; /* SCE LME LMA NXE */
-	c->gdt_base = DMTVM_DIRECT_MAP_BASE + DMTVM_BOOT_GDT_GPA;
-	c->gdt_limit = 3 * 8 - 1;
+	c->cr0 = VMM_BOOT_CR0;
+	c->cr3 = VMM_BOOT_CR3;
+	c->cr4 = VMM_BOOT_CR4;
+	c->efer = VMM_BOOT_EFER;
+	c->gdt_base = VMM_BOOT_GDT_BASE;
+	c->gdt_limit = VMM_BOOT_GDT_LIMIT;
 	c->cs = 0x08;
 	c->ss = 0x10;
 	c->cpl = 0;
