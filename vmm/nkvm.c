@@ -36,17 +36,15 @@
 
 struct nkvm_vcpu {
 	bool exists, running;
-	int fd;
-	struct kvm_run *run;
+	struct kvm_run *run; /* the platform's (platform.h vmm_l2_ops) */
 	size_t run_size;
 	uint64_t exit_ns; /* when the last reflected exit left L0; 0 = none pending */
 };
 
 struct vmm_nkvm {
 	pthread_mutex_t lock; /* the state below; not held while L2 runs */
-	int vm_fd;	      /* the L2 VM, -1 = none (ptrace: PT_FD while l2 exists) */
-	struct vmm_l2vm *l2;  /* ptrace platform: the L2 VM (platform.h) */
-	struct vmm_vcpu *l1;  /* ptrace platform: the L1 vCPU whose processes run L2 */
+	struct vmm_l2vm *l2;  /* the L2 VM on L0's platform (platform.h), NULL = none */
+	struct vmm_vcpu *l1;  /* the L1 vCPU that created it (its thread runs L2) */
 	struct nkvm_vcpu vcpu[DMTVM_KVM_MAX_VCPUS];
 	struct nkvm_slot slots[NKVM_MAX_SLOTS];
 	unsigned nslots;
@@ -61,11 +59,11 @@ struct vmm_nkvm {
 };
 
 enum { T_SYS, T_VM, T_VCPU };
-/* Without KVM (the ptrace platform) the "fds" below stand for the L2 VM and vCPU. */
-#define PT_FD 0x7ffffff0
-static bool on_ptrace(const struct vmm *vm)
+
+/* L2 runs on L0's platform, through its operations (platform.h). */
+static const struct vmm_l2_ops *ops(const struct vmm *vm)
 {
-	return vm->kvm_fd < 0;
+	return vm->platform ? vm->platform->l2 : NULL;
 }
 #define VAR_CPUID 0xffffffffu /* struct kvm_cpuid2: 8 bytes + nent entries */
 
@@ -123,7 +121,6 @@ static struct vmm_nkvm *get(struct vmm *vm)
 	if (!n)
 		return NULL;
 	pthread_mutex_init(&n->lock, NULL);
-	n->vm_fd = -1;
 	struct vmm_nkvm *none = NULL;
 	if (!atomic_compare_exchange_strong(&vm->nkvm, &none, n)) {
 		free(n); /* another L1 vCPU won */
@@ -132,16 +129,12 @@ static struct vmm_nkvm *get(struct vmm *vm)
 	return n;
 }
 
-static void close_vcpu(struct nkvm_vcpu *v)
+static void close_vcpu(struct vmm *vm, struct vmm_nkvm *n, int id)
 {
+	struct nkvm_vcpu *v = &n->vcpu[id];
 	if (!v->exists)
 		return;
-	if (v->fd == PT_FD)
-		free(v->run);
-	else if (v->run)
-		munmap(v->run, v->run_size);
-	if (v->fd != PT_FD)
-		close(v->fd);
+	ops(vm)->vcpu_destroy(n->l2, id);
 	*v = (struct nkvm_vcpu){0};
 }
 
@@ -151,14 +144,9 @@ static int close_vm(struct vmm *vm, struct vmm_nkvm *n)
 		if (n->vcpu[i].running)
 			return -EBUSY;
 	for (int i = 0; i < DMTVM_KVM_MAX_VCPUS; i++)
-		close_vcpu(&n->vcpu[i]);
-	if (n->l2) {
-		pt_l2_destroy(n->l1, n->l2);
-		n->l2 = NULL;
-	} else {
-		close(n->vm_fd);
-	}
-	n->vm_fd = -1;
+		close_vcpu(vm, n, i);
+	ops(vm)->destroy(n->l2);
+	n->l2 = NULL;
 	n->nslots = 0;
 	n->ept12_root = 0;
 	n->n_ept12 = 0;
@@ -170,7 +158,7 @@ static int create_vm(struct vmm *vm, struct vmm_nkvm *n, uint64_t type)
 {
 	if (type != 0)
 		return -EINVAL;
-	if (n->vm_fd >= 0)
+	if (n->l2)
 		return -EBUSY; /* one L2 VM per L1 at a time */
 	if (atomic_load(&n->vms_created) >= NKVM_MAX_VM_CREATES) {
 		fprintf(stderr,
@@ -178,16 +166,9 @@ static int create_vm(struct vmm *vm, struct vmm_nkvm *n, uint64_t type)
 			NKVM_MAX_VM_CREATES);
 		return -ENOMEM;
 	}
-	int fd;
-	if (on_ptrace(vm)) {
-		int e = 0;
-		if (!(n->l2 = pt_l2_create(n->l1, &e)))
-			return -e;
-		fd = PT_FD;
-	} else if ((fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0)) < 0) {
-		return -errno;
-	}
-	n->vm_fd = fd;
+	int r = ops(vm)->create(n->l1, &n->l2);
+	if (r < 0)
+		return r;
 	atomic_fetch_add(&n->vms_created, 1);
 	return DMTVM_KVM_TARGET_VM;
 }
@@ -199,29 +180,12 @@ static int create_vcpu(struct vmm *vm, struct vmm_nkvm *n, uint64_t id)
 	struct nkvm_vcpu *v = &n->vcpu[id];
 	if (v->exists)
 		return -EEXIST;
-	if (on_ptrace(vm)) {
-		long r = pt_l2_ioctl(n->l2, KVM_CREATE_VCPU, NULL, id);
-		int sz = (int)pt_l2_ioctl(NULL, KVM_GET_VCPU_MMAP_SIZE, NULL, 0);
-		void *run = r < 0 ? NULL : calloc(1, (size_t)sz);
-		if (!run)
-			return r < 0 ? (int)r : -ENOMEM;
-		*v = (struct nkvm_vcpu){
-		    .exists = true, .fd = PT_FD, .run = run, .run_size = (size_t)sz};
-		return DMTVM_KVM_TARGET_VCPU((int)id);
-	}
-	int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (sz < (int)sizeof(struct kvm_run))
-		return sz < 0 ? -errno : -EINVAL;
-	int fd = ioctl(n->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
-	if (fd < 0)
-		return -errno;
-	void *run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (run == MAP_FAILED) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	*v = (struct nkvm_vcpu){.exists = true, .fd = fd, .run = run, .run_size = (size_t)sz};
+	void *run;
+	size_t size;
+	int r = ops(vm)->vcpu_create(vm, n->l2, (int)id, &run, &size);
+	if (r < 0)
+		return r;
+	*v = (struct nkvm_vcpu){.exists = true, .run = run, .run_size = size};
 	return DMTVM_KVM_TARGET_VCPU((int)id);
 }
 
@@ -242,24 +206,27 @@ static int set_region(struct vmm *vm, struct vmm_nkvm *n, struct kvm_userspace_m
 	}
 	struct kvm_userspace_memory_region real = *m;
 	real.userspace_addr = m->memory_size ? (uintptr_t)(vm->ram + m->userspace_addr) : 0;
-	if (!on_ptrace(vm) && ioctl(n->vm_fd, KVM_SET_USER_MEMORY_REGION, &real) < 0)
-		return -errno;
+	struct nkvm_slot keep[NKVM_MAX_SLOTS];
+	unsigned nkeep = n->nslots;
+	memcpy(keep, n->slots, sizeof(keep));
 	for (unsigned i = 0; i < n->nslots; i++)
 		if (n->slots[i].slot == m->slot)
 			n->slots[i--] = n->slots[--n->nslots];
 	if (m->memory_size)
 		n->slots[n->nslots++] = (struct nkvm_slot){m->slot, m->guest_phys_addr,
 							   m->memory_size, m->userspace_addr};
-	if (on_ptrace(vm)) {
-		uint64_t s[NKVM_MAX_SLOTS][3];
-		for (unsigned i = 0; i < n->nslots; i++) {
-			s[i][0] = n->slots[i].l2_gpa;
-			s[i][1] = n->slots[i].size;
-			s[i][2] = n->slots[i].l1_gpa;
-		}
-		return pt_l2_set_slots(n->l2, (const uint64_t(*)[3])s, n->nslots);
+	uint64_t s[NKVM_MAX_SLOTS][3];
+	for (unsigned i = 0; i < n->nslots; i++) {
+		s[i][0] = n->slots[i].l2_gpa;
+		s[i][1] = n->slots[i].size;
+		s[i][2] = n->slots[i].l1_gpa;
 	}
-	return 0;
+	int r = ops(vm)->set_region(n->l2, &real, (const uint64_t(*)[3])s, n->nslots);
+	if (r < 0) { /* the platform refused: the slots stay as they were */
+		memcpy(n->slots, keep, sizeof(keep));
+		n->nslots = nkeep;
+	}
+	return r;
 }
 
 /* EPT12 as hardware would read VMCS12's EPTP: root and TEAs in L1 RAM. */
@@ -355,9 +322,7 @@ static int64_t run_l2(struct vmm *vm, struct vmm_nkvm *n, int id, uint64_t gpa, 
 	pthread_mutex_unlock(&n->lock);
 	int64_t ret = 0;
 	for (;;) {
-		long rr = v->fd == PT_FD		 ? pt_l2_ioctl(n->l2, KVM_RUN, v->run, 0)
-			  : ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno
-							 : 0;
+		long rr = ops(vm)->run(n->l2, id);
 		if (rr < 0) {
 			int e = (int)-rr;
 			if (e != EINTR && e != EAGAIN)
@@ -383,8 +348,10 @@ static int64_t run_l2(struct vmm *vm, struct vmm_nkvm *n, int id, uint64_t gpa, 
 }
 
 static int64_t dispatch(struct vmm *vm, struct vmm_nkvm *n, const struct nkvm_cmd *c,
-			const struct dmtvm_hc_kvm *a, int fd, int vcpu)
+			const struct dmtvm_hc_kvm *a, int vcpu)
 {
+	if (!ops(vm))
+		return -ENODEV; /* no platform to run L2 on (the hypercall fuzzer) */
 	void *buf = n->argbuf;
 	switch (c->cmd) {
 	case KVM_CREATE_VM:
@@ -404,7 +371,7 @@ static int64_t dispatch(struct vmm *vm, struct vmm_nkvm *n, const struct nkvm_cm
 			return close_vm(vm, n);
 		if (n->vcpu[vcpu].running)
 			return -EBUSY;
-		close_vcpu(&n->vcpu[vcpu]);
+		close_vcpu(vm, n, vcpu);
 		return 0;
 	case KVM_RUN:
 		return run_l2(vm, n, vcpu, a->arg, a->arg_len);
@@ -417,16 +384,13 @@ static int64_t dispatch(struct vmm *vm, struct vmm_nkvm *n, const struct nkvm_cm
 		break;
 	}
 	}
-	if (on_ptrace(vm))
-		return pt_l2_ioctl(c->target == T_SYS ? NULL : n->l2, c->cmd,
-				   a->arg_len ? buf : NULL, a->arg_len ? 0 : a->arg);
-	int r = ioctl(fd, c->cmd, a->arg_len ? buf : (void *)(uintptr_t)a->arg);
-	return r < 0 ? -errno : r;
+	return ops(vm)->ioctl(vm, c->target == T_SYS ? NULL : n->l2, vcpu, c->cmd,
+			      a->arg_len ? buf : NULL, a->arg_len ? 0 : a->arg);
 }
 
 static int64_t call(struct vmm *vm, struct vmm_nkvm *n, struct dmtvm_hc_kvm *a)
 {
-	int target, vcpu = -1, fd;
+	int target, vcpu = -1;
 	if (a->target == DMTVM_KVM_TARGET_SYSTEM) {
 		target = T_SYS;
 	} else if (a->target == DMTVM_KVM_TARGET_VM) {
@@ -460,18 +424,15 @@ static int64_t call(struct vmm *vm, struct vmm_nkvm *n, struct dmtvm_hc_kvm *a)
 		return -EFAULT;
 	pthread_mutex_lock(&n->lock);
 	int64_t r;
-	if (target == T_SYS)
-		fd = on_ptrace(vm) ? PT_FD : vm->kvm_fd;
-	else if (target == T_VM)
-		fd = n->vm_fd;
-	else
-		fd = n->vcpu[vcpu].exists ? n->vcpu[vcpu].fd : -1;
-	if (fd < 0) {
+	bool exists = target == T_SYS  ? true
+		      : target == T_VM ? n->l2 != NULL
+				       : n->l2 && n->vcpu[vcpu].exists;
+	if (!exists) {
 		r = -EBADF; /* no such VM or vCPU (yet, or any more) */
 	} else {
 		if (g)
 			memcpy(n->argbuf, g, a->arg_len);
-		r = dispatch(vm, n, c, a, fd, vcpu);
+		r = dispatch(vm, n, c, a, vcpu);
 		if (r >= 0 && c->out)
 			memcpy(g, n->argbuf, a->arg_len);
 	}
@@ -599,7 +560,7 @@ void vmm_nkvm_tables_json(struct vmm *vm, struct jsonw *w)
 	pthread_mutex_lock(&n->lock);
 	jsonw_raw(w, "{");
 	jsonw_key(w, "vm", &first);
-	jsonw_raw(w, n->vm_fd >= 0 ? "true" : "false");
+	jsonw_raw(w, n->l2 ? "true" : "false");
 	jsonw_key(w, "slots", &first);
 	jsonw_raw(w, "[");
 	for (unsigned i = 0; i < n->nslots; i++) {

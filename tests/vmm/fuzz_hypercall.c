@@ -60,9 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vm.mem_size = FUZZ_RAM;
 	vm.mode = "pvdmt";
 	/*
-	 * No /dev/kvm: DMTVM_HC_KVM (nesting, nkvm.c) runs its argument checks
-	 * and fails at the first real ioctl (-EBADF), so fuzzing never creates
-	 * real VMs (tests/vmm/test_nkvm.c covers the real ones).
+	 * No platform: DMTVM_HC_KVM (nesting, nkvm.c) runs its argument checks
+	 * and then fails (-ENODEV) where L2 would need one, so fuzzing never
+	 * creates real VMs (tests/vmm/test_nkvm.c covers the real ones).
 	 */
 	vm.kvm_fd = -1;
 	vcpu.vm = &vm;

@@ -43,6 +43,8 @@ void vmm_stop(struct vmm *vm, int status)
 static struct vmm vm;
 static struct vmm_vcpu vcpu;
 
+static const struct vmm_platform l2_on_kvm = {.name = "kvm", .l2 = &vmm_l2_kvm};
+
 static void setup(void)
 {
 	memset(&vm, 0, sizeof(vm));
@@ -51,6 +53,7 @@ static void setup(void)
 	vm.mem_size = MEM;
 	vm.mode = "pvdmt";
 	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	vm.platform = &l2_on_kvm; /* L2 as a real KVM VM (platform/kvm_nested.c) */
 	vcpu.vm = &vm;
 	vcpu.fd = -1;
 }

@@ -239,4 +239,5 @@ const struct vmm_platform vmm_platform_kvm = {
     .tsc_khz = kvm_tsc_khz,
     .vcpu_ioctls = kvm_vcpu_ioctls,
     .n_vcpu_ioctls = sizeof(kvm_vcpu_ioctls) / sizeof(kvm_vcpu_ioctls[0]),
+    .l2 = &vmm_l2_kvm,
 };

@@ -96,6 +96,7 @@ struct vmm_platform {
 	size_t n_vcpu_syscalls;
 	const unsigned long *vcpu_ioctls;
 	size_t n_vcpu_ioctls;
+	const struct vmm_l2_ops *l2; /* L0's side of nesting (nkvm.c) */
 };
 
 extern const struct vmm_platform vmm_platform_kvm;
@@ -110,16 +111,29 @@ int vmm_platform_open(struct vmm *vm, const char *which, char *err, size_t errle
 const char *vmm_exit_kind_name(enum vmm_exit_kind k);
 
 /*
- * L0's side of nesting without KVM (nkvm.c): one L2 VM on the ptrace
- * platform, run on the L1 vCPU thread that asks, its RAM the L1 frames of
- * its memslots ({l2 gPA, size, l1 gPA}). pt_l2_ioctl serves the KVM ioctls
- * of nkvm.c's allow list with KVM's semantics (-errno on error); l2 may be
- * NULL for the system ioctls.
+ * L0's side of nesting (nkvm.c): one L2 VM on this platform, run on the L1
+ * vCPU thread that asks, its RAM the L1 frames behind its memslots. Each
+ * operation has KVM's semantics (-errno on error): on KVM it is KVM
+ * (kvm_nested.c), on ptrace a second emulated vCPU (ptrace_nested.c).
  */
 struct vmm_l2vm;
-struct vmm_l2vm *pt_l2_create(struct vmm_vcpu *l1, int *err);
-void pt_l2_destroy(struct vmm_vcpu *l1, struct vmm_l2vm *l2);
-int pt_l2_set_slots(struct vmm_l2vm *l2, const uint64_t (*slots)[3], unsigned n);
-long pt_l2_ioctl(struct vmm_l2vm *l2, unsigned long cmd, void *arg, unsigned long iarg);
+struct vmm_l2_ops {
+	int (*create)(struct vmm_vcpu *l1, struct vmm_l2vm **l2);
+	void (*destroy)(struct vmm_l2vm *l2);
+	/* vCPU id and its kvm_run area (*run, *size bytes). */
+	int (*vcpu_create)(struct vmm *vm, struct vmm_l2vm *l2, int id, void **run, size_t *size);
+	void (*vcpu_destroy)(struct vmm_l2vm *l2, int id);
+	/* A memslot changed: the KVM region with a host address, and all
+	 * slots now as {l2 gPA, size, l1 gPA}. */
+	int (*set_region)(struct vmm_l2vm *l2, const void *host_region, const uint64_t (*slots)[3],
+			  unsigned n);
+	/* Any other allowed ioctl: of the system (l2 NULL), the VM (vcpu -1)
+	 * or a vCPU; arg is the argument buffer, or NULL and iarg. */
+	long (*ioctl)(struct vmm *vm, struct vmm_l2vm *l2, int vcpu, unsigned long cmd, void *arg,
+		      unsigned long iarg);
+	/* KVM_RUN of vcpu: its exit is in its kvm_run area. */
+	long (*run)(struct vmm_l2vm *l2, int vcpu);
+};
+extern const struct vmm_l2_ops vmm_l2_kvm, vmm_l2_ptrace;
 
 #endif /* VMM_PLATFORM_H */

@@ -451,4 +451,5 @@ const struct vmm_platform vmm_platform_ptrace = {
     .counters = pt_counters,
     .vcpu_syscalls = pt_vcpu_syscalls,
     .n_vcpu_syscalls = sizeof(pt_vcpu_syscalls) / sizeof(pt_vcpu_syscalls[0]),
+    .l2 = &vmm_l2_ptrace,
 };

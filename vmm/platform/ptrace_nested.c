@@ -26,9 +26,11 @@ struct vmm_l2vm {
 	struct pt_vcpu c; /* one vCPU (DMTVM_KVM_MAX_VCPUS) */
 	struct pt_slot slots[32];
 	bool vcpu_made;
+	struct vmm_vcpu *l1; /* whose spare processes run it */
+	void *run;	     /* the vCPU's kvm_run area (L2_RUN_SIZE) */
 };
 
-struct vmm_l2vm *pt_l2_create(struct vmm_vcpu *l1, int *errp)
+static struct vmm_l2vm *pt_l2_create(struct vmm_vcpu *l1, int *errp)
 {
 	struct pt_vcpu *p = l1->pl;
 	char err[160];
@@ -54,24 +56,26 @@ struct vmm_l2vm *pt_l2_create(struct vmm_vcpu *l1, int *errp)
 	/* KVM's reset state: real mode, until L1 sets the registers. */
 	c->cr0 = 0x60000010;
 	c->cs = 0xf000;
+	l2->l1 = l1;
 	return l2;
 }
 
 /* The spare processes go back to L1's vCPU, emptied. */
-void pt_l2_destroy(struct vmm_vcpu *l1, struct vmm_l2vm *l2)
+static void pt_l2_destroy(struct vmm_l2vm *l2)
 {
 	if (!l2)
 		return;
-	struct pt_vcpu *p = l1->pl;
+	struct pt_vcpu *p = l2->l1->pl;
 	pt_tlb_flush(&l2->c, &l2->c.k, false);
 	pt_tlb_flush(&l2->c, &l2->c.u, false);
 	p->l2k.regs = l2->c.k.regs;
 	p->l2u.regs = l2->c.u.regs;
 	p->l2k.dirty = p->l2u.dirty = true;
+	free(l2->run);
 	free(l2);
 }
 
-int pt_l2_set_slots(struct vmm_l2vm *l2, const uint64_t (*s)[3], unsigned n)
+static int pt_l2_set_slots(struct vmm_l2vm *l2, const uint64_t (*s)[3], unsigned n)
 {
 	if (n > 32)
 		return -EINVAL;
@@ -253,7 +257,7 @@ static long supported_cpuid(struct kvm_cpuid2 *c)
 	return 0;
 }
 
-long pt_l2_ioctl(struct vmm_l2vm *l2, unsigned long cmd, void *arg, unsigned long iarg)
+static long pt_l2_ioctl(struct vmm_l2vm *l2, unsigned long cmd, void *arg, unsigned long iarg)
 {
 	struct pt_vcpu *c = l2 ? &l2->c : NULL;
 	switch (cmd) {
@@ -306,3 +310,66 @@ long pt_l2_ioctl(struct vmm_l2vm *l2, unsigned long cmd, void *arg, unsigned lon
 	}
 	return -ENOTTY;
 }
+
+/* The operations nkvm.c runs L2 with (platform.h struct vmm_l2_ops). */
+static int l2_create(struct vmm_vcpu *l1, struct vmm_l2vm **out)
+{
+	int e = 0;
+	*out = pt_l2_create(l1, &e);
+	return *out ? 0 : -e;
+}
+
+static int l2_vcpu_create(struct vmm *vm, struct vmm_l2vm *l2, int id, void **run, size_t *size)
+{
+	(void)vm;
+	long r = pt_l2_ioctl(l2, KVM_CREATE_VCPU, NULL, (unsigned long)id);
+	if (r < 0)
+		return (int)r;
+	if (!(l2->run = calloc(1, L2_RUN_SIZE))) {
+		l2->vcpu_made = false;
+		return -ENOMEM;
+	}
+	*run = l2->run;
+	*size = L2_RUN_SIZE;
+	return 0;
+}
+
+static void l2_vcpu_destroy(struct vmm_l2vm *l2, int id)
+{
+	(void)id;
+	free(l2->run);
+	l2->run = NULL;
+	l2->vcpu_made = false;
+}
+
+static int l2_set_region(struct vmm_l2vm *l2, const void *host_region, const uint64_t (*slots)[3],
+			 unsigned n)
+{
+	(void)host_region;
+	return pt_l2_set_slots(l2, slots, n);
+}
+
+static long l2_ioctl(struct vmm *vm, struct vmm_l2vm *l2, int vcpu, unsigned long cmd, void *arg,
+		     unsigned long iarg)
+{
+	(void)vm;
+	if (vcpu >= 0 && (!l2 || !l2->vcpu_made))
+		return -EBADF;
+	return pt_l2_ioctl(l2, cmd, arg, iarg);
+}
+
+static long l2_run(struct vmm_l2vm *l2, int vcpu)
+{
+	(void)vcpu;
+	return pt_l2_ioctl(l2, KVM_RUN, l2->run, 0);
+}
+
+const struct vmm_l2_ops vmm_l2_ptrace = {
+    .create = l2_create,
+    .destroy = pt_l2_destroy,
+    .vcpu_create = l2_vcpu_create,
+    .vcpu_destroy = l2_vcpu_destroy,
+    .set_region = l2_set_region,
+    .ioctl = l2_ioctl,
+    .run = l2_run,
+};
