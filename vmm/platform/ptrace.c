@@ -110,10 +110,15 @@ static int pt_vcpu_boot(struct vmm_vcpu *v, char *err, size_t errlen)
  * costs 14 us on one CPU and 21-93 us across two here. */
 static void pin(int id)
 {
+	/*
+	 * vCPU 0 stays where the scheduler put it (so that several dmtvm
+	 * runs at once spread over the CPUs); further vCPUs go round from it.
+	 */
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int here = sched_getcpu();
 	cpu_set_t set;
 	CPU_ZERO(&set);
-	CPU_SET(n > 0 ? id % n : 0, &set);
+	CPU_SET(n > 0 ? (int)(((here > 0 ? here : 0) + id) % n) : 0, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 }
 

@@ -40,9 +40,11 @@ struct vmm_vcpu;
 #define PT_TLB_MAX    16384		/* mappings before a full flush (max_map_count 65530) */
 
 /* One page of a granule: gPA | PT_PROT_* (0 = not mapped). */
-#define PT_PROT_R 1
-#define PT_PROT_W 2
-#define PT_PROT_X 4
+#define PT_PROT_R  1
+#define PT_PROT_W  2
+#define PT_PROT_X  4
+#define PT_LEAF_2M 8  /* the translation came from a 2 MiB leaf: invlpg drops its granule */
+#define PT_LEAF_1G 16 /* ... from a 1 GiB leaf: invlpg drops every granule of it */
 
 struct pt_gran {
 	uint64_t g; /* va >> 21, ~0 = empty slot */

@@ -193,6 +193,8 @@ static void tlb_clear(struct pt_tlb *t, bool user_only)
 		free(x);
 	}
 	free(t->slots);
+	/* The kept (kernel-half) mappings still count against the limit. */
+	keep.fills = user_only ? t->fills : 0;
 	*t = keep;
 }
 
@@ -206,11 +208,39 @@ void pt_tlb_flush(struct pt_vcpu *c, struct pt_proc *p, bool user_only)
 	c->st.flushes++;
 }
 
+/* Unmap and forget a whole granule's pages. */
+static void drop_granule(struct pt_proc *p, struct pt_gran *x)
+{
+	pt_proc_inject(p, SYS_munmap, (long)(x->g << 21), (long)PT_TLB_GRAN, 0, 0, 0, 0);
+	memset(x->page, 0, sizeof(x->page));
+}
+
+/*
+ * invlpg as x86 does it: the translation of va goes, whole, so a page that
+ * came from a 2 MiB leaf takes its granule and one from a 1 GiB leaf every
+ * granule of that gigabyte (SDM vol. 3, 4.10.2.3).
+ */
 static void invlpg_one(struct pt_proc *p, uint64_t va)
 {
 	struct pt_gran *x = gran_find(&p->tlb, va >> 21);
-	if (!x || !x->page[(va >> 12) & 511])
+	uint64_t e = x ? x->page[(va >> 12) & 511] : 0;
+	if (!e)
 		return;
+	if (e & PT_LEAF_1G) {
+		for (uint64_t g = (va >> 30) << 9; g < ((va >> 30) + 1) << 9; g++) {
+			struct pt_gran *y = gran_find(&p->tlb, g);
+			for (unsigned i = 0; y && i < 512; i++)
+				if (y->page[i] & PT_LEAF_1G) {
+					drop_granule(p, y);
+					break;
+				}
+		}
+		return;
+	}
+	if (e & PT_LEAF_2M) {
+		drop_granule(p, x);
+		return;
+	}
 	pt_proc_inject(p, SYS_munmap, (long)(va & ~4095ULL), 4096, 0, 0, 0, 0);
 	x->page[(va >> 12) & 511] = 0;
 }
@@ -299,15 +329,20 @@ static int fill_table(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va
 	}
 	if (n < 4)
 		return -1; /* contiguous enough: one mmap of the fault's run does */
-	if (p->tlb.fills + n >= c->tlb_max) {
+	if (p->tlb.fills + n > c->tlb_max) {
 		pt_tlb_flush(c, p, false);
 		p->tlb.fills = 0;
 		x = NULL;
 	}
 	for (unsigned k = 0; k < n; k += PT_BATCH_MAX) {
 		unsigned cnt = n - k < PT_BATCH_MAX ? n - k : (unsigned)PT_BATCH_MAX;
-		if (pt_proc_inject_mmaps(p, m + k, cnt) != 0)
+		if (pt_proc_inject_mmaps(p, m + k, cnt) != 0) {
+			/* Some of it may be mapped and not tracked: start clean. */
+			pt_proc_inject(p, SYS_munmap, 0, (long)PT_STUB_VA, 0, 0, 0, 0);
+			tlb_clear(&p->tlb, false);
+			c->st.flushes++;
 			return -1;
+		}
 	}
 	p->tlb.fills += n;
 	c->st.fills += n;
@@ -404,7 +439,10 @@ int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, boo
 	x = gran_get(&p->tlb, va >> 21);
 	if (!x)
 		return -1;
+	uint64_t leaf = w.size == (1ULL << 30)	? PT_LEAF_1G
+			: w.size == PT_TLB_GRAN ? PT_LEAF_2M
+						: 0;
 	for (uint64_t a = start; a < end; a += 4096)
-		x->page[(a >> 12) & 511] = (pa + (a - start)) | prot;
+		x->page[(a >> 12) & 511] = (pa + (a - start)) | prot | leaf;
 	return 0;
 }
