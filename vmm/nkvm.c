@@ -46,7 +46,7 @@ struct vmm_nkvm {
 	struct vmm_l2vm *l2;  /* the L2 VM on L0's platform (platform.h), NULL = none */
 	struct vmm_vcpu *l1;  /* the L1 vCPU that created it (its thread runs L2) */
 	struct nkvm_vcpu vcpu[DMTVM_KVM_MAX_VCPUS];
-	struct nkvm_slot slots[NKVM_MAX_SLOTS];
+	struct vmm_memslot slots[NKVM_MAX_SLOTS];
 	unsigned nslots;
 	uint64_t ept12_root; /* DMTVM_KVM_SET_EPT12; 0 = none */
 	unsigned n_ept12;
@@ -97,20 +97,6 @@ static const struct nkvm_cmd {
     {KVM_TRANSLATE, T_VCPU, sizeof(struct kvm_translation), true},
     {KVM_RUN, T_VCPU, 0, false}, /* arg: gPA of the run area, arg_len its size */
 };
-
-int nkvm_l2_to_l1(const struct nkvm_slot *slots, unsigned nslots, uint64_t l2_gpa, uint64_t len,
-		  uint64_t *l1_gpa)
-{
-	for (unsigned i = 0; i < nslots; i++) {
-		const struct nkvm_slot *s = &slots[i];
-		if (l2_gpa >= s->l2_gpa && l2_gpa - s->l2_gpa < s->size &&
-		    len <= s->size - (l2_gpa - s->l2_gpa)) {
-			*l1_gpa = s->l1_gpa + (l2_gpa - s->l2_gpa);
-			return 0;
-		}
-	}
-	return -1;
-}
 
 static struct vmm_nkvm *get(struct vmm *vm)
 {
@@ -206,22 +192,16 @@ static int set_region(struct vmm *vm, struct vmm_nkvm *n, struct kvm_userspace_m
 	}
 	struct kvm_userspace_memory_region real = *m;
 	real.userspace_addr = m->memory_size ? (uintptr_t)(vm->ram + m->userspace_addr) : 0;
-	struct nkvm_slot keep[NKVM_MAX_SLOTS];
+	struct vmm_memslot keep[NKVM_MAX_SLOTS];
 	unsigned nkeep = n->nslots;
 	memcpy(keep, n->slots, sizeof(keep));
 	for (unsigned i = 0; i < n->nslots; i++)
 		if (n->slots[i].slot == m->slot)
 			n->slots[i--] = n->slots[--n->nslots];
 	if (m->memory_size)
-		n->slots[n->nslots++] = (struct nkvm_slot){m->slot, m->guest_phys_addr,
-							   m->memory_size, m->userspace_addr};
-	uint64_t s[NKVM_MAX_SLOTS][3];
-	for (unsigned i = 0; i < n->nslots; i++) {
-		s[i][0] = n->slots[i].l2_gpa;
-		s[i][1] = n->slots[i].size;
-		s[i][2] = n->slots[i].l1_gpa;
-	}
-	int r = ops(vm)->set_region(n->l2, &real, (const uint64_t(*)[3])s, n->nslots);
+		n->slots[n->nslots++] = (struct vmm_memslot){m->slot, m->guest_phys_addr,
+							     m->memory_size, m->userspace_addr};
+	int r = ops(vm)->set_region(n->l2, &real, n->slots, n->nslots);
 	if (r < 0) { /* the platform refused: the slots stay as they were */
 		memcpy(n->slots, keep, sizeof(keep));
 		n->nslots = nkeep;
@@ -276,7 +256,8 @@ static bool l2_hypercall(struct vmm *vm, struct vmm_nkvm *n, struct nkvm_vcpu *v
 	uint64_t arg[8];
 	_Static_assert(sizeof(struct dmtvm_hc_trace_flush) <= sizeof(arg), "arg buffer");
 	pthread_mutex_lock(&n->lock);
-	bool ok = size && gpa % 8 == 0 && nkvm_l2_to_l1(n->slots, n->nslots, gpa, size, &l1) == 0 &&
+	bool ok = size && gpa % 8 == 0 &&
+		  vmm_memslot_find(n->slots, n->nslots, gpa, size, &l1) == 0 &&
 		  vmm_gpa(vm, l1, size);
 	if (ok) {
 		struct vmm_xlate_l2_view view = {n->slots, n->nslots, n->ept12_root, n->n_ept12,

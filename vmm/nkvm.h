@@ -23,16 +23,7 @@
 #define NKVM_MAX_VM_CREATES 256 /* L2 VMs created over one L0 run (one at a time) */
 #define NKVM_NREASONS	    64	/* reflected exits by KVM exit reason (0..63) */
 
-/* One L2 memslot: L2 gPA [l2_gpa, + size) is L1 gPA [l1_gpa, + size). */
-struct nkvm_slot {
-	uint32_t slot;
-	uint64_t l2_gpa, size, l1_gpa;
-};
-
 #ifdef DMTVM_HAVE_REPLAY
-/* L2 gPA -> L1 gPA through the memslots: 0, or -1 when not in one slot. */
-int nkvm_l2_to_l1(const struct nkvm_slot *slots, unsigned nslots, uint64_t l2_gpa, uint64_t len,
-		  uint64_t *l1_gpa);
 /* L2 boot time (INIT_STARTED of L2 since L0 start), 0 = not yet. */
 uint64_t vmm_nkvm_l2_boot_ns(struct vmm *vm);
 /* {"vms_created":..., "reflected": {...}, ...}, or null without nesting. */

@@ -61,13 +61,13 @@ void vmm_xlate_reset(struct vmm *vm);
  * and L0's EPT01 (this VM's hostmem), under the nested schemes, with their
  * own counters. view: what L0 knows of L2 at the time of the call.
  */
-struct nkvm_slot;
+struct vmm_memslot;
 struct dmtvm_ept12_reg;
 struct dmtvm_hc_trace_flush;
 struct dmtvm_hc_dmt_regs;
 struct dmtvm_hc_pt_update;
 struct vmm_xlate_l2_view {
-	const struct nkvm_slot *slots;
+	const struct vmm_memslot *slots;
 	unsigned nslots;
 	uint64_t ept12_root; /* L1 gPA of the EPT12 PML4; 0 = not registered */
 	unsigned n_ept12;

@@ -65,7 +65,7 @@ static const void *l2_frame(void *ctx, uint64_t gpa)
 	const struct vmm_xlate *x = l2->x;
 	uint64_t l1;
 	if (!l2->view ||
-	    nkvm_l2_to_l1(l2->view->slots, l2->view->nslots, gpa & ~(PAGE - 1), PAGE, &l1) < 0 ||
+	    vmm_memslot_find(l2->view->slots, l2->view->nslots, gpa & ~(PAGE - 1), PAGE, &l1) < 0 ||
 	    l1 >= x->mem_size || PAGE > x->mem_size - l1)
 		return NULL;
 	return x->ram + l1;
@@ -112,7 +112,7 @@ static int check_cr3(const struct vmm_xlate_l2_view *v, uint64_t cr3)
 	uint64_t l1;
 	if (cr3 & (PAGE - 1))
 		return -DMTVM_EINVAL;
-	return nkvm_l2_to_l1(v->slots, v->nslots, cr3, PAGE, &l1) == 0 ? 0 : -DMTVM_EFAULT;
+	return vmm_memslot_find(v->slots, v->nslots, cr3, PAGE, &l1) == 0 ? 0 : -DMTVM_EFAULT;
 }
 
 static void build_ctx(struct xlate_l2 *l2, uint64_t cr3, uint64_t asid)
@@ -152,7 +152,7 @@ static void build_ctx(struct xlate_l2 *l2, uint64_t cr3, uint64_t asid)
 		xlate_guest_reg(r, g);
 		/* The memslots may have changed since DMT_REGS: look again. */
 		if ((r->flags & DMTVM_DMT_REG_PV) && x->hm_ready &&
-		    nkvm_l2_to_l1(v->slots, v->nslots, r->tea_gpa, bytes, &l1) == 0)
+		    vmm_memslot_find(v->slots, v->nslots, r->tea_gpa, bytes, &l1) == 0)
 			g->tea_hpa = vmm_hostmem_hpa(&x->hm, l1);
 	}
 	c->n_guest_regs = as ? as->nregs : 0;
@@ -201,7 +201,7 @@ static int check_reg(struct vmm_xlate *x, const struct vmm_xlate_l2_view *v,
 	int e = xlate_reg_shape(r, &bytes);
 	if (e)
 		return e;
-	if (nkvm_l2_to_l1(v->slots, v->nslots, r->tea_gpa, bytes, &l1) < 0)
+	if (vmm_memslot_find(v->slots, v->nslots, r->tea_gpa, bytes, &l1) < 0)
 		return -DMTVM_EFAULT;
 	/* A pvDMT register: L1 forwarded the TEA to us and we backed it. */
 	if ((r->flags & DMTVM_DMT_REG_PV) && !vmm_hostmem_find_tea(&x->hm, l1, bytes))
@@ -221,8 +221,8 @@ void vmm_xlate_l2_dmt_regs(struct vmm *vm, const struct vmm_xlate_l2_view *v,
 	else if (a->count > DMTVM_DMT_REGS_MAX || (a->regs_gpa & 7))
 		r = -DMTVM_EINVAL;
 	else if ((r = check_cr3(v, a->cr3)) == 0 && a->count) {
-		if (nkvm_l2_to_l1(v->slots, v->nslots, a->regs_gpa, a->count * sizeof(regs[0]),
-				  &l1) < 0 ||
+		if (vmm_memslot_find(v->slots, v->nslots, a->regs_gpa, a->count * sizeof(regs[0]),
+				     &l1) < 0 ||
 		    !vmm_gpa(vm, l1, a->count * sizeof(regs[0])))
 			r = -DMTVM_EFAULT;
 		else

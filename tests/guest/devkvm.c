@@ -26,12 +26,11 @@
 #include <unistd.h>
 
 #include "dmtvm_abi.h"
+#include "l2_long_mode.h"
 
 #define RAM (4UL << 20)
 /* L2 gPAs of its long-mode tables and GDT (not the code page, not the TEA's pages 2-3) */
 #define L2_PML4 0x4000UL
-#define L2_PDPT 0x5000UL
-#define L2_PD	0x6000UL
 #define L2_GDT	0x7000UL
 
 #define CHECK(cond, what)                                                                          \
@@ -47,55 +46,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
-/* L2's identity map of its RAM (2 MiB pages, supervisor) and GDT: null, code64 0x08, data 0x10. */
-static void l2_tables(uint8_t *ram)
-{
-	uint64_t *pml4 = (uint64_t *)(ram + L2_PML4), *pdpt = (uint64_t *)(ram + L2_PDPT);
-	uint64_t *pd = (uint64_t *)(ram + L2_PD), *gdt = (uint64_t *)(ram + L2_GDT);
-	pml4[0] = L2_PDPT | 3; /* P|RW */
-	pdpt[0] = L2_PD | 3;
-	for (uint64_t i = 0; i < RAM >> 21; i++)
-		pd[i] = (i << 21) | 0x83; /* P|RW|PS */
-	gdt[1] = 0x00af9a000000ffffULL;
-	gdt[2] = 0x00cf92000000ffffULL;
-}
-
-/* 64-bit mode, paging on those tables, flat segments from the GDT above. */
-static void l2_long_mode(struct kvm_sregs *s)
-{
-	struct kvm_segment code = {.base = 0,
-				   .limit = 0xffffffff,
-				   .selector = 0x08,
-				   .type = 11,
-				   .present = 1,
-				   .dpl = 0,
-				   .db = 0,
-				   .s = 1,
-				   .l = 1,
-				   .g = 1};
-	struct kvm_segment data = {.base = 0,
-				   .limit = 0xffffffff,
-				   .selector = 0x10,
-				   .type = 3,
-				   .present = 1,
-				   .dpl = 0,
-				   .db = 1,
-				   .s = 1,
-				   .l = 0,
-				   .g = 1};
-	s->cs = code;
-	s->ds = s->es = s->fs = s->gs = s->ss = data;
-	/* A usable busy 64-bit TSS and LDT, as dmtvm sets them (vmm/cpu_x86_64.c). */
-	s->tr = (struct kvm_segment){.limit = 0x67, .type = 11, .present = 1};
-	s->ldt = (struct kvm_segment){.limit = 0xffff, .type = 2, .present = 1};
-	s->gdt.base = L2_GDT;
-	s->gdt.limit = 3 * 8 - 1;
-	s->cr3 = L2_PML4;
-	s->cr4 = 0x20 | 0x600;	 /* PAE, OSFXSR, OSXMMEXCPT */
-	s->cr0 = 0x80050033;	 /* PE, MP, ET, NE, WP, PG */
-	s->efer = 0x500 | 0x800; /* LME, LMA, NXE */
 }
 
 int main(int argc, char **argv)
@@ -127,7 +77,7 @@ int main(int argc, char **argv)
 	 */
 	static const uint8_t code[] = {0xb0, 'A', 0x66, 0xba, 0xf8, 0x03, 0xee, 0xf4};
 	memcpy(ram + 0x1000, code, sizeof(code));
-	l2_tables(ram);
+	l2_tables(ram, RAM, L2_PML4, L2_GDT);
 	ram[RAM - 1] = 0x5a;
 
 	struct dmtvm_kvm_pin pin = {.uaddr = (uint64_t)ram + 4096, .len = 4095};
@@ -167,7 +117,7 @@ int main(int argc, char **argv)
 
 	struct kvm_sregs sregs;
 	CHECK(ioctl(vcpu, KVM_GET_SREGS, &sregs) == 0, "KVM_GET_SREGS");
-	l2_long_mode(&sregs);
+	l2_sregs(&sregs, L2_PML4, L2_GDT);
 	CHECK(ioctl(vcpu, KVM_SET_SREGS, &sregs) == 0, "KVM_SET_SREGS");
 	struct kvm_regs regs = {.rip = 0x1000, .rflags = 2};
 	CHECK(ioctl(vcpu, KVM_SET_REGS, &regs) == 0, "KVM_SET_REGS");

@@ -28,6 +28,7 @@
 #include "ept12.h"
 #include "hypercall.h"
 #include "mmu.h"
+#include "l2_long_mode.h"
 #include "nkvm.h"
 #include "vmm.h"
 #include "xlate.h"
@@ -192,12 +193,7 @@ Test(nkvm, run_serves_magic_and_reflects)
 	static const uint8_t code[] = {0xb8, 0x00, 0x20, 0x00, 0x00, 0x66, 0xba, 0x05,
 				       0x05, 0xef, 0x66, 0xba, 0x01, 0x05, 0xef, 0xf4};
 	memcpy(vm.ram + l2_ram + 0x1000, code, sizeof(code));
-	uint64_t *l2m = (void *)(vm.ram + l2_ram);   /* L2 RAM as 8-byte words */
-	l2m[0xa000 / 8] = 0xb000 | 3;		     /* PML4[0]: P|RW */
-	l2m[0xb000 / 8] = 0xc000 | 3;		     /* PDPT[0] */
-	l2m[0xc000 / 8] = 0x83;			     /* PD[0]: P|RW|PS, [0, 2 MiB) */
-	l2m[0xd000 / 8 + 1] = 0x00af9a000000ffffULL; /* GDT: code64 0x08, data 0x10 */
-	l2m[0xd000 / 8 + 2] = 0x00cf92000000ffffULL;
+	l2_tables(vm.ram + l2_ram, 1 << 20, 0xa000, 0xd000);
 	struct dmtvm_hc_trace_flush *tf = (void *)(vm.ram + l2_ram + 0x2000);
 	*tf = (struct dmtvm_hc_trace_flush){.ret = 12345, .flags = 1};
 	/* Through the dispatcher, as the L1 kernel calls it. */
@@ -211,29 +207,7 @@ Test(nkvm, run_serves_magic_and_reflects)
 	cr_assert_eq(kvm(VM, KVM_CREATE_VCPU, 0, 0), VCPU);
 	struct kvm_sregs *s = (void *)(vm.ram + 0x3000);
 	cr_assert_eq(kvm(VCPU, KVM_GET_SREGS, 0x3000, sizeof(*s)), 0);
-	s->cs = (struct kvm_segment){.limit = 0xffffffff,
-				     .selector = 0x08,
-				     .type = 11,
-				     .present = 1,
-				     .s = 1,
-				     .l = 1,
-				     .g = 1};
-	s->ds = (struct kvm_segment){.limit = 0xffffffff,
-				     .selector = 0x10,
-				     .type = 3,
-				     .present = 1,
-				     .s = 1,
-				     .db = 1,
-				     .g = 1};
-	s->es = s->fs = s->gs = s->ss = s->ds;
-	s->tr = (struct kvm_segment){.limit = 0x67, .type = 11, .present = 1};
-	s->ldt = (struct kvm_segment){.limit = 0xffff, .type = 2, .present = 1};
-	s->gdt.base = 0xd000;
-	s->gdt.limit = 3 * 8 - 1;
-	s->cr3 = 0xa000;
-	s->cr4 = 0x20 | 0x600;	 /* PAE, OSFXSR, OSXMMEXCPT */
-	s->cr0 = 0x80050033;	 /* PE, MP, ET, NE, WP, PG */
-	s->efer = 0x500 | 0x800; /* LME, LMA, NXE */
+	l2_sregs(s, 0xa000, 0xd000);
 	cr_assert_eq(kvm(VCPU, KVM_SET_SREGS, 0x3000, sizeof(*s)), 0);
 	struct kvm_regs *r = (void *)(vm.ram + 0x4000);
 	*r = (struct kvm_regs){.rip = 0x1000, .rflags = 2};
@@ -326,7 +300,7 @@ Test(nkvm, l2_model_cold_walks)
 	for (uint64_t i = 0; i < 512; i++)
 		l2(L2_PT)[i] = (L2_RECS + i * 4096) | 7;
 	l1_alloc_tea(L2_RAM + L2_PT, 1); /* L2's pvDMT TEA, forwarded by L1 */
-	struct nkvm_slot slot = {0, 0, L2_SIZE, L2_RAM};
+	struct vmm_memslot slot = {0, 0, L2_SIZE, L2_RAM};
 	struct dmtvm_ept12_reg ereg = {0, L2_SIZE, POOL, 12};
 	struct vmm_xlate_l2_view v = {&slot, 1, POOL + lay.pml4_off, 1, &ereg};
 	struct dmtvm_dmt_reg *reg = (void *)l2(L2_ARGS);

@@ -423,7 +423,7 @@ Test(walk, tables_through_slots)
 {
 	/* gPA 4 GiB + x -> RAM x (the tables), gPA [0, 16 MiB) -> RAM 16 MiB + x. */
 	const uint64_t G4 = 0x100000000ULL;
-	const struct pt_slot slots[] = {{G4, 0x100000, 0}, {0, 16 << 20, 16 << 20}};
+	const struct vmm_memslot slots[] = {{0, G4, 0x100000, 0}, {0, 0, 16 << 20, 16 << 20}};
 	c.mem.slots = slots;
 	c.mem.nslots = 2;
 	c.cr3 = G4 + PML4;
@@ -477,11 +477,11 @@ Test(mem, identity)
 Test(mem, slots)
 {
 	const uint64_t R = RAM_SIZE;
-	const struct pt_slot slots[] = {
-	    {0, 0x100000, 0x400000},		      /* A */
-	    {0x100000, 0x100000, 0x500000},	      /* B: A's next gPA at A's next offset */
-	    {0x100000000ULL, 0x200000, 0x100000},     /* C: 4 GiB -> 1 MiB */
-	    {0x200000000ULL, 0x200000, R - 0x100000}, /* D: its second half past RAM */
+	const struct vmm_memslot slots[] = {
+	    {0, 0, 0x100000, 0x400000},			 /* A */
+	    {0, 0x100000, 0x100000, 0x500000},		 /* B: A's next gPA at A's next offset */
+	    {0, 0x100000000ULL, 0x200000, 0x100000},	 /* C: 4 GiB -> 1 MiB */
+	    {0, 0x200000000ULL, 0x200000, R - 0x100000}, /* D: its second half past RAM */
 	};
 	const struct pt_mem m = {.ram = ram, .ram_size = R, .slots = slots, .nslots = 4};
 	expect_off(&m, 0x1000, KIB4, 0x401000);
@@ -695,7 +695,7 @@ Test(large, leaf_1g_maps_its_granule)
 	expect_mmap(0, &c.u, va + 0x600000, MIB2, RWX, 0x600000);
 	/* A granule partly outside memory (RAM ends at 31 MiB through a slot):
 	 * the fault's 4 KiB page only; past the end, MMIO. */
-	const struct pt_slot slot = {0, 31 << 20, 0};
+	const struct vmm_memslot slot = {0, 0, 31 << 20, 0};
 	c.mem.slots = &slot;
 	c.mem.nslots = 1;
 	expect_fill(&c.u, va + (30 << 20) + 0x5010, false, false);
@@ -777,9 +777,9 @@ Test(run, run_past_the_end_of_memory)
 	/* Consecutive frames running past the end of a slot: the run around the
 	 * fault is not in one piece of memory, so only the fault's page is
 	 * mapped (then the next one on its own fault). */
-	const struct pt_slot slot = {0, 16 << 20, 16 << 20};
+	const struct vmm_memslot slot = {0, 0, 16 << 20, 16 << 20};
 	const uint64_t G4 = 0x100000000ULL;
-	const struct pt_slot slots[] = {{G4, 0x100000, 0}, slot};
+	const struct vmm_memslot slots[] = {{0, G4, 0x100000, 0}, slot};
 	c.mem.slots = slots;
 	c.mem.nslots = 2;
 	c.cr3 = G4 + PML4;

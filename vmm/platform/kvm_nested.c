@@ -78,7 +78,7 @@ static int kvm_l2_vcpu_create(struct vmm *vm, struct vmm_l2vm *l2, int id, void 
 }
 
 static int kvm_l2_set_region(struct vmm_l2vm *l2, const void *host_region,
-			     const uint64_t (*slots)[3], unsigned n)
+			     const struct vmm_memslot *slots, unsigned n)
 {
 	(void)slots;
 	(void)n;

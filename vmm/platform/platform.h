@@ -116,6 +116,27 @@ const char *vmm_exit_kind_name(enum vmm_exit_kind k);
  * operation has KVM's semantics (-errno on error): on KVM it is KVM
  * (kvm_nested.c), on ptrace a second emulated vCPU (ptrace_nested.c).
  */
+/* One L2 memslot: L2 gPA [l2_gpa, + size) is L1 gPA [l1_gpa, + size). */
+struct vmm_memslot {
+	uint32_t slot;
+	uint64_t l2_gpa, size, l1_gpa;
+};
+
+/* L2 gPA -> L1 gPA through the memslots: 0, or -1 when not in one slot. */
+static inline int vmm_memslot_find(const struct vmm_memslot *slots, unsigned nslots,
+				   uint64_t l2_gpa, uint64_t len, uint64_t *l1_gpa)
+{
+	for (unsigned i = 0; i < nslots; i++) {
+		const struct vmm_memslot *s = &slots[i];
+		if (l2_gpa >= s->l2_gpa && l2_gpa - s->l2_gpa < s->size &&
+		    len <= s->size - (l2_gpa - s->l2_gpa)) {
+			*l1_gpa = s->l1_gpa + (l2_gpa - s->l2_gpa);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 struct vmm_l2vm;
 struct vmm_l2_ops {
 	int (*create)(struct vmm_vcpu *l1, struct vmm_l2vm **l2);
@@ -124,9 +145,9 @@ struct vmm_l2_ops {
 	int (*vcpu_create)(struct vmm *vm, struct vmm_l2vm *l2, int id, void **run, size_t *size);
 	void (*vcpu_destroy)(struct vmm_l2vm *l2, int id);
 	/* A memslot changed: the KVM region with a host address, and all
-	 * slots now as {l2 gPA, size, l1 gPA}. */
-	int (*set_region)(struct vmm_l2vm *l2, const void *host_region, const uint64_t (*slots)[3],
-			  unsigned n);
+	 * slots now. */
+	int (*set_region)(struct vmm_l2vm *l2, const void *host_region,
+			  const struct vmm_memslot *slots, unsigned n);
 	/* Any other allowed ioctl: of the system (l2 NULL), the VM (vcpu -1)
 	 * or a vCPU; arg is the argument buffer, or NULL and iarg. */
 	long (*ioctl)(struct vmm *vm, struct vmm_l2vm *l2, int vcpu, unsigned long cmd, void *arg,

@@ -149,17 +149,12 @@ static int pt_vcpu_thread_init(struct vmm_vcpu *v, char *err, size_t errlen)
 }
 
 /* hlt with an interrupt controller: the vCPU sleeps until the run ends. */
-static void sleep_halted(struct vmm *vm)
+__attribute__((noreturn)) static void sleep_halted(void)
 {
-	struct timespec ts = {0, 50 * 1000 * 1000};
-	for (;;) {
-		pthread_mutex_lock(&vm->lock);
-		bool stopped = vm->stopped;
-		pthread_mutex_unlock(&vm->lock);
-		if (stopped)
-			return;
+	/* Woken by nothing: the main thread ends the run (--timeout, another vCPU). */
+	struct timespec ts = {1, 0};
+	for (;;)
 		nanosleep(&ts, NULL);
-	}
 }
 
 /*
@@ -172,20 +167,11 @@ static bool fault_writes(struct pt_vcpu *c, const struct user_regs_struct *r, ui
 			 struct ptrace_access *acc)
 {
 	uint8_t buf[15];
-	size_t n = 0;
-	while (n < 15 && pt_kread(c, r->rip + n, buf + n, 1) == 0)
-		n++;
-	if (ptrace_access_decode(buf, n, acc) < 0)
+	if (ptrace_access_decode(buf, pt_fetch(c, r->rip, buf), acc) < 0)
 		return false;
 	if (acc->stack_write && va >= r->rsp - 64 && va < r->rsp)
-		return true; /* push, call: the stack slot */
-	/* movs reads [rsi] and writes [rdi]: which one faulted (prefixes skipped). */
-	size_t i = 0;
-	while (i < n &&
-	       (buf[i] == 0x66 || buf[i] == 0x67 || buf[i] == 0xf2 || buf[i] == 0xf3 ||
-		(buf[i] & 0xe7) == 0x26 || (buf[i] & 0xfe) == 0x64 || (buf[i] & 0xf0) == 0x40))
-		i++;
-	if (i < n && (buf[i] == 0xa4 || buf[i] == 0xa5)) {
+		return true;		   /* push, call: the stack slot */
+	if (acc->rdi_write && acc->read) { /* movs: which operand faulted */
 		uint64_t sz = acc->size ? acc->size : 8;
 		return va + sz > r->rdi && va < r->rdi + sz;
 	}
@@ -244,12 +230,21 @@ int pt_run(struct pt_vcpu *c, struct vmm_exit *e, char *err, size_t errlen)
 		} else if (sig == SIGSEGV) {
 			uint64_t va = (uint64_t)si.si_addr, error = 0, gpa = 0;
 			c->st.faults++;
-			struct ptrace_access acc;
+			struct ptrace_access acc = {0};
 			/* A fetch: at rip, or the rest of an instruction that crosses a page. */
 			uint64_t rip = p->regs.rip;
 			bool fetch = va == rip || (va == (rip | 4095) + 1 && va - rip < 15);
-			bool write = !fetch && fault_writes(c, &p->regs, va, &acc);
-			int r = pt_tlb_fault(c, p, c->cpl, va, fetch, write, &error, &gpa);
+			/*
+			 * Most faults are TLB misses the tables allow, which the
+			 * access's kind does not change (a write to a page mapped
+			 * read-only faults again, as a protection fault): decode the
+			 * instruction only when the guest will see the fault.
+			 */
+			bool write = false;
+			int r = pt_tlb_fault(c, p, c->cpl, va, fetch, false, &error, &gpa);
+			if (r > 0 && !fetch && (write = fault_writes(c, &p->regs, va, &acc)) &&
+			    r == 1)
+				r = pt_tlb_fault(c, p, c->cpl, va, fetch, true, &error, &gpa);
 			if (r < 0) {
 				snprintf(err, errlen, "ptrace: cannot map guest memory at %#llx",
 					 (unsigned long long)va);
@@ -299,16 +294,12 @@ static int pt_vcpu_run(struct vmm_vcpu *v, struct vmm_exit *e, char *err, size_t
 		 * this platform has no emulated LAPIC to deliver INIT/SIPI yet,
 		 * so it waits for the end of the run (no dmtvm guest starts APs).
 		 */
-		sleep_halted(vm);
-		e->kind = VMM_EXIT_INTR;
-		return 0;
+		sleep_halted();
 	}
 	if (pt_run(c, e, err, errlen) < 0)
 		return -1;
-	if (e->kind == VMM_EXIT_HLT && ((struct pt_vm *)vm->pl)->irqchip) {
-		sleep_halted(vm);
-		e->kind = VMM_EXIT_INTR;
-	}
+	if (e->kind == VMM_EXIT_HLT && ((struct pt_vm *)vm->pl)->irqchip)
+		sleep_halted(); /* as KVM's LAPIC: hlt with interrupts off never wakes */
 	return 0;
 }
 
@@ -361,9 +352,7 @@ static int pt_vcpu_state(struct vmm_vcpu *v, struct vmm_cpu_state *s)
 	if (!c)
 		return -1;
 	const struct user_regs_struct *r = &pt_cur(c)->regs;
-	const uint64_t g[16] = {r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
-				r->r8,	r->r9,	r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
-	memcpy(s->gpr, g, sizeof(g));
+	pt_gprs(r, s->gpr);
 	s->rip = r->rip;
 	s->rflags = (r->eflags & ~0x200ULL) | (c->intf ? 0x200 : 0);
 	s->cs = c->cs;

@@ -55,7 +55,8 @@ struct pt_gran {
 struct pt_tlb {
 	struct pt_gran **slots; /* open addressing on g */
 	size_t cap, used;
-	uint64_t fills; /* mmaps since the last full flush */
+	uint64_t fills;	 /* mmaps since the last full flush */
+	uint64_t kfills; /* ... of them in the kernel half (a user flush keeps those) */
 };
 
 /* One mmap of a batch (the stub's table): mmap(addr, len, prot, flags, fd, off). */
@@ -76,14 +77,11 @@ struct pt_proc {
 /* Guest-physical memory as a traced process maps it: gPA -> offset in the
  * guest RAM memfd. L1 (a VM of its own): the identity over [0, size). L2
  * (nesting, ptrace_nested.c): its memslots onto the L1 frames that back it. */
-struct pt_slot {
-	uint64_t gpa, size, off;
-};
 struct pt_mem {
-	uint8_t *ram;	   /* the tracer's mapping of the memfd */
-	uint64_t ram_size; /* of the memfd */
-	const struct pt_slot *slots;
-	unsigned nslots; /* 0: identity */
+	uint8_t *ram;			 /* the tracer's mapping of the memfd */
+	uint64_t ram_size;		 /* of the memfd */
+	const struct vmm_memslot *slots; /* l1_gpa: the memfd offset */
+	unsigned nslots;		 /* 0: identity */
 };
 /* [gpa, gpa + len) in one piece of memory: 0 and *off, or -1 (outside RAM). */
 int pt_mem_off(const struct pt_mem *m, uint64_t gpa, uint64_t len, uint64_t *off);
@@ -190,6 +188,10 @@ enum pt_step pt_privileged(struct pt_vcpu *c, struct vmm_exit *e);
 /* K stopped by SIGSEGV at a privileged instruction it may run: emulate it
  * without asking for the siginfo (ptrace_cpu.c); false: not one. */
 bool pt_privileged_fast(struct pt_vcpu *c, struct vmm_exit *e, enum pt_step *s);
+/* The instruction bytes at rip as the kernel sees them (up to 15): how many. */
+size_t pt_fetch(struct pt_vcpu *c, uint64_t rip, uint8_t buf[15]);
+/* The general registers in x86 order (rax rcx rdx rbx rsp rbp rsi rdi r8..r15). */
+void pt_gprs(const struct user_regs_struct *r, uint64_t g[16]);
 /* Pending in/out of the previous exit. */
 void pt_io_complete(struct pt_vcpu *c);
 /* Current process and its registers. */

@@ -13,12 +13,6 @@
 #include "x86_cursor.h"
 
 /* The prefixes seen before the opcode. */
-struct prefixes {
-	bool opsize, addr32, rep, repne, lock;
-	bool any_rex; /* a REX anywhere in the prefixes, even an ignored one */
-	uint8_t rex;
-};
-
 /* The mandatory prefix of an SSE or VEX instruction, in VEX.pp order. */
 enum { MP_NONE, MP_66, MP_F3, MP_F2 };
 
@@ -55,31 +49,31 @@ static void set(struct insn *in, unsigned flags, unsigned size, unsigned imm)
 }
 
 /* Operand size of a non-byte integer instruction: REX.W 8, else 66 2, else 4. */
-static unsigned osize(const struct prefixes *p)
+static unsigned osize(const struct x86_prefixes *p)
 {
 	return p->rex & REX_W ? 8 : p->opsize ? 2 : 4;
 }
 
 /* Immediate of a non-byte instruction ("iz"): 2 with 66 alone, else 4. */
-static unsigned isize(const struct prefixes *p)
+static unsigned isize(const struct x86_prefixes *p)
 {
 	return p->opsize && !(p->rex & REX_W) ? 2 : 4;
 }
 
 /* Push and pop slot size: 8, or 2 with 66 alone (there is no 32-bit push). */
-static unsigned ssize(const struct prefixes *p)
+static unsigned ssize(const struct x86_prefixes *p)
 {
 	return p->opsize && !(p->rex & REX_W) ? 2 : 8;
 }
 
 /* Near call/ret/jmp with 66 alone: 16-bit on AMD, ignored on Intel. */
-static bool branch16(const struct prefixes *p)
+static bool branch16(const struct x86_prefixes *p)
 {
 	return p->opsize && !(p->rex & REX_W);
 }
 
 /* The mandatory prefix: F2 or F3 win over 66; both is refused by the callers. */
-static unsigned mandatory(const struct prefixes *p)
+static unsigned mandatory(const struct x86_prefixes *p)
 {
 	return p->repne ? MP_F2 : p->rep ? MP_F3 : p->opsize ? MP_66 : MP_NONE;
 }
@@ -459,7 +453,8 @@ static int sse_0f(unsigned op, const struct sse *x, uint8_t modrm, struct insn *
 }
 
 /* Map 0F 38 without VEX (SSSE3, SSE4.1/4.2, SHA, AES, movbe, crc32, adcx). */
-static int legacy_0f38(unsigned op, const struct prefixes *p, const struct sse *x, struct insn *in)
+static int legacy_0f38(unsigned op, const struct x86_prefixes *p, const struct sse *x,
+		       struct insn *in)
 {
 	static const uint8_t pmov[6] = {8, 4, 2, 8, 4, 8}; /* pmovsx/zx bw bd bq wd wq dq */
 	unsigned mp = x->mp;
@@ -812,7 +807,8 @@ static int vex_0f3a(unsigned op, const struct sse *x, struct insn *in)
 }
 
 /* C4/C5: the VEX prefix, its opcode and ModRM. */
-static int decode_vex(struct x86_cursor *c, const struct prefixes *p, uint8_t b, struct insn *in)
+static int decode_vex(struct x86_cursor *c, const struct x86_prefixes *p, uint8_t b,
+		      struct insn *in)
 {
 	struct sse x = {.vex = true};
 	unsigned map = 1;
@@ -854,7 +850,7 @@ static int decode_vex(struct x86_cursor *c, const struct prefixes *p, uint8_t b,
 }
 
 /* 0F xx: the integer two-byte opcodes, then SSE and the 0F 38 / 0F 3A maps. */
-static int decode_0f(struct x86_cursor *c, const struct prefixes *p, struct insn *in)
+static int decode_0f(struct x86_cursor *c, const struct x86_prefixes *p, struct insn *in)
 {
 	unsigned os = osize(p), reg;
 	uint8_t op, modrm;
@@ -978,7 +974,8 @@ static int decode_0f(struct x86_cursor *c, const struct prefixes *p, struct insn
 }
 
 /* The one-byte opcodes. */
-static int decode_one(struct x86_cursor *c, const struct prefixes *p, uint8_t op, struct insn *in)
+static int decode_one(struct x86_cursor *c, const struct x86_prefixes *p, uint8_t op,
+		      struct insn *in)
 {
 	unsigned os = osize(p), bs = op & 1 ? os : 1, reg;
 	uint8_t modrm, level;
@@ -1154,48 +1151,12 @@ static int decode_one(struct x86_cursor *c, const struct prefixes *p, uint8_t op
 	}
 }
 
-static int decode(struct x86_cursor *c, struct prefixes *p, struct insn *in)
+static int decode(struct x86_cursor *c, struct x86_prefixes *p, struct insn *in)
 {
 	uint8_t b;
 
-	for (;;) {
-		if (x86_get8(c, &b) < 0)
-			return -1;
-		switch (b) {
-		case 0x66:
-			p->opsize = true;
-			break;
-		case 0x67:
-			p->addr32 = true;
-			break;
-		case 0xf2:
-			p->repne = true;
-			break;
-		case 0xf3:
-			p->rep = true;
-			break;
-		case 0xf0:
-			p->lock = true;
-			break;
-		case 0x2e:
-		case 0x36:
-		case 0x3e:
-		case 0x26:
-		case 0x64:
-		case 0x65:
-			break;
-		default:
-			if ((b & 0xf0) == 0x40) {
-				p->rex = b;
-				p->any_rex = true;
-				continue;
-			}
-			goto opcode;
-		}
-		/* A REX followed by a legacy prefix is ignored. */
-		p->rex = 0;
-	}
-opcode:
+	if (x86_prefixes(c, p, &b) < 0)
+		return -1;
 	if (b == 0xc4 || b == 0xc5)
 		return decode_vex(c, p, b, in);
 	if (b == 0x0f)
@@ -1206,7 +1167,7 @@ opcode:
 int ptrace_access_decode(const uint8_t *buf, size_t n, struct ptrace_access *out)
 {
 	struct x86_cursor c = {buf, 0, n < PTRACE_ACCESS_MAX_LEN ? n : PTRACE_ACCESS_MAX_LEN};
-	struct prefixes p = {0};
+	struct x86_prefixes p;
 	struct insn in = {0};
 
 	memset(out, 0, sizeof(*out));
@@ -1221,6 +1182,7 @@ int ptrace_access_decode(const uint8_t *buf, size_t n, struct ptrace_access *out
 	out->write = (in.flags & (A_W | A_IW)) != 0;
 	out->stack_read = (in.flags & A_SR) != 0;
 	out->stack_write = (in.flags & A_SW) != 0;
+	out->rdi_write = (in.flags & A_IW) != 0;
 	out->size = (uint8_t)in.size;
 	out->len = (uint8_t)c.pos;
 	return 0;

@@ -41,6 +41,7 @@ struct ptrace_access {
 	bool read;	  /* reads memory: the operand, [rsi]/[rdi], or the stack (pop, ret) */
 	bool stack_write; /* pushes: push, call, enter, pushf (a write at rsp - size) */
 	bool stack_read;  /* pops: pop, ret, leave, popf, enter with level > 1 (read is set too) */
+	bool rdi_write;	  /* the write is at [rdi] (stos, movs, ins): movs reads [rsi] too */
 	/* Bytes accessed at the faulting operand (at each of them for movs/cmps,
 	 * the slot for push/pop): 1 2 4 8 16 32; 10 for the x87 80-bit forms
 	 * and sgdt/lgdt/sidt/lidt; 0 when unknown or larger than 32 (fxsave,

@@ -51,7 +51,7 @@ static uint64_t *gpr_of(struct user_regs_struct *r, int i)
 	return (uint64_t *)((char *)r + off[i & 15]);
 }
 
-static void gprs(const struct user_regs_struct *r, uint64_t g[16])
+void pt_gprs(const struct user_regs_struct *r, uint64_t g[16])
 {
 	for (int i = 0; i < 16; i++)
 		g[i] = *gpr_of((struct user_regs_struct *)r, i);
@@ -261,28 +261,26 @@ static int rdmsr(struct pt_vcpu *c, uint32_t msr, uint64_t *v)
 }
 
 /* Read the instruction at rip (as many bytes as are mapped, up to 15). */
-static size_t fetch(struct pt_vcpu *c, uint64_t rip, uint8_t buf[15])
+size_t pt_fetch(struct pt_vcpu *c, uint64_t rip, uint8_t buf[15])
 {
-	size_t n = 0;
-	while (n < 15 && pt_kread(c, rip + n, buf + n, 1) == 0)
-		n++;
-	return n;
+	/* Up to the end of rip's page, then the rest if the next page is mapped. */
+	size_t first = 4096 - (rip & 4095);
+	if (first >= 15)
+		return pt_kread(c, rip, buf, 15) == 0 ? 15 : 0;
+	if (pt_kread(c, rip, buf, first) < 0)
+		return 0;
+	return pt_kread(c, rip + first, buf + first, 15 - first) == 0 ? 15 : first;
 }
 
-enum pt_step pt_privileged(struct pt_vcpu *c, struct vmm_exit *e)
+/* Emulate the decoded ring-0 instruction in at the running process's rip. */
+static enum pt_step emulate(struct pt_vcpu *c, const struct ptrace_insn *ins, struct vmm_exit *e)
 {
 	struct pt_proc *p = pt_cur(c);
 	struct user_regs_struct *r = &p->regs;
-	uint8_t buf[15];
-	struct ptrace_insn in;
-	size_t n = fetch(c, r->rip, buf);
-	if (c->cpl == 3 || ptrace_insn_decode(buf, n, &in) < 0) {
-		/* A privileged instruction in ring 3, or a #GP of ordinary code. */
-		return pt_exception(c, 13, true, 0, e);
-	}
+	const struct ptrace_insn in = *ins;
 	c->st.emulated++;
 	uint64_t g[16];
-	gprs(r, g);
+	pt_gprs(r, g);
 	uint64_t next = r->rip + in.len, ea = 0;
 	if (in.has_mem)
 		ea = ptrace_insn_ea(&in.mem, g, next, c->fs_base, c->gs_base);
@@ -473,11 +471,23 @@ enum pt_step pt_privileged(struct pt_vcpu *c, struct vmm_exit *e)
 	return PT_STEP_GO;
 }
 
+enum pt_step pt_privileged(struct pt_vcpu *c, struct vmm_exit *e)
+{
+	uint8_t buf[15];
+	struct ptrace_insn in;
+	size_t n = pt_fetch(c, pt_cur(c)->regs.rip, buf);
+	if (c->cpl == 3 || ptrace_insn_decode(buf, n, &in) < 0) {
+		/* A privileged instruction in ring 3, or a #GP of ordinary code. */
+		return pt_exception(c, 13, true, 0, e);
+	}
+	return emulate(c, &in, e);
+}
+
 bool pt_privileged_fast(struct pt_vcpu *c, struct vmm_exit *e, enum pt_step *s)
 {
 	uint8_t buf[15];
 	struct ptrace_insn in;
-	size_t n = fetch(c, c->k.regs.rip, buf);
+	size_t n = pt_fetch(c, c->k.regs.rip, buf);
 	if (ptrace_insn_decode(buf, n, &in) < 0)
 		return false;
 	switch (in.op) {
@@ -493,7 +503,7 @@ bool pt_privileged_fast(struct pt_vcpu *c, struct vmm_exit *e, enum pt_step *s)
 	case PTRACE_INSN_CLI:
 	case PTRACE_INSN_STI:
 	case PTRACE_INSN_HLT:
-		*s = pt_privileged(c, e);
+		*s = emulate(c, &in, e);
 		return true;
 	default:
 		return false;

@@ -72,16 +72,18 @@ static int get_disp(struct x86_cursor *c, unsigned bytes, int64_t *v)
 }
 
 /* The prefixes seen before the opcode. */
-struct prefixes {
-	bool opsize, addr32, rep, repne, lock;
-	uint8_t seg, rex;
-};
+static uint8_t seg_of(const struct x86_prefixes *p)
+{
+	return p->seg == 0x64	? PTRACE_INSN_SEG_FS
+	       : p->seg == 0x65 ? PTRACE_INSN_SEG_GS
+				: PTRACE_INSN_SEG_NONE;
+}
 
 /*
  * The r/m operand of a ModRM byte: a register (out->gpr) or a memory
  * operand (out->has_mem, out->mem), consuming SIB and displacement bytes.
  */
-static int decode_rm(struct x86_cursor *c, const struct prefixes *p, uint8_t modrm,
+static int decode_rm(struct x86_cursor *c, const struct x86_prefixes *p, uint8_t modrm,
 		     struct ptrace_insn *out)
 {
 	unsigned mod = modrm >> 6, rm = modrm & 7;
@@ -92,7 +94,7 @@ static int decode_rm(struct x86_cursor *c, const struct prefixes *p, uint8_t mod
 		return 0;
 	}
 	out->has_mem = true;
-	m->seg = p->seg;
+	m->seg = seg_of(p);
 	m->addr32 = p->addr32;
 	unsigned disp_bytes = mod == 1 ? 1 : mod == 2 ? 4 : 0;
 	if (rm == 4) {
@@ -122,7 +124,7 @@ static int decode_rm(struct x86_cursor *c, const struct prefixes *p, uint8_t mod
 }
 
 /* Port I/O: in/out with imm8 or DX, ins/outs. */
-static int decode_io(struct x86_cursor *c, const struct prefixes *p, uint8_t op,
+static int decode_io(struct x86_cursor *c, const struct x86_prefixes *p, uint8_t op,
 		     struct ptrace_insn *out)
 {
 	bool byte = !(op & 1);
@@ -150,7 +152,7 @@ static int decode_io(struct x86_cursor *c, const struct prefixes *p, uint8_t op,
 	if (op & 2) {
 		out->op = PTRACE_INSN_OUTS;
 		out->mem.base = 6;
-		out->mem.seg = p->seg;
+		out->mem.seg = seg_of(p);
 	} else {
 		out->op = PTRACE_INSN_INS;
 		out->mem.base = 7;
@@ -159,7 +161,7 @@ static int decode_io(struct x86_cursor *c, const struct prefixes *p, uint8_t op,
 }
 
 /* 0F 00 and 0F 01: the descriptor-table group and its register forms. */
-static int decode_grp(struct x86_cursor *c, const struct prefixes *p, uint8_t op2,
+static int decode_grp(struct x86_cursor *c, const struct x86_prefixes *p, uint8_t op2,
 		      struct ptrace_insn *out)
 {
 	uint8_t modrm;
@@ -216,7 +218,7 @@ static int decode_grp(struct x86_cursor *c, const struct prefixes *p, uint8_t op
 }
 
 /* 0F xx */
-static int decode_0f(struct x86_cursor *c, const struct prefixes *p, struct ptrace_insn *out)
+static int decode_0f(struct x86_cursor *c, const struct x86_prefixes *p, struct ptrace_insn *out)
 {
 	uint8_t op2;
 	if (x86_get8(c, &op2) < 0)
@@ -285,50 +287,11 @@ static int decode_0f(struct x86_cursor *c, const struct prefixes *p, struct ptra
 
 static int decode(struct x86_cursor *c, struct ptrace_insn *out)
 {
-	struct prefixes p = {0};
+	struct x86_prefixes p;
 	uint8_t b;
 
-	for (;;) {
-		if (x86_get8(c, &b) < 0)
-			return -1;
-		switch (b) {
-		case 0x66:
-			p.opsize = true;
-			break;
-		case 0x67:
-			p.addr32 = true;
-			break;
-		case 0xf2:
-			p.repne = true;
-			break;
-		case 0xf3:
-			p.rep = true;
-			break;
-		case 0xf0:
-			p.lock = true;
-			break;
-		case 0x2e:
-		case 0x36:
-		case 0x3e:
-		case 0x26:
-			break;
-		case 0x64:
-			p.seg = PTRACE_INSN_SEG_FS;
-			break;
-		case 0x65:
-			p.seg = PTRACE_INSN_SEG_GS;
-			break;
-		default:
-			if ((b & 0xf0) == 0x40) {
-				p.rex = b;
-				continue;
-			}
-			goto opcode;
-		}
-		/* A REX followed by a legacy prefix is ignored. */
-		p.rex = 0;
-	}
-opcode:
+	if (x86_prefixes(c, &p, &b) < 0)
+		return -1;
 	/* None of these instructions takes a lock prefix (#UD). */
 	if (p.lock)
 		return -1;

@@ -37,15 +37,11 @@ int pt_mem_off(const struct pt_mem *m, uint64_t gpa, uint64_t len, uint64_t *off
 		*off = gpa;
 		return 0;
 	}
-	for (unsigned i = 0; i < m->nslots; i++) {
-		const struct pt_slot *s = &m->slots[i];
-		if (gpa >= s->gpa && gpa - s->gpa < s->size && len <= s->size - (gpa - s->gpa) &&
-		    s->off + (gpa - s->gpa) + len <= m->ram_size) {
-			*off = s->off + (gpa - s->gpa);
-			return 0;
-		}
-	}
-	return -1;
+	/* Through the memslots, and the L1 frames must lie in the memfd. */
+	if (vmm_memslot_find(m->slots, m->nslots, gpa, len, off) < 0 || *off > m->ram_size ||
+	    len > m->ram_size - *off)
+		return -1;
+	return 0;
 }
 
 void *pt_mem_ptr(const struct pt_mem *m, uint64_t gpa, uint64_t len)
@@ -153,7 +149,11 @@ static struct pt_gran *gran_get(struct pt_tlb *t, uint64_t g)
 		struct pt_gran **ns = calloc(ncap, sizeof(*ns));
 		if (!ns)
 			return NULL;
-		struct pt_tlb n = {.slots = ns, .cap = ncap, .used = t->used, .fills = t->fills};
+		struct pt_tlb n = {.slots = ns,
+				   .cap = ncap,
+				   .used = t->used,
+				   .fills = t->fills,
+				   .kfills = t->kfills};
 		for (size_t i = 0; i < t->cap; i++) {
 			if (!t->slots[i])
 				continue;
@@ -194,7 +194,7 @@ static void tlb_clear(struct pt_tlb *t, bool user_only)
 	}
 	free(t->slots);
 	/* The kept (kernel-half) mappings still count against the limit. */
-	keep.fills = user_only ? t->fills : 0;
+	keep.fills = keep.kfills = user_only ? t->kfills : 0;
 	*t = keep;
 }
 
@@ -331,7 +331,6 @@ static int fill_table(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va
 		return -1; /* contiguous enough: one mmap of the fault's run does */
 	if (p->tlb.fills + n > c->tlb_max) {
 		pt_tlb_flush(c, p, false);
-		p->tlb.fills = 0;
 		x = NULL;
 	}
 	for (unsigned k = 0; k < n; k += PT_BATCH_MAX) {
@@ -345,6 +344,7 @@ static int fill_table(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va
 		}
 	}
 	p->tlb.fills += n;
+	p->tlb.kfills += base >= DMTVM_USER_TOP ? n : 0;
 	c->st.fills += n;
 	c->st.batches++;
 	x = gran_get(&p->tlb, va >> 21);
@@ -418,10 +418,8 @@ int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, boo
 	}
 	if (pt_mem_off(m, pa, end - start, &off) < 0)
 		return -1;
-	if (p->tlb.fills >= c->tlb_max) {
+	if (p->tlb.fills >= c->tlb_max)
 		pt_tlb_flush(c, p, false);
-		p->tlb.fills = 0;
-	}
 	int hprot = PROT_READ | ((prot & PT_PROT_W) ? PROT_WRITE : 0) |
 		    ((prot & PT_PROT_X) ? PROT_EXEC : 0);
 	long r = pt_proc_inject(p, SYS_mmap, (long)start, (long)(end - start), hprot,
@@ -435,6 +433,7 @@ int pt_tlb_fault(struct pt_vcpu *c, struct pt_proc *p, int cpl, uint64_t va, boo
 			return -1;
 	}
 	p->tlb.fills++;
+	p->tlb.kfills += start >= DMTVM_USER_TOP;
 	c->st.fills++;
 	x = gran_get(&p->tlb, va >> 21);
 	if (!x)

@@ -24,7 +24,7 @@
 
 struct vmm_l2vm {
 	struct pt_vcpu c; /* one vCPU (DMTVM_KVM_MAX_VCPUS) */
-	struct pt_slot slots[32];
+	struct vmm_memslot slots[32];
 	bool vcpu_made;
 	struct vmm_vcpu *l1; /* whose spare processes run it */
 	void *run;	     /* the vCPU's kvm_run area (L2_RUN_SIZE) */
@@ -75,12 +75,12 @@ static void pt_l2_destroy(struct vmm_l2vm *l2)
 	free(l2);
 }
 
-static int pt_l2_set_slots(struct vmm_l2vm *l2, const uint64_t (*s)[3], unsigned n)
+static int pt_l2_set_slots(struct vmm_l2vm *l2, const struct vmm_memslot *s, unsigned n)
 {
 	if (n > 32)
 		return -EINVAL;
 	for (unsigned i = 0; i < n; i++)
-		l2->slots[i] = (struct pt_slot){.gpa = s[i][0], .size = s[i][1], .off = s[i][2]};
+		l2->slots[i] = s[i];
 	l2->c.mem.nslots = n;
 	/* New memory behind the same gPAs: nothing cached may survive. */
 	pt_tlb_flush(&l2->c, &l2->c.k, false);
@@ -342,8 +342,8 @@ static void l2_vcpu_destroy(struct vmm_l2vm *l2, int id)
 	l2->vcpu_made = false;
 }
 
-static int l2_set_region(struct vmm_l2vm *l2, const void *host_region, const uint64_t (*slots)[3],
-			 unsigned n)
+static int l2_set_region(struct vmm_l2vm *l2, const void *host_region,
+			 const struct vmm_memslot *slots, unsigned n)
 {
 	(void)host_region;
 	return pt_l2_set_slots(l2, slots, n);

@@ -30,6 +30,8 @@
 
 #include <linux/kvm.h>
 
+#include "l2_long_mode.h"
+
 #include "dmtvm_abi.h"
 #include "dmtvm_trace.h"
 
@@ -604,53 +606,10 @@ static void putis(int64_t v)
 #define NK_ARGS	 0x1300000ULL
 #define NK_EPT12 0x1400000ULL /* L1 gPA of EPT12: PML4, PDPT, PD, PT */
 #define NK_PML4	 0xa000ULL    /* L2 gPAs of the tables and GDT L2 runs on */
-#define NK_PDPT	 0xb000ULL
-#define NK_PD	 0xc000ULL
 #define NK_GDT	 0xd000ULL
 #define NK_SYS	 DMTVM_KVM_TARGET_SYSTEM
 #define NK_VM	 DMTVM_KVM_TARGET_VM
 #define NK_VCPU	 DMTVM_KVM_TARGET_VCPU(0)
-
-/*
- * L2 starts in 64-bit mode at CPL 0, as dmtvm starts its guests: VA = L2
- * gPA through one 2 MiB page (P|RW|PS; beyond L2's 1 MiB is MMIO), flat
- * code (0x08) and data (0x10) segments from a GDT in L2 RAM.
- */
-static void nkvm_long_mode(uint8_t *l2, struct kvm_sregs *sr)
-{
-	uint64_t *pml4 = (uint64_t *)(l2 + NK_PML4), *pdpt = (uint64_t *)(l2 + NK_PDPT);
-	uint64_t *pd = (uint64_t *)(l2 + NK_PD), *gdt = (uint64_t *)(l2 + NK_GDT);
-	pml4[0] = NK_PDPT | 3; /* P|RW */
-	pdpt[0] = NK_PD | 3;
-	pd[0] = 0x83; /* P|RW|PS: VA [0, 2 MiB) -> gPA [0, 2 MiB) */
-	gdt[0] = 0;
-	gdt[1] = 0x00af9a000000ffffULL;
-	gdt[2] = 0x00cf92000000ffffULL;
-	sr->cs = (struct kvm_segment){.limit = 0xffffffff,
-				      .selector = 0x08,
-				      .type = 11,
-				      .present = 1,
-				      .s = 1,
-				      .l = 1,
-				      .g = 1};
-	sr->ds = (struct kvm_segment){.limit = 0xffffffff,
-				      .selector = 0x10,
-				      .type = 3,
-				      .present = 1,
-				      .s = 1,
-				      .db = 1,
-				      .g = 1};
-	sr->es = sr->fs = sr->gs = sr->ss = sr->ds;
-	/* A usable busy 64-bit TSS and LDT, as dmtvm sets them (vmm/cpu_x86_64.c). */
-	sr->tr = (struct kvm_segment){.limit = 0x67, .type = 11, .present = 1};
-	sr->ldt = (struct kvm_segment){.limit = 0xffff, .type = 2, .present = 1};
-	sr->gdt.base = NK_GDT;
-	sr->gdt.limit = 3 * 8 - 1;
-	sr->cr3 = NK_PML4;
-	sr->cr4 = 0x20 | 0x600;	  /* PAE, OSFXSR, OSXMMEXCPT */
-	sr->cr0 = 0x80050033;	  /* PE, MP, ET, NE, WP, PG */
-	sr->efer = 0x500 | 0x800; /* LME, LMA, NXE */
-}
 
 /*
  * Prints: refused calls' codes, the VM and vCPU handles, then the hypercall
@@ -725,7 +684,9 @@ static void nkvm(int spin)
 	putis(kvm(NK_VM, DMTVM_KVM_SET_EPT12, ep, sizeof(*ep)));
 	struct kvm_sregs *sr = VA(NK_ARGS + 0x1000);
 	kvm(NK_VCPU, KVM_GET_SREGS, sr, sizeof(*sr));
-	nkvm_long_mode(l2, sr);
+	/* L2 in 64-bit mode at CPL 0: VA = gPA through one 2 MiB page (beyond 1 MiB: MMIO). */
+	l2_tables(l2, 1 << 20, NK_PML4, NK_GDT);
+	l2_sregs(sr, NK_PML4, NK_GDT);
 	putis(kvm(NK_VCPU, KVM_SET_SREGS, sr, sizeof(*sr)));
 	struct kvm_regs *r = VA(NK_ARGS + 0x2000);
 	*r = (struct kvm_regs){.rip = 0x1000, .rflags = 2};
@@ -837,8 +798,9 @@ void tg_main(uint64_t fdt_gpa, uint64_t magic)
 		exit_(0);
 	} else if (is(what, "panic")) {
 		static const char msg[] = "test\npanic";
-		struct dmtvm_hc_panic a = {0,	   14,	   2,	     DMTVM_KERNEL_VIRT_BASE + 0x100123,
-					   0xdead, 0x7000, GPA(msg), sizeof(msg) - 1};
+		struct dmtvm_hc_panic a = {
+		    0,	    14,	    2,	      DMTVM_KERNEL_VIRT_BASE + 0x100123,
+		    0xdead, 0x7000, GPA(msg), sizeof(msg) - 1};
 		hc(DMTVM_HC_PANIC, &a);
 	} else if (is(what, "fault")) {
 		/* Nothing mapped below DMTVM_USER_TOP and no IDT: #PF, #DF, triple fault. */
