@@ -110,26 +110,31 @@ check('claim DMT > FPT', cl['DMT walks faster than FPT (virtualized)'], True)
 check('claim Agile unmeasured', cl['DMT walks faster than Agile (virtualized)'], None)
 check('claim nested app', cl['nested: pvDMT application speedup > 1'], False)
 
-# --exit-cycles N: each fill exit (shadow_fills) adds N cycles to its scheme's
-# walk-side cost in the application formula; page-walk speedups unchanged.
+# --exit-cycles N: each VM exit (shadow_fills + shadow_invalidations) adds N
+# cycles to its scheme's walk-side cost, in page-walk speedups, ovh and the
+# application formula; walk_speedup_model stays the model's walk-cycle ratio.
 # Cell C, nested: x86-nested-ept02 walk 1000, data 3000, 100 loads + 400
 # stores (instructions 1000), 10 EPT02 fills; pvdmt-nested walk 2000, x86-3d
 # 3000, no fills. Virtualized: x86-2d as A (walk 1200, data 600, 100
-# accesses, no fills), x86-shadow walk 300 with 10 shadow fills.
-def schf(walk_cycles, fills, **kw):
-    return dict(sch(walk_cycles, **kw), shadow_fills=fills)
+# accesses, no fills), x86-shadow walk 300 with 10 shadow fills and 5
+# invalidations.
+def schf(walk_cycles, fills, invalidations=0, **kw):
+    return dict(sch(walk_cycles, **kw), shadow_fills=fills, shadow_invalidations=invalidations)
 
 
 DOC_C = {'schema': 'dmtvm.counters/1', 'schemes': {
     'x86-nested-ept02': schf(1000, 10, data_cycles=3000, loads=100, stores=400),
     'pvdmt-nested': schf(2000, 0), 'x86-3d': schf(3000, 0),
-    'x86-2d': schf(1200, 0, data_cycles=600, loads=60, stores=40), 'x86-shadow': schf(300, 10),
+    'x86-2d': schf(1200, 0, data_cycles=600, loads=60, stores=40), 'x86-shadow': schf(300, 10, 5),
 }}
-# N = 0 (default and explicit): ovh 1000/5000 = 1/5; pvDMT x1/2 -> 1/(4/5 + 2/5)
-# = 5/6; x86-3D x1/3 -> 1/(4/5 + 3/5) = 5/7; shadow x4, ovh 3/5 -> 20/11.
-for label, c0 in (('default', M.cell_metrics(DOC_C)), ('N=0', M.cell_metrics(DOC_C, 2, 0))):
+# N = 0 (the artifact's accounting): ovh 1000/5000 = 1/5; pvDMT x1/2 -> 1/(4/5
+# + 2/5) = 5/6; x86-3D x1/3 -> 1/(4/5 + 3/5) = 5/7; shadow x4, ovh 3/5 -> 20/11.
+for label, c0 in (('N=0', M.cell_metrics(DOC_C, 2, 0)),):
     check('C %s nested ovh' % label, c0['nested']['ovh'], F(1, 5))
     check('C %s nested exits' % label, c0['nested']['exits'], 10)
+    check('C %s shadow exits (fills + invalidations)' % label,
+          c0['virtualized']['designs']['shadow']['exits'], 15)
+    check('C %s shadow walk' % label, c0['virtualized']['designs']['shadow']['walk_speedup'], F(4))
     check('C %s pvDMT app' % label, c0['nested']['designs']['pvDMT']['app_speedup'], F(5, 6))
     check('C %s x86-3D app' % label, c0['nested']['designs']['x86-3D']['app_speedup'], F(5, 7))
     check('C %s shadow app' % label, c0['virtualized']['designs']['shadow']['app_speedup'],
@@ -137,27 +142,52 @@ for label, c0 in (('default', M.cell_metrics(DOC_C)), ('N=0', M.cell_metrics(DOC
 # N = 1000: EPT02's walk side 1000 + 10 x 1000 = 11000: ovh 11000 / (11000 +
 # 3000 + 1000) = 11/15; pvDMT 1/(4/15 + 11/15 x 2000/11000) = 5/2 (= time
 # 15000 / (4000 + 2000)); x86-3D 15000 / (4000 + 3000) = 15/7. shadow's walk
-# side 300 + 10000: ovh stays 3/5 (x86-2d has no fills), app 2000 / (800 +
-# 10300) = 20/111.
+# side 300 + 15 x 1000 = 15300: ovh stays 3/5 (x86-2d has no exits), walk
+# 1200/15300 = 4/51, app 2000 / (800 + 15300) = 20/161. Walk speedups charged:
+# pvDMT 11000/2000 = 11/2, x86-3D 11000/3000 = 11/3.
 c1 = M.cell_metrics(DOC_C, 2, 1000)
 check('C N=1000 nested ovh', c1['nested']['ovh'], F(11, 15))
-check('C N=1000 pvDMT walk (uncharged)', c1['nested']['designs']['pvDMT']['walk_speedup'],
+check('C N=1000 pvDMT walk (model)', c1['nested']['designs']['pvDMT']['walk_speedup_model'],
       F(1, 2))
+check('C N=1000 pvDMT walk (charged)', c1['nested']['designs']['pvDMT']['walk_speedup'],
+      F(11, 2))
 check('C N=1000 pvDMT app', c1['nested']['designs']['pvDMT']['app_speedup'], F(5, 2))
-check('C N=1000 x86-3D walk (uncharged)', c1['nested']['designs']['x86-3D']['walk_speedup'],
+check('C N=1000 x86-3D walk (model)', c1['nested']['designs']['x86-3D']['walk_speedup_model'],
       F(1, 3))
+check('C N=1000 x86-3D walk (charged)', c1['nested']['designs']['x86-3D']['walk_speedup'],
+      F(11, 3))
 check('C N=1000 x86-3D app', c1['nested']['designs']['x86-3D']['app_speedup'], F(15, 7))
 check('C N=1000 virtualized ovh', c1['virtualized']['ovh'], F(3, 5))
-check('C N=1000 shadow walk (uncharged)', c1['virtualized']['designs']['shadow']['walk_speedup'],
-      F(4))
-check('C N=1000 shadow app', c1['virtualized']['designs']['shadow']['app_speedup'], F(20, 111))
+check('C N=1000 shadow walk (model)',
+      c1['virtualized']['designs']['shadow']['walk_speedup_model'], F(4))
+check('C N=1000 shadow walk (charged)', c1['virtualized']['designs']['shadow']['walk_speedup'],
+      F(4, 51))
+check('C N=1000 shadow app', c1['virtualized']['designs']['shadow']['app_speedup'], F(20, 161))
 check('C N=1000 walk-side cycles', M.walk_side_cycles(DOC_C['schemes']['x86-shadow'], 1000),
-      F(10300))
+      F(15300))
+# The default, 2000 cycles per exit (SplitX's direct exit cost): EPT02 walk
+# side 1000 + 20000: ovh 21000 / 25000 = 21/25, pvDMT walk 21/2, app 25000 /
+# (4000 + 2000) = 25/6; shadow 300 + 30000: walk 1200/30300 = 4/101.
+cd = M.cell_metrics(DOC_C)
+check('default exit cost', M.DEFAULT_EXIT_CYCLES, 2000)
+check('C default nested ovh', cd['nested']['ovh'], F(21, 25))
+check('C default pvDMT walk', cd['nested']['designs']['pvDMT']['walk_speedup'], F(21, 2))
+check('C default pvDMT app', cd['nested']['designs']['pvDMT']['app_speedup'], F(25, 6))
+check('C default shadow walk', cd['virtualized']['designs']['shadow']['walk_speedup'], F(4, 101))
 cl1 = {t: h for t, h, _e in M.claims(M.summarize({'C': c1}))}
-cl0 = {t: h for t, h, _e in M.claims(M.summarize({'C': M.cell_metrics(DOC_C)}))}
+cl0 = {t: h for t, h, _e in M.claims(M.summarize({'C': M.cell_metrics(DOC_C, 2, 0)}))}
 check('C nested app claim N=0 / N=1000', (cl0['nested: pvDMT application speedup > 1'],
                                            cl1['nested: pvDMT application speedup > 1']),
       (False, True))
+
+# DMT coverage: walks without a fallback; 4 fallbacks of 10 walks -> 3/5;
+# no walks -> None; more fallbacks than walks (two levels) -> 0, not negative.
+cov = M.cell_metrics({'schemes': {'x86-2d': sch(10), 'dmt-virt': dict(sch(5), dmt_fallbacks=4),
+                                  'pvdmt': dict(sch(5), dmt_fallbacks=25)}})['virtualized']
+check('coverage 3/5', cov['designs']['DMT']['dmt_coverage'], F(3, 5))
+check('coverage floor 0', cov['designs']['pvDMT']['dmt_coverage'], F(0))
+check('coverage of a peer design absent', 'dmt_coverage' in cov['designs'].get('FPT', {}), False)
+check('coverage without walks', M.dmt_coverage(sch(0, walks=0)), None)
 
 # Comparability checks: different walk counts and skipped batches are flagged
 bad = {'schemes': {'x86-2d': sch(10, walks=5), 'dmt-virt': sch(5, walks=6, skipped=3)}}

@@ -66,7 +66,7 @@ try:
         head, sep, data = rows[0], rows[1], rows[2:]
         well = (all(len(x) == len(head) for x in rows) and all(s == '---' for s in sep)
                 and [d[0].strip() for d in data] == ['gups', 'stream', '**geomean**'])
-        nlab = len(head) - (2 if 'ovh' in head[1] else 4)  # designs: the last columns
+        nlab = len(head) - (2 if 'ovh' in head[1] else 5)  # designs: the last columns
         nums = (nlab >= 2 and all(re.fullmatch(r'\**(\d+\.\d\d|n/a)\**', c.strip())
                                   for d in data for c in d[-nlab:])
                 and all(re.fullmatch(r'\d+(\.\d%)?', c.strip()) for d in data[:-1]
@@ -74,9 +74,10 @@ try:
         check('table well formed: ' + title, well and nums, body)
     # the table shows the JSON's numbers
     want = '**%.2f**' % gm['DMT']['walk_speedup']  # 4k
-    vt = dict(tables)['virtualized 4K, page-walk speedup over x86-2d']
+    vt = dict(tables)['virtualized 4K, page-walk speedup over x86-2d, VM exits charged 2000 '
+                      'cycles each']
     gmrow = [c.strip() for c in vt.strip().split('\n')[-1].split('|')[1:-1]]
-    check('geomean DMT cell matches results.json', gmrow[4] == want, (gmrow, want))
+    check('geomean DMT cell matches results.json', gmrow[5] == want, (gmrow, want))
 
     check('traces deleted after their runs', os.listdir(os.path.join(out, 'traces')) == [],
           os.listdir(os.path.join(out, 'traces')))
@@ -101,9 +102,14 @@ try:
     # run redone, no cell of the other N left); titles say N only when N > 0.
     sys.path.insert(0, os.path.dirname(os.path.realpath(EVAL)))
     import dmteval_metrics as M
-    check('exit_cycles 0 recorded by default', res['params'].get('exit_cycles') == 0,
+    check('exit_cycles 2000 recorded by default', res['params'].get('exit_cycles') == 2000,
           res['params'].get('exit_cycles'))
-    check('N = 0: no exit charge in results.md', 'fill exits charged' not in md)
+    t1 = re.findall(r'^### (.*)$', md, re.M)
+    check('default: the 8 virtualized and nested tables say exits are charged 2000 cycles',
+          len([t for t in t1 if 'VM exits charged 2000 cycles each' in t]) == 8 and
+          not any('exits charged' in t for t in t1 if t.startswith('native')), t1)
+    check('default: shadow and Agile columns marked', '| shadow (+exits) |' in md and
+          ' Agile (+exits) |' in md, md)
     r10 = run('--sizes=tiny', '--workloads', 'gups,stream', '--thp', 'off,on',
               '--exit-cycles', '1000', '--out', out)
     with open(os.path.join(out, 'results.json')) as f:
@@ -121,27 +127,37 @@ try:
           res3['metrics'] == want)
     fills = [c['counters']['schemes']['x86-nested-ept02']['shadow_fills']
              for c in res3['cells'] if c['page'] == '4k']
-    check('--exit-cycles 1000: nested app speedups changed (EPT02 fills %s)' % fills,
-          all(fills) and all(res3['metrics']['4k'][w]['nested']['designs']['pvDMT']['app_speedup']
-                             != res['metrics']['4k'][w]['nested']['designs']['pvDMT']['app_speedup']
-                             for w in ('gups', 'stream')), fills)
-    check('--exit-cycles 1000: walk speedups unchanged', all(
-        res3['metrics'][pg][w][st]['designs'][d]['walk_speedup'] ==
-        res['metrics'][pg][w][st]['designs'][d]['walk_speedup']
+
+    def nested(r, w, k):
+        return r['metrics']['4k'][w]['nested']['designs']['pvDMT'][k]
+    check('--exit-cycles 1000: nested walk and app speedups changed (EPT02 fills %s)' % fills,
+          all(fills) and all(nested(res3, w, k) != nested(res, w, k) for w in ('gups', 'stream')
+                             for k in ('walk_speedup', 'app_speedup')), fills)
+    check('--exit-cycles 1000: the model\'s walk speedups unchanged', all(
+        res3['metrics'][pg][w][st]['designs'][d]['walk_speedup_model'] ==
+        res['metrics'][pg][w][st]['designs'][d]['walk_speedup_model']
         for pg in res['metrics'] for w in res['metrics'][pg] for st in res['metrics'][pg][w]
         for d in res['metrics'][pg][w][st]['designs']))
     t3 = re.findall(r'^### (.*)$', md3, re.M)
-    charged = [t for t in t3 if 'fill exits charged 1000 cycles each' in t]
-    check('--exit-cycles 1000: the 6 application tables say N, walk tables do not',
-          len(charged) == 6 and all('application speedup' in t for t in charged), t3)
+    charged = [t for t in t3 if 'VM exits charged 1000 cycles each' in t]
+    check('--exit-cycles 1000: the 8 virtualized and nested tables say N', len(charged) == 8, t3)
     check('--exit-cycles 1000: nested claim and headline say N', len(re.findall(
-        r'^- nested: pvDMT application speedup > 1: .*fill exits charged 1000 cycles each\)$',
-        md3, re.M)) == 2 and md3.count('application speedup, fill exits charged 1000') == 2,
+        r'^- nested: pvDMT application speedup > 1: .*VM exits charged 1000 cycles each\)$',
+        md3, re.M)) == 2 and md3.count('application speedup, VM exits charged 1000') == 2,
         md3)
+    r13 = run('--sizes=tiny', '--workloads', 'gups,stream', '--thp', 'off,on',
+              '--exit-cycles', '0', '--out', out)
+    with open(os.path.join(out, 'results.json')) as f:
+        res5 = json.load(f)
+    md5 = open(os.path.join(out, 'results.md')).read()
+    check('--exit-cycles 0: the artifact\'s accounting, no charge named, walk = model',
+          r13.returncode == 0 and 'exits charged' not in md5 and '(+exits)' not in md5 and all(
+              d['walk_speedup'] == d['walk_speedup_model'] for pg in res5['metrics'].values()
+              for m in pg.values() for st in m.values() for d in st['designs'].values()), md5)
     r11 = run('--sizes=tiny', '--workloads', 'gups,stream', '--thp', 'off,on', '--out', out)
     with open(os.path.join(out, 'results.json')) as f:
         res4 = json.load(f)
-    check('back to N = 0: the first run\'s metrics and results.md', r11.returncode == 0 and
+    check('back to the default: the first run\'s metrics and results.md', r11.returncode == 0 and
           res4['metrics'] == res['metrics'] and
           open(os.path.join(out, 'results.md')).read() == md)
     r12 = run('--exit-cycles', '-5', '--out', out)

@@ -39,15 +39,43 @@ def _scheme(doc, name):
         raise MetricsError('counters have no scheme %r' % name) from None
 
 
+# Default cycles charged per VM exit of a translation scheme (shadow and
+# EPT02 fills, shadow invalidations): 2,000 cycles, the direct cost of one VMX
+# exit and entry measured with KVM on a Xeon X5570 (Landau, Ben-Yehuda,
+# Gordon, "SplitX: Split Guest/Hypervisor Execution on Multi-Core", WIOV
+# 2011, Table 1). It leaves out the handler's own work (walking the guest
+# table, filling the entry), which the same measurements put up to an order
+# of magnitude higher: a lower bound (tools/eval/README.md "Exit cost").
+DEFAULT_EXIT_CYCLES = 2000
+
+
+def exits(s):
+    """VM exits a scheme's translation caused: shadow_fills (x86-shadow's
+    shadow-table fills, x86-nested-ept02's EPT02 fills, agile's shadow part)
+    plus shadow_invalidations (guest page-table writes that the hypervisor
+    traps to keep a shadow table in sync)."""
+    return int(s.get('shadow_fills', 0)) + int(s.get('shadow_invalidations', 0))
+
+
 def walk_side_cycles(s, exit_cycles=0):
-    """A scheme's walk-side cost in the application formula: walk_cycles plus
-    exit_cycles per fill exit (shadow_fills: x86-shadow's shadow-table fills,
-    x86-nested-ept02's EPT02 fills, agile's shadow part). A fill is a VM exit
-    that the walk itself triggers (the hardware walk misses in the shadow /
-    EPT02 table and the hypervisor fills it), so its cost belongs to
-    translation, on the walk side of the formula. exit_cycles = 0 (the
-    artifact's formula) charges nothing."""
-    return int(s['walk_cycles']) + Fraction(exit_cycles) * int(s.get('shadow_fills', 0))
+    """A scheme's translation cost: walk_cycles plus exit_cycles per VM exit
+    (exits()). A fill is a VM exit that the walk itself triggers (the
+    hardware walk misses in the shadow / EPT02 table and the hypervisor fills
+    it), an invalidation one that keeps the shadow in sync; both are
+    translation cost. exit_cycles = 0 (the artifact's accounting) charges
+    nothing."""
+    return int(s['walk_cycles']) + Fraction(exit_cycles) * exits(s)
+
+
+def dmt_coverage(s):
+    """Share of a DMT design's walks that did not fall back to the radix walk:
+    1 - dmt_fallbacks / walks (a fallback is a register miss or an unusable
+    TEA entry at any level; a walk with two counts twice, so this is a lower
+    bound). None without walks."""
+    w = int(s['walks'])
+    if not w:
+        return None
+    return max(Fraction(0), 1 - Fraction(int(s.get('dmt_fallbacks', 0)), w))
 
 
 def walk_overhead(base, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS, exit_cycles=0):
@@ -55,7 +83,7 @@ def walk_overhead(base, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS, e
     scheme's counters: walk / (walk + data + instructions), with
       walk = walk_side_cycles: walk_cycles (every walk reference at the
              latency of where it was served, page-walk-cache hits 1 cycle)
-             + exit_cycles per fill exit,
+             + exit_cycles per VM exit,
       data = data_cycles (every access, fetches included, through the same
              cache model after translation; needs the model's cache_data = 1),
       instructions = insn_cycles_per_access * (loads + stores).
@@ -70,13 +98,11 @@ def walk_overhead(base, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS, e
 
 
 def walk_speedup(base, other, exit_cycles=0):
-    """Page-walk speedup of `other` over `base`: base walk cycles / other walk
-    cycles (both schemes see the same TLB misses, so this is also the ratio
-    of average walk latencies). None when undefined (no walks in `other`
-    while `base` had some is reported as None too: not a measurement).
-    exit_cycles > 0: the ratio of walk-side costs (walk_side_cycles), fill
-    exits charged; used only inside the application formula (the page-walk
-    tables are the model's walk cycles, exit_cycles = 0)."""
+    """Page-walk speedup of `other` over `base`: base walk-side cycles / other
+    walk-side cycles (walk_side_cycles: walk cycles plus exit_cycles per VM
+    exit; both schemes see the same TLB misses, so this is also the ratio of
+    average translation latencies). None when undefined (no walks in `other`
+    while `base` had some is reported as None too: not a measurement)."""
     wb, wo = walk_side_cycles(base, exit_cycles), walk_side_cycles(other, exit_cycles)
     if wo == 0:
         return Fraction(1) if wb == 0 else None
@@ -106,13 +132,16 @@ def check_comparable(base, other):
     return probs
 
 
-def cell_metrics(doc, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS, exit_cycles=0):
+def cell_metrics(doc, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS,
+                 exit_cycles=DEFAULT_EXIT_CYCLES):
     """All comparisons of one replay (one workload, one page-size setup):
-    {setup: {'baseline', 'ovh', 'walks', 'designs': {label: {'scheme',
-    'walk_speedup', 'app_speedup', 'problems'}}}}. Setups whose baseline is
-    absent from the document are left out. exit_cycles: cycles charged per
-    fill exit of each scheme on its walk side (walk_side_cycles), in ovh and
-    app_speedup only; walk_speedup stays the model's walk-cycle ratio."""
+    {setup: {'baseline', 'ovh', 'walks', 'exits', 'designs': {label:
+    {'scheme', 'walk_speedup', 'walk_speedup_model', 'app_speedup', 'exits',
+    'dmt_fallbacks', 'dmt_coverage', 'problems'}}}}. Setups whose baseline is
+    absent from the document are left out. exit_cycles: cycles charged per VM
+    exit of each scheme (walk_side_cycles) in walk_speedup, ovh and
+    app_speedup; walk_speedup_model is the model's walk-cycle ratio alone
+    (exits not charged, the artifact's accounting)."""
     out = {}
     for setup, bname, designs in SETUPS:
         if bname not in doc.get('schemes', {}):
@@ -124,18 +153,17 @@ def cell_metrics(doc, insn_cycles_per_access=DEFAULT_INSN_CYCLES_PER_ACCESS, exi
             if sname not in doc['schemes']:
                 continue
             other = doc['schemes'][sname]
-            ws = walk_speedup(base, other)
+            ws = walk_speedup(base, other, exit_cycles)
             ds[label] = {'scheme': sname, 'walk_speedup': ws,
-                         'app_speedup': app_speedup(ovh, walk_speedup(base, other,
-                                                                      exit_cycles)),
-                         'exits': int(other.get('shadow_fills', 0)),
+                         'walk_speedup_model': walk_speedup(base, other),
+                         'app_speedup': app_speedup(ovh, ws),
+                         'exits': exits(other),
                          'dmt_fallbacks': int(other.get('dmt_fallbacks', 0)),
                          'problems': check_comparable(base, other)}
-        # exits: shadow / EPT02 fill VM exits the model counted; the artifact's
-        # formula (exit_cycles = 0) does not charge them, exit_cycles > 0 does.
+            if 'DMT' in label:
+                ds[label]['dmt_coverage'] = dmt_coverage(other)
         out[setup] = {'baseline': bname, 'ovh': ovh, 'walks': int(base['walks']),
-                      'exits': int(base.get('shadow_fills', 0)),
-                      'designs': ds}
+                      'exits': exits(base), 'designs': ds}
     return out
 
 

@@ -27,6 +27,10 @@ def fmt(x, nd=2):
     return '%.*f' % (nd, float(x))
 
 
+def pct(x):
+    return 'n/a' if x is None else '%.1f%%' % (100 * float(x))
+
+
 def _designs(setup):
     for s, b, ds in SETUPS:
         if s == setup:
@@ -51,11 +55,17 @@ def nested_note(p):
 
 
 def exit_note(p):
-    """What --exit-cycles N charged, for the application tables' titles, the
-    application claim and charts ('' for N = 0: the artifact's formula, and
-    the report stays what it was before the option existed)."""
+    """What --exit-cycles N charged, for table titles, claims and charts
+    ('' for N = 0: the artifact's accounting)."""
     n = p.get('exit_cycles') or 0
-    return ', fill exits charged %d cycles each' % n if n else ''
+    return ', VM exits charged %d cycles each' % n if n else ''
+
+
+def exit_label(p, label):
+    """A design's column label: the designs that take VM exits in their
+    translation (shadow paging, Agile's shadow part) are marked when the
+    exits are charged."""
+    return label + ' (+exits)' if p.get('exit_cycles') and label in ('shadow', 'Agile') else label
 
 
 def markdown(results):
@@ -78,13 +88,14 @@ def markdown(results):
                'ovh = the baseline\'s estimated walk overhead (README: how).')
     out.append('')
     if exit_note(p):
-        out.append('Exit cost (`--exit-cycles`, an input, not measured): every fill VM exit '
-                   '(shadow / EPT02 fills, the "exits" columns) adds %d cycles to its '
-                   'scheme\'s walk-side cost in the application formula: ovh = (walk + '
-                   'exits x %d) / (that + data + instructions) of the baseline, and lat_d / '
-                   'lat_x86 = the ratio of walk-side costs; page-walk speedups are the '
-                   'model\'s walk cycles, exits not charged.' % (p['exit_cycles'],
-                                                                p['exit_cycles']))
+        out.append('Exit cost (`--exit-cycles`, from published measurements, not measured '
+                   'here): every VM exit a scheme\'s translation takes (shadow / EPT02 fills '
+                   'and shadow invalidations, the "exits" columns) adds %d cycles to its '
+                   'walk-side cost: in page-walk speedups, in ovh = (walk + exits x %d) / '
+                   '(that + data + instructions) of the baseline, and in lat_d / lat_x86. '
+                   'Columns marked (+exits) and the nested baseline take exits; '
+                   '`--exit-cycles 0` gives the artifact\'s accounting.' % (
+                       p['exit_cycles'], p['exit_cycles']))
         out.append('')
     nw = p.get('nested_workload_args') or {}
     shrunk = ', '.join('%s `%s` (not `%s`)' % (w, ' '.join(a), ' '.join(p['workload_args'][w]))
@@ -117,9 +128,8 @@ def markdown(results):
                       if any(lb in m[setup]['designs'] for m in per.values() if setup in m)]
             for key, title in (('walk_speedup', 'page-walk speedup'),
                                ('app_speedup', 'application speedup')):
-                note = nested_note(p) if setup == 'nested' else ''
-                if key == 'app_speedup':
-                    note = exit_note(p) + note
+                note = ((exit_note(p) if setup != 'native' else '') +
+                        (nested_note(p) if setup == 'nested' else ''))
                 out.append('### %s %s, %s over %s%s' % (setup, PAGE_SHORT[page], title, base,
                                                         note))
                 out.append('')
@@ -133,8 +143,10 @@ def markdown(results):
                 # VMAs without a TEA: those walks are radix walks).
                 dmt = next((lb for lb in labels if 'DMT' in lb), None)
                 extra = (['walk ovh'] if key == 'app_speedup' else
-                         ['walks', base + ' exits'] + ([dmt + ' fallbacks'] if dmt else []))
-                out.append('| workload | ' + ' | '.join(extra + labels) + ' |')
+                         ['walks', base + ' exits'] +
+                         ([dmt + ' fallbacks', dmt + ' coverage'] if dmt else []))
+                out.append('| workload | ' + ' | '.join(
+                    extra + [exit_label(p, lb) for lb in labels]) + ' |')
                 out.append('|---' * (1 + len(extra) + len(labels)) + '|')
                 for w, m in per.items():
                     if setup not in m:
@@ -142,7 +154,8 @@ def markdown(results):
                     ms = m[setup]
                     first = (['%.1f%%' % (100 * ms['ovh'])] if key == 'app_speedup'
                              else [str(ms['walks']), str(ms.get('exits', 0))] +
-                             ([str(ms['designs'].get(dmt, {}).get('dmt_fallbacks', 0))]
+                             ([str(ms['designs'].get(dmt, {}).get('dmt_fallbacks', 0)),
+                               pct(ms['designs'].get(dmt, {}).get('dmt_coverage'))]
                               if dmt else []))
                     cells = [fmt(ms['designs'].get(lb, {}).get(key)) for lb in labels]
                     out.append('| %s | %s | %s |' % (w, ' | '.join(first), ' | '.join(cells)))
@@ -217,7 +230,7 @@ def charts(results, outdir, gnuplot='gnuplot'):
                     'set output %s' % _gp_quote(png),
                     'set title %s' % _gp_quote('%s, %s: %s over %s%s' % (
                         PAGE_TITLE[page], setup, ylabel, base,
-                        exit_note(results['params']) if key == 'app_speedup' else '')),
+                        exit_note(results['params']) if setup != 'native' else '')),
                     'set ylabel %s' % _gp_quote(ylabel + ' (x)'),
                     'set style data histograms',
                     'set style histogram clustered gap 1',
