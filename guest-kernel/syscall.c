@@ -299,8 +299,14 @@ static long sys_mmap(struct syscall_args *a)
 				return r;
 		}
 	} else {
-		/* Hint if free, else top-down; 2 MiB alignment for big areas (2 MiB pages). */
-		uint64_t align = len >= HPAGE_SIZE ? HPAGE_SIZE : PAGE_SIZE;
+		/*
+		 * Hint if free, else top-down. 2 MiB alignment only for lengths that
+		 * are whole 2 MiB blocks, as Linux (6.12, "limit THP alignment of
+		 * anonymous mappings to PMD-aligned sizes"): aligning other lengths
+		 * leaves a gap below each mapping, so consecutive mallocs never merge
+		 * into one VMA and arrays under tea_min never reach a TEA.
+		 */
+		uint64_t align = len >= HPAGE_SIZE && !(len & (HPAGE_SIZE - 1)) ? HPAGE_SIZE : PAGE_SIZE;
 		if (!addr || !user_range_ok(addr, len) || vma_overlaps(&mm->vmas, addr, addr + len))
 			addr = vma_find_gap(&mm->vmas, len, align, 1ULL << 32, mm->mmap_top);
 		if (!addr)

@@ -21,6 +21,12 @@
  *           time its TEA is replaced by a bigger one (page tables migrate).
  *  many N M N mappings of M MiB (defaults 3, 64) with guards between them
  *           (with N = 17 and tea_min = M: the 17th falls back, counted).
+ *  arrays   what a program's mallocs do (bfs: a 2 MiB array, one of 64 MiB
+ *           minus 4 KiB, one of 4 MiB plus 4 KiB, each its own mmap, none
+ *           at a chosen address): the kernel places them next to each
+ *           other, so they merge into one VMA of >= tea_min and one TEA
+ *           covers all three (2 MiB alignment only for whole 2 MiB
+ *           lengths); alone, none of them would get a TEA.
  *  reuse N M  N rounds of: map M MiB, touch one word per 2 MiB, unmap
  *           (in a small guest, later rounds live on merged freed frames).
  *  check1g  map 1 GiB, write each page's own VA into its first word, then
@@ -118,6 +124,13 @@ int main(int argc, char **argv)
 			/* A PROT_NONE guard below keeps the next mapping from merging. */
 			if (!strcmp(mode, "many") && map(NULL, 2 * MIB, PROT_NONE) == MAP_FAILED)
 				return fail("map guard");
+		}
+	} else if (!strcmp(mode, "arrays")) {
+		static const uint64_t len[] = {2 * MIB, 64 * MIB - 4096, 4 * MIB + 4096};
+		for (unsigned i = 0; i < 3; i++) {
+			uint64_t *p = map(NULL, len[i], PROT_READ | PROT_WRITE);
+			if (p == MAP_FAILED || touch(p, len[i], i))
+				return fail("map/touch an array");
 		}
 	} else if (!strcmp(mode, "reuse") && argc > 3) {
 		int n = atoi(argv[2]);
