@@ -111,6 +111,7 @@ struct mmu_config {
 	uint32_t phys_bits; /* MAXPHYADDR: entry bits 51:phys_bits are reserved: 46 */
 	/* page-walk cache associativity (the artifact's 1 / 4 / 4) */
 	uint32_t pwc_pml4e_ways, pwc_pdpte_ways, pwc_pde_ways;
+	bool own_tables_warm; /* mmu_sim_prefill fills shadow / Agile / EPT02 tables: 1 */
 };
 
 void mmu_config_default(struct mmu_config *cfg);
@@ -277,6 +278,17 @@ void mmu_sim_destroy(struct mmu_sim *sim);
 void mmu_sim_reset(struct mmu_sim *sim);
 /* Zeroes counters only (warm state kept): region-of-interest start. */
 void mmu_sim_reset_counters(struct mmu_sim *sim);
+
+/*
+ * Region-of-interest start (with own_tables_warm = 1, the default): fills the
+ * tables the model keeps (x86-shadow's shadow table, agile's shadow part,
+ * x86-nested-ept02's EPT02) for every translation in ctx's guest tables, as
+ * a hypervisor that ran the program's set-up phase has them; nothing is
+ * counted. Schemes whose context is absent, or whose table the caller keeps
+ * (shadow_root, ept02_root), are left alone. Call after
+ * mmu_sim_reset_counters at ROI begin; dmtvm run and dmtvm replay do.
+ */
+void mmu_sim_prefill(struct mmu_sim *sim, const struct mmu_ctx *ctx);
 
 /* Runs a batch of accesses under ctx through every scheme of the mask. */
 void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,

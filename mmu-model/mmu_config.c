@@ -41,6 +41,7 @@ static const struct key_desc mmu_keys[] = {
     K(lat_pwc),		K(lat_l1),	 K(lat_l2),
     K(lat_llc),		K(lat_dram),	 K(dmt_regs),
     K(ecpt_ways),	K(max_vcpus),	 K(phys_bits),
+    KB(own_tables_warm),
 };
 
 #define NKEYS (sizeof(mmu_keys) / sizeof(mmu_keys[0]))
@@ -84,6 +85,7 @@ void mmu_config_default(struct mmu_config *c)
 	c->pwc_pml4e_ways = 1;
 	c->pwc_pdpte_ways = 4;
 	c->pwc_pde_ways = 4;
+	c->own_tables_warm = true;
 }
 
 unsigned mmu_config_nkeys(void)

@@ -142,6 +142,16 @@ void mmu_walk_select_root(struct mmu_scheme_state *st, const struct mmu_ctx *ctx
 void mmu_walk_invalidate(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uint64_t va,
 			 uint64_t len);
 void mmu_scheme_state_clear_tables(struct mmu_scheme_state *st);
+/*
+ * mmu_walk_own.c: fills st's own table for addr (shadow, Agile: a guest VA;
+ * EPT02: a guest-physical address) as the hypervisor's on-demand fill does,
+ * silently; st->cur_root must be selected. Returns the bytes the entry maps
+ * (what is already there counts), or 0 when addr has no translation.
+ */
+uint64_t mmu_walk_own_prefill(struct mmu_scheme_state *st, const struct mmu_ctx *ctx,
+			      uint64_t addr);
+/* mmu_prefill.c: fills st's own table for every translation of ctx's guest tables. */
+void mmu_prefill_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx);
 
 /* TLB group of a scheme: 0 native, 1 virtualized, 2 nested. */
 int mmu_scheme_group(enum mmu_scheme s);

@@ -456,6 +456,18 @@ void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uin
 		mmu_sim_run(sim, ctx, buf, k);
 }
 
+void mmu_sim_prefill(struct mmu_sim *sim, const struct mmu_ctx *ctx)
+{
+	static const enum mmu_scheme own[] = {MMU_X86_SHADOW, MMU_AGILE, MMU_X86_NESTED_EPT02};
+
+	if (!sim->cfg.own_tables_warm)
+		return;
+	sim->memo.gen++; /* the tables may have changed since the last run */
+	for (unsigned i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if ((sim->mask & MMU_SCHEME_BIT(own[i])) && mmu_scheme_applies(own[i], ctx))
+			mmu_prefill_scheme(&sim->st[own[i]], ctx);
+}
+
 void mmu_sim_invalidate(struct mmu_sim *sim, const struct mmu_ctx *ctx, uint64_t va, uint64_t len)
 {
 	bool all = len == 0 || len > (64ULL << 12);

@@ -336,3 +336,49 @@ void mmu_walk_invalidate(struct mmu_scheme_state *st, const struct mmu_ctx *ctx,
 		}
 	}
 }
+
+/* ---- warm own tables (mmu_sim_prefill) ---- */
+
+/* Bytes the own entry for addr maps (a leaf, a large leaf or an Agile switch), 0 if none. */
+static uint64_t own_span(struct mmu_scheme_state *st, uint64_t addr)
+{
+	uint64_t table = st->cur_root;
+
+	for (int l = 4; l >= 1; l--) {
+		uint64_t *e = mmu_pstore_entry(&st->store, table + ((addr >> (12 + 9 * (l - 1))) & 511) * 8);
+		if (!e || !(*e & 7))
+			return 0;
+		if (l == 1 || (*e & (X86_PS | AGILE_SWITCH)))
+			return 1ULL << (12 + 9 * (l - 1));
+		table = *e & ADDR_MASK;
+	}
+	return 0;
+}
+
+uint64_t mmu_walk_own_prefill(struct mmu_scheme_state *st, const struct mmu_ctx *ctx,
+			      uint64_t addr)
+{
+	struct wk w;
+	uint64_t span;
+	int r = -1;
+
+	if (!st->cur_root)
+		return 0;
+	span = own_span(st, addr);
+	if (span)
+		return span;
+	memset(&w, 0, sizeof(w));
+	w.st = st;
+	w.cfg = st->cfg;
+	w.ctx = ctx;
+	w.silent = true; /* the hypervisor's software walks: nothing counted, no caches */
+	w.row = -1;
+	w.rsvd = ((1ULL << 52) - 1) & ~((1ULL << st->cfg->phys_bits) - 1);
+	if (st->id == MMU_X86_SHADOW)
+		r = shadow_fill(&w, addr, MMU_LOAD);
+	else if (st->id == MMU_AGILE)
+		r = agile_fill(&w, addr, MMU_LOAD);
+	else if (st->id == MMU_X86_NESTED_EPT02)
+		r = ept02_fill(&w, addr, EPT_R);
+	return r ? 0 : own_span(st, addr);
+}

@@ -16,7 +16,8 @@
  *
  * Region of interest (ROI control records in the flushed stream): records
  * before the first ROI begin warm the model up and count; ROI begin zeroes
- * the counters (mmu_sim_reset_counters, warm state kept); after an ROI end
+ * the counters (mmu_sim_reset_counters, warm state kept) and warms the
+ * model-kept shadow / Agile / EPT02 tables (mmu_sim_prefill); after an ROI end
  * accesses are not simulated until the next ROI begin. A guest that never
  * sends ROI records is simulated whole. Same rules as `dmtvm replay`.
  */
@@ -108,6 +109,7 @@ enum xlate_roi xlate_run_records(struct mmu_sim *sim, const struct mmu_ctx *ctx,
 		unsigned type = dmtvm_trace_size(recs[i]);
 		if (type == DMTVM_TRACE_ROI_BEGIN) {
 			mmu_sim_reset_counters(sim);
+			mmu_sim_prefill(sim, ctx); /* shadow / EPT02 as after set-up */
 			roi = ROI_IN;
 		} else if (type == DMTVM_TRACE_ROI_END) {
 			roi = ROI_OUT;
