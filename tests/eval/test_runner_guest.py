@@ -242,6 +242,18 @@ try:
     r8 = run('--nested-max-mem', '64M', '--out', cap)
     check('--nested-max-mem below 72M: exit 2', r8.returncode == 2 and
           "--nested-max-mem: '64M': expected a size >= 72M" in r8.stderr, r8.stderr)
+    # --max-trace caps the trace dmtvm writes, not dmtvm's other files: a
+    # 66M guest under a 32M cap runs (on ptrace its RAM is a 66M memfd, which
+    # RLIMIT_FSIZE would have cut), and a 4K cap stops the run, named.
+    capd = os.path.join(tmp, 'cap')
+    r9 = run('--sizes=tiny', '--workloads', 'gups', '--thp', 'off', '--nested-source=replay',
+             '--max-trace', '32M', '--no-charts', '--out', capd)
+    check('--max-trace 32M, 66M guest: exit 0', r9.returncode == 0, r9.stdout + r9.stderr)
+    r10 = run('--sizes=tiny', '--workloads', 'gups', '--thp', 'on', '--nested-source=replay',
+              '--max-trace', '4K', '--no-charts', '--out', capd)
+    check('--max-trace 4K: exit 1 naming gups and the cap', r10.returncode == 1 and
+          'gups -m 64K -n 1K: guest trace larger than --max-trace=4K' in r10.stderr,
+          r10.stdout + r10.stderr)
     r4 = run('--source=elsewhere', '--out', out)
     check('bad --source: exit 2', r4.returncode == 2 and '--source' in r4.stderr, r4.stderr)
 finally:

@@ -281,10 +281,27 @@ def nested_replay_args(page):
     return a
 
 
-def _limit_fsize(max_bytes):
-    def limit():  # the trace may not fill the disk: SIGXFSZ past max_bytes
-        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
-    return limit
+def _run_capped(cmd, log, trace, max_bytes):
+    """Runs a dmtvm command with its output in log; when it writes trace,
+    kills it as soon as the trace reaches max_bytes. Returns (status, over).
+    dmtvm is not run under RLIMIT_FSIZE: on the ptrace platform guest RAM is
+    a memfd, which that limit caps too (a 5 GiB guest died of SIGXFSZ at 2
+    GiB)."""
+    over = False
+    with open(log, 'w') as lf:
+        p = subprocess.Popen(cmd, stdout=lf, stderr=lf)
+        try:
+            while True:
+                try:
+                    return p.wait(timeout=0.2 if trace else None), over
+                except subprocess.TimeoutExpired:
+                    if os.path.exists(trace) and os.path.getsize(trace) >= max_bytes:
+                        over = True
+                        p.kill()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 def run_cell_guest(ctx, name, args, page):
@@ -317,17 +334,14 @@ def run_cell_guest(ctx, name, args, page):
     log = os.path.join(ctx['out'], 'logs', cid + '_guest.log')
     t0 = time.monotonic()
     try:
-        with open(log, 'w') as lf:
-            r = subprocess.run(cmd, stdout=lf, stderr=lf,
-                               preexec_fn=_limit_fsize(ctx['max_trace']))
+        status, over = _run_capped(cmd, log, trace if replay else None, ctx['max_trace'])
         dt = time.monotonic() - t0
-        if r.returncode == -signal.SIGXFSZ or (os.path.exists(trace) and
-                                               os.path.getsize(trace) >= ctx['max_trace']):
+        if over or (os.path.exists(trace) and os.path.getsize(trace) >= ctx['max_trace']):
             raise RunError('%s %s: guest trace larger than --max-trace=%s; use a smaller '
                            'preset or --scale, or raise --max-trace'
                            % (name, ' '.join(args), fmt_num(ctx['max_trace'])))
-        if r.returncode != 0:
-            raise RunError('%s: exit status %d (see %s)' % (' '.join(cmd), r.returncode, log))
+        if status != 0:
+            raise RunError('%s: exit status %d (see %s)' % (' '.join(cmd), status, log))
         try:
             with open(report) as f:
                 rep = json.load(f)
