@@ -188,6 +188,13 @@ def replay_args(page):
     return a
 
 
+def _stored_only(ctx, name, page):
+    """A report from stored runs only (dmt-eval --merge): a run that is
+    not stored is an error, never run here."""
+    if ctx.get('stored_only'):
+        raise RunError('%s %s: not run (its cell is not done or was refused)' % (name, page))
+
+
 def _cell_path(ctx, name, args, page):
     # host cells keep their original names (older results directories resume)
     sfx = '_guest' if ctx.get('source') == 'guest' else ''
@@ -217,6 +224,7 @@ def run_cell(ctx, name, args, page, trace):
     cell = _load_cell(path)
     if cell is not None:
         return cell, False
+    _stored_only(ctx, name, page)
     if trace is None:
         raise RunError('%s %s: no trace' % (name, page))
     cmd = ctx['replay'] + replay_args(page) + [trace]
@@ -298,6 +306,7 @@ def run_cell_guest(ctx, name, args, page):
     # a cell stored without the replay cannot serve --nested-source=replay
     if cell is not None and (not replay or 'nested_command' in cell):
         return cell, False
+    _stored_only(ctx, name, page)
     cid = cell_id(name, args) + '_' + page
     trace = os.path.join(ctx['out'], 'traces', cid + '.trc')
     report = os.path.join(ctx['out'], 'logs', cid + '_guest.json')
@@ -453,6 +462,7 @@ def run_cell_nested(ctx, name, args, page):
     cell = _load_cell(path)
     if cell is not None:
         return cell, False
+    _stored_only(ctx, name, page)
     cid = cell_id(name, args) + '_' + page
     report = os.path.join(ctx['out'], 'logs', cid + '_l2.json')
     if os.path.exists(report):
