@@ -229,6 +229,30 @@ try:
                 check('every cell ran as a Slurm task', all(c.get('slurm_job') for c in cells),
                       cells)
                 same_report(local, plan, 'slurm')
+
+                # cells of other footprints: each task of the one array gets
+                # its own limits, and is released from the hold (priority not 0)
+                # (submitted to begin in an hour, then cancelled)
+                big = os.path.join(tmp, 'big')
+                r = run('--build', BUILD, '--sizes=quick', '--scale', '8', '--workloads',
+                        'gups,bfs', '--thp', 'off', '--plan', big)
+                check('--plan quick x 8: exit 0', r.returncode == 0, r.stdout + r.stderr)
+                r = run('--submit', 'slurm', big, '--sbatch-arg=--begin=now+1hour', env=cl.env)
+                check('--submit slurm of two footprints: exit 0', r.returncode == 0,
+                      r.stdout + r.stderr)
+                with open(os.path.join(big, 'slurm', 'jobs.json')) as f:
+                    ids = json.load(f)
+                sj = subprocess.run(['scontrol', 'show', 'job', '-o', ids['cells']],
+                                    env=cl.env, capture_output=True, text=True).stdout
+                tasks = {}
+                for ln in sj.splitlines():
+                    kv = dict(w.split('=', 1) for w in ln.split() if '=' in w)
+                    tasks[kv.get('ArrayTaskId')] = (kv.get('MinMemoryNode'), kv.get('TimeLimit'),
+                                                    kv.get('Priority') != '0')
+                check('per-task limits: gups 2G 3584M 1:50, bfs 128M 1024M 0:35, released',
+                      tasks == {'1': ('3.50G', '01:50:00', True),
+                                '2': ('1G', '00:35:00', True)}, sj + repr(tasks))
+                subprocess.run(['scancel', ids['cells'], ids['merge']], env=cl.env)
         except slurm_local.SlurmUnavailable as e:
             print('SKIP SKIP SKIP: the Slurm daemons cannot run here: %s; this test did not '
                   'run' % e)
