@@ -23,10 +23,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 MODE, EVAL, BUILD = sys.argv[1], os.path.realpath(sys.argv[2]), os.path.realpath(sys.argv[3])
 HERE = os.path.dirname(os.path.realpath(__file__))
@@ -143,6 +145,20 @@ try:
           r.returncode == 1 and 'option --exit-cycles' in r.stderr, r.stderr)
 
     if MODE == 'parallel':
+        # a cell on a host whose dmtvm is not the plan's fails before running
+        with open(WRAP) as f:
+            wrap = f.read()
+        with open(WRAP, 'a') as f:
+            f.write('# another build\n')
+        r = run('--cell', plan, '1')
+        check('a cell whose dmtvm differs from the plan\'s: exit 1, not run, named',
+              r.returncode == 1 and re.match(r'dmt-eval: cell 1 gups 4k FAILED: inputs differ '
+                                             r'from the plan here: dmtvm \(', r.stdout) and
+              'dmtvm --version' not in r.stdout and
+              not os.path.exists(os.path.join(plan, 'cells', '1', 'runs')), r.stdout + r.stderr)
+        with open(WRAP, 'w') as f:
+            f.write(wrap)
+
         logins = os.path.join(tmp, 'sshlogins')
         with open(logins, 'w') as f:
             f.write(':\n')  # GNU parallel's name for this host, no ssh
@@ -206,6 +222,37 @@ try:
         check('merge of two plans refuses the cell of other options, in one line',
               r.returncode == 1 and len(lines) == 3 and
               all('option --exit-cycles differs' in ln for ln in lines), r.stderr)
+
+        # a cell stopped (SIGTERM: Slurm's time limit, scancel) says so; a
+        # cell killed outright (SIGKILL: out of memory) is found gone
+        plan3 = os.path.join(tmp, 'plan3')
+        run(*OPTS, '--plan', plan3)
+
+        def start_cell(n):
+            p = subprocess.Popen([sys.executable, EVAL, '--cell', plan3, str(n)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 start_new_session=True)
+            sp = os.path.join(plan3, 'cells', str(n), 'status.json')
+            for _ in range(200):
+                if os.path.exists(sp) and json.load(open(sp)).get('state') == 'running':
+                    break
+                time.sleep(0.05)
+            return p
+        p = start_cell(1)
+        p.send_signal(signal.SIGTERM)
+        out = p.communicate(timeout=60)[0]
+        check('a cell stopped by SIGTERM: exit 143, named with its log',
+              p.returncode == 143 and re.match(r'dmt-eval: cell 1 gups 4k FAILED \(stopped by '
+                                               r'SIGTERM .*\); log \S+/cells/1/cell.log; rerun '
+                                               r'alone: ', out), out)
+        p = start_cell(2)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        r = run('--status', plan3)
+        check('--status: the killed cell is failed, "ended without a status"',
+              r.returncode == 1 and '0 of 4 cells done, 0 running, 2 failed, 2 pending' in
+              r.stdout and re.search(r'^dmt-eval: cell 2 stream 4k FAILED on \S+: its process '
+                                     r'\d+ ended without a status', r.stdout, re.M), r.stdout)
     else:
         try:
             with slurm_local.SlurmCluster() as cl:
@@ -253,6 +300,42 @@ try:
                       tasks == {'1': ('3.50G', '01:50:00', True),
                                 '2': ('1G', '00:35:00', True)}, sj + repr(tasks))
                 subprocess.run(['scancel', ids['cells'], ids['merge']], env=cl.env)
+
+                # a running cell cancelled (scancel; its time limit is the same
+                # SIGTERM) is failed with the reason; one killed outright
+                # (SIGKILL, as by the OOM killer) is found gone from squeue
+                def cancel(sig):
+                    p4 = os.path.join(tmp, 'cancel-' + sig)
+                    run(*OPTS, '--workloads', 'gups', '--thp', 'off', '--plan', p4)
+                    r = run('--submit', 'slurm', p4, env=cl.env)
+                    with open(os.path.join(p4, 'slurm', 'jobs.json')) as f:
+                        ids = json.load(f)
+                    sp = os.path.join(p4, 'cells', '1', 'status.json')
+                    for _ in range(600):
+                        if os.path.exists(sp) and json.load(open(sp)).get('state') == 'running':
+                            break
+                        time.sleep(0.05)
+                    if sig == 'TERM':
+                        subprocess.run(['scancel', ids['cells']], env=cl.env)
+                    else:  # as the kernel's OOM killer would
+                        os.kill(json.load(open(sp))['pid'], signal.SIGKILL)
+                    for _ in range(600):
+                        if not subprocess.run(['squeue', '-h', '-j', ids['cells']], env=cl.env,
+                                              capture_output=True, text=True).stdout.strip():
+                            break
+                        time.sleep(0.1)
+                    subprocess.run(['scancel', ids['merge']], env=cl.env)
+                    return run('--status', p4, env=cl.env)
+                r = cancel('TERM')
+                check('scancel (SIGTERM) of a running cell: failed, stopped by SIGTERM',
+                      r.returncode == 1 and re.search(r'^dmt-eval: cell 1 gups 4k FAILED on \S+: '
+                                                      r'stopped by SIGTERM', r.stdout, re.M),
+                      r.stdout)
+                r = cancel('KILL')
+                check('SIGKILL of a running cell: failed, its Slurm job ended without a status',
+                      r.returncode == 1 and re.search(r'^dmt-eval: cell 1 gups 4k FAILED on \S+: '
+                                                      r'its Slurm job \d+_1 ended without a '
+                                                      r'status', r.stdout, re.M), r.stdout)
         except slurm_local.SlurmUnavailable as e:
             print('SKIP SKIP SKIP: the Slurm daemons cannot run here: %s; this test did not '
                   'run' % e)

@@ -30,6 +30,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -58,6 +59,18 @@ CELL_CPUS = 2  # a guest run's model uses 2 threads
 
 class PlanError(Exception):
     pass
+
+
+class Stopped(Exception):
+    pass
+
+
+def _slurm_job():
+    """This Slurm task's job id as squeue takes it (ARRAY_TASK), or None."""
+    e = os.environ
+    if e.get('SLURM_ARRAY_JOB_ID') and e.get('SLURM_ARRAY_TASK_ID'):
+        return '%s_%s' % (e['SLURM_ARRAY_JOB_ID'], e['SLURM_ARRAY_TASK_ID'])
+    return e.get('SLURM_JOB_ID')
 
 
 def die(msg, code=2):
@@ -303,7 +316,15 @@ def cell_dir(d, n):
 
 
 def status(d, n):
-    return _load_json(os.path.join(cell_dir(d, n), 'status.json'))
+    s = _load_json(os.path.join(cell_dir(d, n), 'status.json'))
+    if s is not None:
+        s['_path'] = os.path.join(cell_dir(d, n), 'status.json')
+    return s
+
+
+def status_of(s):
+    """The status file of status s read again."""
+    return _load_json(s['_path']) if s and s.get('_path') else s
 
 
 def _label(c):
@@ -325,7 +346,7 @@ def run_cell(d, n, parse):
     st = {'cell': n, 'workload': c['workload'], 'page': c['page'], 'host': socket.gethostname(),
           'pid': os.getpid(), 'log': log, 'rerun': shlex.join([EVAL, '--cell', d, str(n)]),
           'start': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-          'slurm_job': os.environ.get('SLURM_JOB_ID')}
+          'slurm_job': _slurm_job()}
     a = parse(plan['argv'])
     seen = _input_values(a, c['inputs'])
     st['inputs'] = seen
@@ -343,35 +364,79 @@ def run_cell(d, n, parse):
     cmd = [sys.executable, EVAL] + plan['argv'] + ['--out', cd, '--workloads', c['workload'],
                                                    '--thp', c['thp'], '--jobs', '1',
                                                    '--no-charts']
+
+    def stopped(signum, frame):  # Slurm's time limit, scancel, parallel's kill
+        raise Stopped(signal.Signals(signum).name)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, stopped)
+    rc, why = 0, None
     with open(log, 'w') as lf:
         lf.write('$ %s\n' % shlex.join(cmd))
         lf.flush()
-        r = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT)
+        try:
+            rc = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT).returncode
+        except Stopped as e:  # subprocess.run has killed the child
+            rc, why = 128 + getattr(signal, str(e)), 'stopped by %s (time limit, scancel or ' \
+                'interrupt) after %.0f s' % (e, time.monotonic() - t0)
     dt = time.monotonic() - t0
     missing = [x for x in c['runs'] if not os.path.exists(os.path.join(cd, 'runs', x + '.json'))]
     st.update(end=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-              elapsed_s=round(dt, 3), rc=r.returncode)
-    if r.returncode == 0 and not missing:
+              elapsed_s=round(dt, 3), rc=rc)
+    if rc == 0 and not missing:
         st['state'] = 'done'
         _atomic_json(os.path.join(cd, 'status.json'), st)
         print('dmt-eval: cell %d %s: done in %.1f s on %s' % (n, _label(c), dt, st['host']))
         return 0
     st['state'] = 'failed'
-    st['reason'] = ('exit status %d: %s' % (r.returncode, X._last_line(log)) if r.returncode
-                    else 'runs %s not stored' % ', '.join(missing))
+    st['reason'] = why or ('exit status %d: %s' % (rc, X._last_line(log)) if rc
+                           else 'runs %s not stored' % ', '.join(missing))
     _atomic_json(os.path.join(cd, 'status.json'), st)
     print('dmt-eval: cell %d %s FAILED (%s); log %s; rerun alone: %s'
           % (n, _label(c), st['reason'], log, st['rerun']))
-    return 1
+    return rc if why else 1  # 128 + the signal when stopped
+
+
+def _vanished(statuses):
+    """The 'running' cells whose process is gone without a status: a Slurm
+    job no longer in squeue (killed: memory, node failure), or a process of
+    this host that no longer exists. {cell: reason}."""
+    gone = {}
+    running = {n: s for n, s in statuses.items() if s and s.get('state') == 'running'}
+    jobs = {n: s['slurm_job'] for n, s in running.items() if s.get('slurm_job')}
+    if jobs and shutil.which('squeue'):
+        r = subprocess.run(['squeue', '-h', '-r', '-o', '%i', '-j', ','.join(jobs.values())],
+                           capture_output=True, text=True)
+        alive = set(r.stdout.split())
+        if r.returncode == 0 or 'Invalid job id' in r.stderr:
+            gone.update({n: 'its Slurm job %s ended without a status (killed: out of memory, '
+                            'node failure?)' % j for n, j in jobs.items() if j not in alive})
+    here = socket.gethostname()
+    for n, s in running.items():
+        if not s.get('slurm_job') and s.get('host') == here and s.get('pid'):
+            try:
+                os.kill(s['pid'], 0)
+            except ProcessLookupError:
+                gone[n] = 'its process %d ended without a status (killed?)' % s['pid']
+            except PermissionError:
+                pass
+    for n in list(gone):  # finished between the two reads: not gone
+        if (status_of(statuses[n]) or {}).get('state') != 'running':
+            del gone[n]
+    return gone
 
 
 def progress(d, plan=None):
-    """(counts by state, failed cells' statuses) of plan d."""
+    """(counts by state, failed cells' statuses) of plan d; a running cell
+    whose process vanished counts as failed."""
     plan = plan or load_plan(d)
     counts = {'done': 0, 'running': 0, 'failed': 0, 'pending': 0}
     failed = []
+    statuses = {c['n']: status(d, c['n']) for c in plan['cells']}
+    gone = _vanished(statuses)
     for c in plan['cells']:
-        s = status(d, c['n'])
+        s = statuses[c['n']]
+        if c['n'] in gone:
+            s = dict(s, state='failed', reason=gone[c['n']])
         state = (s or {}).get('state', 'pending')
         counts[state] = counts.get(state, 0) + 1
         if state == 'failed':
@@ -392,9 +457,10 @@ def show_status(d):
     for c, s in failed:
         print('dmt-eval: cell %d %s FAILED on %s: %s; log %s; rerun alone: %s'
               % (c['n'], _label(c), s.get('host'), s.get('reason'), s.get('log'), s.get('rerun')))
+    gone = {c['n'] for c, _ in failed}
     for c in plan['cells']:
         s = status(d, c['n'])
-        if s and s.get('state') == 'running':
+        if s and s.get('state') == 'running' and c['n'] not in gone:
             print('dmt-eval: cell %d %s running on %s (pid %s) since %s; log %s'
                   % (c['n'], _label(c), s.get('host'), s.get('pid'), s.get('start'), s.get('log')))
     m = _load_json(os.path.join(d, 'merge.json'))
@@ -422,7 +488,8 @@ def merge(dirs, out, main):
             pc = next((x for x in p['cells'] if (x['workload'], x['page']) ==
                        (c['workload'], c['page'])), None)
             s = status(d, pc['n']) if pc else None
-            if not s or s.get('state') != 'done':
+            if not s or s.get('state') != 'done' or not all(os.path.exists(os.path.join(
+                    cell_dir(d, pc['n']), 'runs', x + '.json')) for x in pc['runs']):
                 continue
             diff = [k for k in _diff_manifest(ref, p) if k.startswith('option ')]
             if pc['args'] != c['args'] or pc['model'] != c['model']:
@@ -550,7 +617,18 @@ def submit_slurm(d, opts):
     sd = os.path.join(d, 'slurm')
     os.makedirs(sd, exist_ok=True)
     cells = plan['cells']
-    todo = [c for c in cells if (status(d, c['n']) or {}).get('state') != 'done']
+    _, failed = progress(d, plan)
+    dead = {c['n'] for c, _ in failed}
+    todo, busy = [], []
+    for c in cells:
+        state = (status(d, c['n']) or {}).get('state')
+        if state == 'running' and c['n'] not in dead:
+            busy.append(c)
+        elif state != 'done':
+            todo.append(c)
+    for c in busy:
+        print('dmt-eval: cell %d %s is running (%s): not submitted again'
+              % (c['n'], _label(c), (status(d, c['n']) or {}).get('slurm_job') or 'here'))
     if not todo:
         print('dmt-eval: all %d cells are done; merging' % len(cells))
     script = os.path.join(sd, 'cell.sh')
