@@ -163,7 +163,26 @@ class SlurmCluster:
         raise SlurmUnavailable('%s: %s within %d s: %s' % (name, what, seconds,
                                                            self._log_tail(log)))
 
+    def cancel_all(self, seconds=20):
+        """Cancels every job of this cluster and waits until they are gone,
+        so that no slurmstepd outlives the daemons."""
+        if not self.env or not any(b == 'slurmctld' and p.poll() is None
+                                   for b, p, _ in self.procs):
+            return
+        def jobs():
+            r = subprocess.run(['squeue', '-h', '-o', '%A'], env=self.env,
+                               capture_output=True, text=True)
+            return r.stdout.split() if r.returncode == 0 else []
+        ids = jobs()
+        if ids:
+            subprocess.run(['scancel', '--full'] + ids, env=self.env, capture_output=True)
+        t_end = time.monotonic() + seconds
+        while ids and time.monotonic() < t_end:
+            time.sleep(0.2)
+            ids = jobs()
+
     def stop(self):
+        self.cancel_all()
         for b, p, out in reversed(self.procs):  # by pid, never by name
             if p.poll() is None:
                 try:

@@ -55,6 +55,8 @@ def check(what, cond, detail=''):
         fails += 1
 
 
+# meson's timeout sends SIGTERM: leave through `finally` (daemons stopped)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit('test_cluster.py: SIGTERM'))
 os.environ['SOURCE_DATE_EPOCH'] = '1700000000'  # results.json's "created", both runs
 tmp = tempfile.mkdtemp(prefix='dmt-eval-cluster-')
 os.chmod(tmp, 0o755)
@@ -109,6 +111,15 @@ def same_report(local, merged, what):
           [k for k in a if a.get(k) != b.get(k)])
 
 
+cluster = None
+if MODE == 'slurm':  # first: a cluster that cannot start skips the whole test
+    try:
+        cluster = slurm_local.SlurmCluster().__enter__()
+    except slurm_local.SlurmUnavailable as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        sys.exit(dmtvm_platform.skip('the Slurm daemons cannot run here: %s' % e))
+    print('slurm: cluster up in %s' % cluster.dir, flush=True)
+    cl = cluster
 try:
     local = os.path.join(tmp, 'local')
     r = run(*OPTS, '--out', local)
@@ -254,93 +265,88 @@ try:
               r.stdout and re.search(r'^dmt-eval: cell 2 stream 4k FAILED on \S+: its process '
                                      r'\d+ ended without a status', r.stdout, re.M), r.stdout)
     else:
-        try:
-            with slurm_local.SlurmCluster() as cl:
-                print('slurm: cluster up in %s' % cl.dir, flush=True)
-                r = run('--submit', 'slurm', plan, '--wait', env=cl.env, timeout=600)
-                out = r.stdout + r.stderr
-                check('--submit slurm --wait: exit 0', r.returncode == 0, out)
-                check('one sbatch --array of the 4 cells',
-                      len(re.findall(r'^dmt-eval: sbatch .*--array=1,2,3,4 ', r.stdout,
-                                     re.M)) == 1, out)
-                check('each cell\'s task limits printed',
-                      len(re.findall(r'^dmt-eval: cell \d (gups|stream) (4k|thp): task \d+_\d '
-                                     r'--mem=768M --time=0:35:00$', r.stdout, re.M)) == 4, out)
-                check('a merge job depending on the array',
-                      re.search(r'^dmt-eval: sbatch .*--dependency=afterany:\d+ ', r.stdout,
-                                re.M), out)
-                check('progress reached 4 of 4 done',
-                      '4 of 4 cells done, 0 running, 0 failed, 0 pending' in r.stdout, out)
-                cells = [json.load(open(os.path.join(plan, 'cells', str(n), 'status.json')))
-                         for n in range(1, 5)]
-                check('every cell ran as a Slurm task', all(c.get('slurm_job') for c in cells),
-                      cells)
-                same_report(local, plan, 'slurm')
+        r = run('--submit', 'slurm', plan, '--wait', env=cl.env, timeout=600)
+        out = r.stdout + r.stderr
+        check('--submit slurm --wait: exit 0', r.returncode == 0, out)
+        check('one sbatch --array of the 4 cells',
+              len(re.findall(r'^dmt-eval: sbatch .*--array=1,2,3,4 ', r.stdout,
+                             re.M)) == 1, out)
+        check('each cell\'s task limits printed',
+              len(re.findall(r'^dmt-eval: cell \d (gups|stream) (4k|thp): task \d+_\d '
+                             r'--mem=768M --time=0:35:00$', r.stdout, re.M)) == 4, out)
+        check('a merge job depending on the array',
+              re.search(r'^dmt-eval: sbatch .*--dependency=afterany:\d+ ', r.stdout,
+                        re.M), out)
+        check('progress reached 4 of 4 done',
+              '4 of 4 cells done, 0 running, 0 failed, 0 pending' in r.stdout, out)
+        cells = [json.load(open(os.path.join(plan, 'cells', str(n), 'status.json')))
+                 for n in range(1, 5)]
+        check('every cell ran as a Slurm task', all(c.get('slurm_job') for c in cells),
+              cells)
+        same_report(local, plan, 'slurm')
 
-                # cells of other footprints: each task of the one array gets
-                # its own limits, and is released from the hold (priority not 0)
-                # (submitted to begin in an hour, then cancelled)
-                big = os.path.join(tmp, 'big')
-                r = run('--build', BUILD, '--sizes=quick', '--scale', '8', '--workloads',
-                        'gups,bfs', '--thp', 'off', '--plan', big)
-                check('--plan quick x 8: exit 0', r.returncode == 0, r.stdout + r.stderr)
-                r = run('--submit', 'slurm', big, '--sbatch-arg=--begin=now+1hour', env=cl.env)
-                check('--submit slurm of two footprints: exit 0', r.returncode == 0,
-                      r.stdout + r.stderr)
-                with open(os.path.join(big, 'slurm', 'jobs.json')) as f:
-                    ids = json.load(f)
-                sj = subprocess.run(['scontrol', 'show', 'job', '-o', ids['cells']],
-                                    env=cl.env, capture_output=True, text=True).stdout
-                tasks = {}
-                for ln in sj.splitlines():
-                    kv = dict(w.split('=', 1) for w in ln.split() if '=' in w)
-                    tasks[kv.get('ArrayTaskId')] = (kv.get('MinMemoryNode'), kv.get('TimeLimit'),
-                                                    kv.get('Priority') != '0')
-                check('per-task limits: gups 2G 3584M 1:50, bfs 128M 1024M 0:35, released',
-                      tasks == {'1': ('3.50G', '01:50:00', True),
-                                '2': ('1G', '00:35:00', True)}, sj + repr(tasks))
-                subprocess.run(['scancel', ids['cells'], ids['merge']], env=cl.env)
+        # cells of other footprints: each task of the one array gets
+        # its own limits, and is released from the hold (priority not 0)
+        # (submitted to begin in an hour, then cancelled)
+        big = os.path.join(tmp, 'big')
+        r = run('--build', BUILD, '--sizes=quick', '--scale', '8', '--workloads',
+                'gups,bfs', '--thp', 'off', '--plan', big)
+        check('--plan quick x 8: exit 0', r.returncode == 0, r.stdout + r.stderr)
+        r = run('--submit', 'slurm', big, '--sbatch-arg=--begin=now+1hour', env=cl.env)
+        check('--submit slurm of two footprints: exit 0', r.returncode == 0,
+              r.stdout + r.stderr)
+        with open(os.path.join(big, 'slurm', 'jobs.json')) as f:
+            ids = json.load(f)
+        sj = subprocess.run(['scontrol', 'show', 'job', '-o', ids['cells']],
+                            env=cl.env, capture_output=True, text=True).stdout
+        tasks = {}
+        for ln in sj.splitlines():
+            kv = dict(w.split('=', 1) for w in ln.split() if '=' in w)
+            tasks[kv.get('ArrayTaskId')] = (kv.get('MinMemoryNode'), kv.get('TimeLimit'),
+                                            kv.get('Priority') != '0')
+        check('per-task limits: gups 2G 3584M 1:50, bfs 128M 1024M 0:35, released',
+              tasks == {'1': ('3.50G', '01:50:00', True),
+                        '2': ('1G', '00:35:00', True)}, sj + repr(tasks))
+        subprocess.run(['scancel', ids['cells'], ids['merge']], env=cl.env)
 
-                # a running cell cancelled (scancel; its time limit is the same
-                # SIGTERM) is failed with the reason; one killed outright
-                # (SIGKILL, as by the OOM killer) is found gone from squeue
-                def cancel(sig):
-                    p4 = os.path.join(tmp, 'cancel-' + sig)
-                    run(*OPTS, '--workloads', 'gups', '--thp', 'off', '--plan', p4)
-                    r = run('--submit', 'slurm', p4, env=cl.env)
-                    with open(os.path.join(p4, 'slurm', 'jobs.json')) as f:
-                        ids = json.load(f)
-                    sp = os.path.join(p4, 'cells', '1', 'status.json')
-                    for _ in range(600):
-                        if os.path.exists(sp) and json.load(open(sp)).get('state') == 'running':
-                            break
-                        time.sleep(0.05)
-                    if sig == 'TERM':
-                        subprocess.run(['scancel', ids['cells']], env=cl.env)
-                    else:  # as the kernel's OOM killer would
-                        os.kill(json.load(open(sp))['pid'], signal.SIGKILL)
-                    for _ in range(600):
-                        if not subprocess.run(['squeue', '-h', '-j', ids['cells']], env=cl.env,
-                                              capture_output=True, text=True).stdout.strip():
-                            break
-                        time.sleep(0.1)
-                    subprocess.run(['scancel', ids['merge']], env=cl.env)
-                    return run('--status', p4, env=cl.env)
-                r = cancel('TERM')
-                check('scancel (SIGTERM) of a running cell: failed, stopped by SIGTERM',
-                      r.returncode == 1 and re.search(r'^dmt-eval: cell 1 gups 4k FAILED on \S+: '
-                                                      r'stopped by SIGTERM', r.stdout, re.M),
-                      r.stdout)
-                r = cancel('KILL')
-                check('SIGKILL of a running cell: failed, its Slurm job ended without a status',
-                      r.returncode == 1 and re.search(r'^dmt-eval: cell 1 gups 4k FAILED on \S+: '
-                                                      r'its Slurm job \d+_1 ended without a '
-                                                      r'status', r.stdout, re.M), r.stdout)
-        except slurm_local.SlurmUnavailable as e:
-            print('SKIP SKIP SKIP: the Slurm daemons cannot run here: %s; this test did not '
-                  'run' % e)
-            sys.exit(77)
+        # a running cell cancelled (scancel; its time limit is the same
+        # SIGTERM) is failed with the reason; one killed outright
+        # (SIGKILL, as by the OOM killer) is found gone from squeue
+        def cancel(sig):
+            p4 = os.path.join(tmp, 'cancel-' + sig)
+            run(*OPTS, '--workloads', 'gups', '--thp', 'off', '--plan', p4)
+            r = run('--submit', 'slurm', p4, env=cl.env)
+            with open(os.path.join(p4, 'slurm', 'jobs.json')) as f:
+                ids = json.load(f)
+            sp = os.path.join(p4, 'cells', '1', 'status.json')
+            for _ in range(600):
+                if os.path.exists(sp) and json.load(open(sp)).get('state') == 'running':
+                    break
+                time.sleep(0.05)
+            if sig == 'TERM':
+                subprocess.run(['scancel', ids['cells']], env=cl.env)
+            else:  # as the kernel's OOM killer would
+                os.kill(json.load(open(sp))['pid'], signal.SIGKILL)
+            for _ in range(600):
+                if not subprocess.run(['squeue', '-h', '-j', ids['cells']], env=cl.env,
+                                      capture_output=True, text=True).stdout.strip():
+                    break
+                time.sleep(0.1)
+            subprocess.run(['scancel', ids['merge']], env=cl.env)
+            return run('--status', p4, env=cl.env)
+        r = cancel('TERM')
+        check('scancel (SIGTERM) of a running cell: failed, stopped by SIGTERM',
+              r.returncode == 1 and re.search(r'^dmt-eval: cell 1 gups 4k FAILED on \S+: '
+                                              r'stopped by SIGTERM', r.stdout, re.M),
+              r.stdout)
+        r = cancel('KILL')
+        check('SIGKILL of a running cell: failed, its Slurm job ended without a status',
+              r.returncode == 1 and re.search(r'^dmt-eval: cell 1 gups 4k FAILED on \S+: '
+                                              r'its Slurm job \d+_1 ended without a '
+                                              r'status', r.stdout, re.M), r.stdout)
 finally:
+    if cluster:
+        cluster.stop()  # its daemons, by pid, and its directory
     if not os.environ.get('DMT_EVAL_KEEP'):
         shutil.rmtree(tmp, ignore_errors=True)
 print('%s: %d failures' % (os.path.basename(sys.argv[0]), fails))
