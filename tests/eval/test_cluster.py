@@ -222,6 +222,20 @@ try:
                                   'dmtvm (0000000000000000, the plan ' % plan), r.stderr)
         with open(sp, 'w') as f:
             f.write(good)
+        # a cell rerun after its inputs changed redoes its runs (no resume)
+        sp1 = os.path.join(plan, 'cells', '1', 'status.json')
+        st = json.load(open(sp1))
+        st['inputs']['guest.img'] = '1' * 64
+        with open(sp1, 'w') as f:
+            json.dump(st, f)
+        r = run('--cell', plan, '1')
+        log = open(os.path.join(plan, 'cells', '1', 'cell.log')).read()
+        check('a cell rerun after an input changed runs afresh', r.returncode == 0 and
+              'done earlier' not in log and re.search(r'\] gups 4k: [\d.]+ s', log), log)
+        r = run('--cell', plan, '1')
+        log = open(os.path.join(plan, 'cells', '1', 'cell.log')).read()
+        check('... and rerun again resumes (2 runs done earlier)',
+              r.returncode == 0 and log.count('done earlier') == 2, log)
         # a second plan directory of the same matrix: its done cells merge
         # with the first's (the first's win); other options are refused
         plan2 = os.path.join(tmp, 'plan2')

@@ -358,6 +358,9 @@ def run_cell(d, n, parse):
         _atomic_json(os.path.join(cd, 'status.json'), st)
         print('dmt-eval: cell %d %s FAILED: %s; not run' % (n, _label(c), st['reason']))
         return 1
+    prev = status(d, n)
+    if prev and prev.get('inputs') != seen and os.path.isdir(os.path.join(cd, 'runs')):
+        shutil.rmtree(os.path.join(cd, 'runs'))  # runs of other inputs: not resumed
     st['state'] = 'running'
     _atomic_json(os.path.join(cd, 'status.json'), st)
     t0 = time.monotonic()
