@@ -248,6 +248,19 @@ try:
               r.returncode == 1 and len(lines) == 3 and
               all('option --exit-cycles differs' in ln for ln in lines), r.stderr)
 
+        # the host source (host traces replayed over simos tables): its
+        # traces are reproducible (no ASLR, fixed environment), so the merge
+        # equals a local run too
+        hopts = ['--build', BUILD, '--sizes=tiny', '--workloads', 'gups',
+                 '--source=host', '--nested-source=replay']
+        hlocal, hplan = os.path.join(tmp, 'hlocal'), os.path.join(tmp, 'hplan')
+        r = run(*hopts, '--out', hlocal)
+        check('host source, local run: exit 0', r.returncode == 0, r.stdout + r.stderr)
+        run(*hopts, '--plan', hplan)
+        r = run('--submit', 'parallel', hplan)
+        check('host source through parallel: exit 0', r.returncode == 0, r.stdout + r.stderr)
+        same_report(hlocal, hplan, 'host source')
+
         # a cell stopped (SIGTERM: Slurm's time limit, scancel) says so; a
         # cell killed outright (SIGKILL: out of memory) is found gone
         plan3 = os.path.join(tmp, 'plan3')
