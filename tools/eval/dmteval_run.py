@@ -29,6 +29,7 @@ renamed, so an interrupted run leaves no half file that counts as done):
                                replay / nested run
 """
 
+import ctypes
 import json
 import os
 import resource
@@ -125,6 +126,25 @@ def count_records(path):
     return max(0, (os.path.getsize(path) - 32) // 8)
 
 
+ADDR_NO_RANDOMIZE = 0x0040000  # linux/personality.h
+
+
+def no_aslr():
+    """The calling process and what it execs get no address-space layout
+    randomization. A host trace holds the process's virtual addresses, from
+    which simos builds the tables: with ASLR two traces of one run differ
+    (and so do their walks, slightly); without it a trace, and the report,
+    is reproducible (a cluster merge equals a local run). Best effort: left
+    as is where personality(2) refuses."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        cur = libc.personality(0xffffffff)
+        if cur != -1:
+            libc.personality(cur | ADDR_NO_RANDOMIZE)
+    except (OSError, AttributeError):
+        pass
+
+
 def trace_source_host(build, name, args, out, log, max_bytes):
     """The host source's trace: the host-traced build
     `build/workloads/NAME-trace` with DMTVM_TRACE_OUT (ROI only, libc
@@ -133,12 +153,18 @@ def trace_source_host(build, name, args, out, log, max_bytes):
     exe = os.path.join(build, 'workloads', name + '-trace')
     if not os.access(exe, os.X_OK):
         raise RunError('%s: traced workload not built (ninja -C %s)' % (exe, build))
-    env = dict(os.environ, DMTVM_TRACE_OUT=out)
+    # The same environment bytes on every run (the trace named relative to
+    # its directory, nothing else): the stack's addresses, which the trace
+    # records, move with the environment's size. With no_aslr below a trace
+    # is then the same on every machine and in every results directory.
+    env = {'DMTVM_TRACE_OUT': os.path.basename(out)}
 
     def limit():  # the trace may not fill the disk: SIGXFSZ past max_bytes
         resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+        no_aslr()
     with open(log, 'w') as lf:
-        r = subprocess.run([exe] + args, env=env, stdout=lf, stderr=lf, preexec_fn=limit)
+        r = subprocess.run([os.path.abspath(exe)] + args, env=env, stdout=lf, stderr=lf,
+                           preexec_fn=limit, cwd=os.path.dirname(os.path.abspath(out)))
     if r.returncode == -signal.SIGXFSZ or (os.path.exists(out)
                                            and os.path.getsize(out) >= max_bytes):
         raise RunError('%s %s: trace larger than --max-trace=%s; use a smaller preset or '
@@ -188,6 +214,13 @@ def replay_args(page):
     return a
 
 
+def _stored_only(ctx, name, page):
+    """A report from stored runs only (dmt-eval --merge): a run that is
+    not stored is an error, never run here."""
+    if ctx.get('stored_only'):
+        raise RunError('%s %s: not run (its cell is not done or was refused)' % (name, page))
+
+
 def _cell_path(ctx, name, args, page):
     # host cells keep their original names (older results directories resume)
     sfx = '_guest' if ctx.get('source') == 'guest' else ''
@@ -217,6 +250,7 @@ def run_cell(ctx, name, args, page, trace):
     cell = _load_cell(path)
     if cell is not None:
         return cell, False
+    _stored_only(ctx, name, page)
     if trace is None:
         raise RunError('%s %s: no trace' % (name, page))
     cmd = ctx['replay'] + replay_args(page) + [trace]
@@ -315,6 +349,7 @@ def run_cell_guest(ctx, name, args, page):
     # a cell stored without the replay cannot serve --nested-source=replay
     if cell is not None and (not replay or 'nested_command' in cell):
         return cell, False
+    _stored_only(ctx, name, page)
     cid = cell_id(name, args) + '_' + page
     trace = os.path.join(ctx['out'], 'traces', cid + '.trc')
     report = os.path.join(ctx['out'], 'logs', cid + '_guest.json')
@@ -467,6 +502,7 @@ def run_cell_nested(ctx, name, args, page):
     cell = _load_cell(path)
     if cell is not None:
         return cell, False
+    _stored_only(ctx, name, page)
     cid = cell_id(name, args) + '_' + page
     report = os.path.join(ctx['out'], 'logs', cid + '_l2.json')
     if os.path.exists(report):
