@@ -120,7 +120,7 @@ struct mmu_memo {
 /* Per-scheme state: its walk caches per vCPU, its cache hierarchy, its own
  * tables and its counters. */
 struct mmu_scheme_state {
-	enum mmu_scheme id;
+	_Alignas(64) enum mmu_scheme id; /* own host lines: lanes write different schemes */
 	const struct mmu_config *cfg;
 	struct mmu_cache *cache; /* NULL: uncached (every ref costs lat_dram) */
 	struct mmu_memo *memo;	 /* the sim's software-walk memo; NULL: none */
