@@ -292,8 +292,8 @@ void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mm
  * from all lanes at once. A lane may wait (spin) for a begin on another.
  */
 #define MMU_MAX_LANES 8
-void mmu_sim_run_lane(struct mmu_sim *sim, const struct mmu_ctx *ctx,
-		      const struct mmu_access *acc, size_t n, unsigned lane, unsigned nlanes);
+void mmu_sim_run_lane(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
+		      size_t n, unsigned lane, unsigned nlanes);
 /* Same for raw dmtvm_trace.h records (control records are ignored). */
 void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uint64_t *recs,
 		       size_t n);

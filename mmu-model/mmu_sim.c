@@ -337,8 +337,8 @@ static void run_event(struct mmu_sim *sim, int sc, const struct mmu_ctx *ctx,
 }
 
 /* Runs scheme sc's recorded events of group gr up to (not including) event end. */
-static void catch_up(struct mmu_sim *sim, int sc, const struct mmu_ctx *ctx,
-		     struct mmu_group *gr, uint32_t end)
+static void catch_up(struct mmu_sim *sim, int sc, const struct mmu_ctx *ctx, struct mmu_group *gr,
+		     uint32_t end)
 {
 	struct mmu_walk_result res;
 	const struct mmu_event *ev = gr->ev;
@@ -471,9 +471,9 @@ static unsigned make_tasks(const struct mmu_sim *sim, struct mmu_task *t)
 {
 	static const int8_t groups[NGROUPS] = {1, 2, 0};
 	static const int8_t by_cost[MMU_NSCHEMES] = {
-	    MMU_ECPT,	      MMU_X86_3D,	MMU_FPT,	MMU_X86_NESTED_EPT02, MMU_X86_2D,
-	    MMU_ASAP,	      MMU_AGILE,	MMU_X86_SHADOW, MMU_PVDMT_NESTED,     MMU_DMT_VIRT,
-	    MMU_PVDMT,	      MMU_FPT_NATIVE,	MMU_X86_NATIVE, MMU_DMT_NATIVE};
+	    MMU_ECPT,  MMU_X86_3D,     MMU_FPT,	       MMU_X86_NESTED_EPT02, MMU_X86_2D,
+	    MMU_ASAP,  MMU_AGILE,      MMU_X86_SHADOW, MMU_PVDMT_NESTED,     MMU_DMT_VIRT,
+	    MMU_PVDMT, MMU_FPT_NATIVE, MMU_X86_NATIVE, MMU_DMT_NATIVE};
 	unsigned k = 0;
 
 	for (int i = 0; i < NGROUPS; i++)
@@ -489,8 +489,8 @@ static unsigned make_tasks(const struct mmu_sim *sim, struct mmu_task *t)
 	return k;
 }
 
-void mmu_sim_run_lane(struct mmu_sim *sim, const struct mmu_ctx *ctx,
-		      const struct mmu_access *acc, size_t n, unsigned lane, unsigned nlanes)
+void mmu_sim_run_lane(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
+		      size_t n, unsigned lane, unsigned nlanes)
 {
 	struct mmu_task task[NGROUPS + MMU_NSCHEMES];
 	unsigned ntasks = make_tasks(sim, task);

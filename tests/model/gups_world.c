@@ -4,7 +4,7 @@
 
 #include "gups_world.h"
 
-#define HSIZE (8ULL << 30)	     /* host's own table frames */
+#define HSIZE (8ULL << 30)   /* host's own table frames */
 #define DATA0 (256ULL << 20) /* data frames in guest RAM from here */
 
 /*
@@ -51,8 +51,8 @@ void gups_world_build(struct gups_world *w, uint64_t vsize, int pshift)
 	v->asid = 1;
 	v->ept_root = fx_ept_linear(&w->h, GRAM(w), OFF01(w), lvl, &tea);
 	v->n_guest_regs = 1;
-	v->guest_regs[0] =
-	    (struct mmu_dmt_reg){GW_VMA, GW_VMA + vsize, gtea, gtea + OFF01(w), (uint32_t)pshift, 0};
+	v->guest_regs[0] = (struct mmu_dmt_reg){GW_VMA,		 GW_VMA + vsize,   gtea,
+						gtea + OFF01(w), (uint32_t)pshift, 0};
 	v->n_host_regs = 1;
 	v->host_regs[0] = (struct mmu_dmt_reg){0, GRAM(w), tea, 0, (uint32_t)pshift, 0};
 
@@ -69,7 +69,8 @@ void gups_world_build(struct gups_world *w, uint64_t vsize, int pshift)
 	n->hpa = (struct mmu_space){fx_layer_frame, &w->lh2};
 	n->ept12_root = fx_ept_linear(&w->l1, GRAM(w), OFF12(w), lvl, &tea);
 	n->n_ept12_regs = 1;
-	n->ept12_regs[0] = (struct mmu_dmt_reg){0, GRAM(w), tea, tea + OFF01(w), (uint32_t)pshift, 0};
+	n->ept12_regs[0] =
+	    (struct mmu_dmt_reg){0, GRAM(w), tea, tea + OFF01(w), (uint32_t)pshift, 0};
 	n->ept_root = fx_ept_linear(&w->h2, L1RAM(w), OFF01(w), lvl, &tea);
 	n->host_regs[0] = (struct mmu_dmt_reg){0, L1RAM(w), tea, 0, (uint32_t)pshift, 0};
 	n->guest_regs[0].tea_hpa = gtea + OFF12(w) + OFF01(w);
