@@ -10,10 +10,11 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "lanes.h"
 
-#define SPINS 20000
+#define SPINS 2000
 
 struct lanes;
 
@@ -33,13 +34,25 @@ struct lanes {
 	const struct lanes_job *jobs;
 	unsigned njobs;
 	bool quit;
+	double busy[MMU_MAX_LANES]; /* CPU seconds each lane spent in calls */
 };
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static void run_jobs(struct lanes *l, unsigned lane)
 {
+	double t0 = thread_cpu();
+
 	for (unsigned j = 0; j < l->njobs; j++)
 		mmu_sim_run_lane(l->jobs[j].sim, l->jobs[j].ctx, l->jobs[j].acc, l->jobs[j].n, lane,
 				 l->nlanes);
+	l->busy[lane] += thread_cpu() - t0;
 }
 
 /* Waits until a call after call `seen` is published; returns its number. */
@@ -144,4 +157,17 @@ void lanes_run(struct lanes *l, const struct lanes_job *jobs, unsigned njobs)
 	run_jobs(l, 0);
 	if (l->nlanes > 1)
 		wait_done(l);
+}
+
+double lanes_busy_max(struct lanes *l, bool reset)
+{
+	double m = 0;
+
+	for (unsigned i = 0; i < l->nlanes; i++) {
+		if (l->busy[i] > m)
+			m = l->busy[i];
+		if (reset)
+			l->busy[i] = 0;
+	}
+	return m;
 }

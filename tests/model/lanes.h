@@ -8,6 +8,7 @@
 #ifndef MODEL_LANES_H
 #define MODEL_LANES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mmu.h"
@@ -26,5 +27,9 @@ struct lanes *lanes_create(unsigned nlanes);
 void lanes_destroy(struct lanes *l);
 /* Runs the jobs (distinct simulators) on all lanes; returns when done. */
 void lanes_run(struct lanes *l, const struct lanes_job *jobs, unsigned njobs);
+
+/* CPU seconds of the busiest lane in lanes_run calls (since the last
+ * reset): the wall time the calls would take with a core per lane. */
+double lanes_busy_max(struct lanes *l, bool reset);
 
 #endif
