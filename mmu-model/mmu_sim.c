@@ -4,7 +4,8 @@
  * scheme. For equal page sizes the TLBs see the same stream whatever the walk
  * scheme, so TLBs are simulated once per group (native, virtualized, nested)
  * and only the walkers (with their walk caches and cache hierarchy) run per
- * scheme on a TLB miss.
+ * scheme on a TLB miss. A call's work can be spread over the caller's
+ * threads (mmu_sim_run_lane, below).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -494,9 +495,11 @@ void mmu_sim_run_lane(struct mmu_sim *sim, const struct mmu_ctx *ctx, const stru
 {
 	struct mmu_task task[NGROUPS + MMU_NSCHEMES];
 	unsigned ntasks = make_tasks(sim, task);
-	struct mmu_memo *memo = &sim->memo[lane < MMU_MAX_LANES ? lane : 0];
+	/* a lane beyond the memos walks without one (same counters, slower) */
+	struct mmu_memo *memo = lane < MMU_MAX_LANES ? &sim->memo[lane] : NULL;
 
-	memo->gen++; /* tables may have changed since the last call */
+	if (memo)
+		memo->gen++; /* tables may have changed since the last call */
 	for (;;) {
 		int t = -1;
 		bool left = false;
