@@ -293,6 +293,19 @@ void mmu_sim_prefill(struct mmu_sim *sim, const struct mmu_ctx *ctx);
 /* Runs a batch of accesses under ctx through every scheme of the mask. */
 void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
 		 size_t n);
+/*
+ * The same run spread over the caller's threads (libmmu creates none):
+ * nlanes threads each call mmu_sim_run_lane with the same arguments and
+ * lanes 0 .. nlanes-1 (nlanes <= MMU_MAX_LANES); the run is done when all
+ * have returned, and the caller orders it before the next call on sim (e.g.
+ * by joining). The TLB groups' begins and the schemes' walks are tasks the
+ * lanes claim; a scheme's state is written by one lane at a time, so the
+ * counters are exactly those of mmu_sim_run. The frame callbacks are called
+ * from all lanes at once. A lane may wait (spin) for a begin on another.
+ */
+#define MMU_MAX_LANES 8
+void mmu_sim_run_lane(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
+		      size_t n, unsigned lane, unsigned nlanes);
 /* Same for raw dmtvm_trace.h records (control records are ignored). */
 void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uint64_t *recs,
 		       size_t n);

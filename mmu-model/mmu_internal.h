@@ -39,9 +39,11 @@ int mmu_cache_access(struct mmu_cache *c, uint64_t pa);
 void mmu_cache_prefetch(struct mmu_cache *c, uint64_t pa);
 
 /* ---- set-associative TLB (mmu_tlb.c), also the nested TLB ---- */
+struct mmu_tlb_entry {
+	uint64_t key, val; /* key 0 = empty */
+};
 struct mmu_tlb {
-	uint64_t *key; /* sets * ways, MRU first; 0 = empty */
-	uint64_t *val;
+	struct mmu_tlb_entry *e; /* sets * ways, MRU first; a 4-way set is one host line */
 	uint32_t ways, set_mask;
 	uint32_t n[2]; /* 4 KiB / 2 MiB entries held (a size with none is not probed) */
 };
@@ -120,7 +122,7 @@ struct mmu_memo {
 /* Per-scheme state: its walk caches per vCPU, its cache hierarchy, its own
  * tables and its counters. */
 struct mmu_scheme_state {
-	enum mmu_scheme id;
+	_Alignas(64) enum mmu_scheme id; /* own host lines: lanes write different schemes */
 	const struct mmu_config *cfg;
 	struct mmu_cache *cache; /* NULL: uncached (every ref costs lat_dram) */
 	struct mmu_memo *memo;	 /* the sim's software-walk memo; NULL: none */

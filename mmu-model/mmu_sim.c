@@ -4,8 +4,10 @@
  * scheme. For equal page sizes the TLBs see the same stream whatever the walk
  * scheme, so TLBs are simulated once per group (native, virtualized, nested)
  * and only the walkers (with their walk caches and cache hierarchy) run per
- * scheme on a TLB miss.
+ * scheme on a TLB miss. A call's work can be spread over the caller's
+ * threads (mmu_sim_run_lane, below).
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,17 +22,22 @@ struct mmu_group_vcpu {
 	bool valid;
 };
 
-struct mmu_group {
-	uint32_t mask; /* active schemes of this group */
-	struct mmu_group_vcpu **v;
-	uint64_t accesses[3], l1_hits, l2_hits, misses, skipped;
-};
-
 /* A walk or data access recorded for the schemes that run it later. */
-#define MMU_CHUNK 1024
 struct mmu_event {
 	uint64_t addr; /* va (walk) or pa (data) */
 	uint8_t type, kind, vcpu;
+};
+#define MMU_EV_MIN 2048	       /* events of a group's log at creation */
+#define MMU_EV_MAX (2 * 65536) /* at most (2 MiB) */
+
+/* A TLB group; its own host lines (lanes write different groups). */
+struct mmu_group {
+	_Alignas(64) uint32_t mask; /* active schemes of this group */
+	struct mmu_group_vcpu **v;
+	uint64_t accesses[3], l1_hits, l2_hits, misses, skipped;
+	struct mmu_event *ev; /* this call's events (log) */
+	uint32_t cap, ne;
+	uint32_t cursor[MMU_NSCHEMES]; /* per scheme: events already run */
 };
 
 struct mmu_sim {
@@ -39,8 +46,11 @@ struct mmu_sim {
 	struct mmu_scheme_state st[MMU_NSCHEMES];
 	struct mmu_cache cache[MMU_NSCHEMES];
 	struct mmu_group grp[NGROUPS];
-	struct mmu_memo memo;
-	struct mmu_event ev[2 * MMU_CHUNK];
+	struct mmu_memo memo[MMU_MAX_LANES]; /* per lane */
+	/* claims of this call's tasks, begins done, lanes finished */
+	_Alignas(64) atomic_uchar claimed[NGROUPS + MMU_NSCHEMES];
+	atomic_uchar begun[NGROUPS];
+	atomic_uint lanes_done;
 };
 
 static const char *const scheme_names[MMU_NSCHEMES] = {
@@ -128,16 +138,17 @@ struct mmu_sim *mmu_sim_create(const struct mmu_config *cfg, uint32_t mask, char
 	if (mmu_config_check(cfg, err, errlen))
 		return NULL;
 	mask &= MMU_ALL_SCHEMES;
-	sim = calloc(1, sizeof(*sim));
+	sim = aligned_alloc(64, (sizeof(*sim) + 63) & ~(size_t)63);
 	if (!sim)
 		goto oom;
+	memset(sim, 0, sizeof(*sim));
 	sim->cfg = *cfg;
 	sim->mask = mask;
 	for (int s = 0; s < MMU_NSCHEMES; s++) {
 		struct mmu_scheme_state *st = &sim->st[s];
 		st->id = (enum mmu_scheme)s;
 		st->cfg = &sim->cfg;
-		st->memo = &sim->memo;
+		st->memo = &sim->memo[0];
 		mmu_pstore_init(&st->store, store_base(st->id));
 		if (!(mask & MMU_SCHEME_BIT(s)))
 			continue;
@@ -153,8 +164,10 @@ struct mmu_sim *mmu_sim_create(const struct mmu_config *cfg, uint32_t mask, char
 		if (!sim->grp[g].mask)
 			continue;
 		sim->grp[g].v = calloc(cfg->max_vcpus, sizeof(*sim->grp[g].v));
-		if (!sim->grp[g].v)
+		sim->grp[g].ev = malloc(MMU_EV_MIN * sizeof(*sim->grp[g].ev));
+		if (!sim->grp[g].v || !sim->grp[g].ev)
 			goto oom;
+		sim->grp[g].cap = MMU_EV_MIN;
 	}
 	return sim;
 oom:
@@ -189,6 +202,7 @@ void mmu_sim_destroy(struct mmu_sim *sim)
 		mmu_cache_free(&sim->cache[s]);
 	}
 	for (int g = 0; g < NGROUPS; g++) {
+		free(sim->grp[g].ev);
 		if (!sim->grp[g].v)
 			continue;
 		for (unsigned v = 0; v < sim->cfg.max_vcpus; v++)
@@ -290,12 +304,20 @@ static void sync_counters(struct mmu_sim *sim)
  * Scheme-major walking. The group's TLBs need, on a miss, the translation of
  * the first scheme (in mask order) that does not fault; the other schemes'
  * walks only change their own state (walk caches, caches, tables,
- * counters). So a chunk of accesses runs the TLBs and those first walks in
+ * counters). So a group's "begin" runs the TLBs and those first walks in
  * access order and records the rest as events (walk / data access); each
- * other scheme then runs its events in order, one scheme after the other,
- * keeping its tag arrays hot in the host's caches. A scheme that must walk
- * early (the ones before it faulted) first catches up on its own events, so
- * every scheme sees exactly its original sequence.
+ * scheme then runs its events in order, one scheme after the other, keeping
+ * its tag arrays hot in the host's caches. A scheme that must walk early
+ * (the ones before it faulted) first catches up on its own events, so every
+ * scheme sees exactly its original sequence. A group's event log holds one
+ * call's events (up to MMU_EV_MAX); when it is full, every scheme catches up
+ * and the log starts again.
+ *
+ * Lanes: the begins and the schemes' catch-ups are tasks, claimed by the
+ * lanes (the caller's threads, mmu_sim_run_lane) in a fixed order; a
+ * scheme's task waits for its group's begin. A task writes only its group's
+ * (begin) or its scheme's (catch-up) state, and each lane has its own
+ * software-walk memo, so the counters do not depend on the lanes.
  */
 enum { EV_WALK, EV_DATA };
 
@@ -315,35 +337,67 @@ static void run_event(struct mmu_sim *sim, int sc, const struct mmu_ctx *ctx,
 	    srv == MMU_SRV_DRAM ? cfg->lat_dram : sim->cache[sc].lat[srv - 1];
 }
 
-/* Runs scheme sc's recorded events up to (not including) event end. */
-static void catch_up(struct mmu_sim *sim, int sc, const struct mmu_ctx *ctx, uint32_t *cursor,
+/* Runs scheme sc's recorded events of group gr up to (not including) event end. */
+static void catch_up(struct mmu_sim *sim, int sc, const struct mmu_ctx *ctx, struct mmu_group *gr,
 		     uint32_t end)
 {
 	struct mmu_walk_result res;
+	const struct mmu_event *ev = gr->ev;
 
-	for (; cursor[sc] < end; cursor[sc]++)
-		run_event(sim, sc, ctx, &sim->ev[cursor[sc]], &res);
+	for (uint32_t e = gr->cursor[sc]; e < end; e++)
+		run_event(sim, sc, ctx, &ev[e], &res);
+	if (gr->cursor[sc] < end)
+		gr->cursor[sc] = end;
 }
 
-static void catch_up_all(struct mmu_sim *sim, uint32_t mask, const struct mmu_ctx *ctx,
-			 uint32_t *cursor, uint32_t end)
+static void catch_up_all(struct mmu_sim *sim, struct mmu_group *gr, const struct mmu_ctx *ctx,
+			 uint32_t end)
 {
 	for (int sc = 0; sc < MMU_NSCHEMES; sc++)
-		if (mask & MMU_SCHEME_BIT(sc))
-			catch_up(sim, sc, ctx, cursor, end);
+		if (gr->mask & MMU_SCHEME_BIT(sc))
+			catch_up(sim, sc, ctx, gr, end);
 }
 
-static void run_chunk(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
-		      const struct mmu_access *acc, size_t n)
+/* Room for one call's events (2 per access at most), if memory allows. */
+static void grow_log(struct mmu_group *gr, size_t n)
+{
+	size_t want = 2 * n + 2;
+	struct mmu_event *ev;
+
+	if (want > MMU_EV_MAX)
+		want = MMU_EV_MAX;
+	if (want <= gr->cap)
+		return;
+	ev = realloc(gr->ev, want * sizeof(*ev));
+	if (!ev)
+		return; /* the log just fills (and is caught up) more often */
+	gr->ev = ev;
+	gr->cap = (uint32_t)want;
+}
+
+/* Group g's TLBs and the walks they need; records the other walks. */
+static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
+			const struct mmu_access *acc, size_t n, struct mmu_memo *memo)
 {
 	struct mmu_group *gr = &sim->grp[g];
 	const struct mmu_config *cfg = &sim->cfg;
 	uint64_t key = g == 0 && ctx->native_cr3 ? ctx->native_cr3 : ctx->cr3;
 	/* a new EPT (or EPT12) root also invalidates cached translations */
 	uint64_t ept = g == 0 ? 0 : ctx->ept_root ^ (ctx->ept12_root << 1) ^ ctx->shadow_root;
-	uint32_t cursor[MMU_NSCHEMES] = {0}, ne = 0;
 	struct mmu_walk_result res;
 
+	gr->ne = 0;
+	memset(gr->cursor, 0, sizeof(gr->cursor));
+	if (!mmu_scheme_applies((enum mmu_scheme)__builtin_ctz(gr->mask), ctx)) {
+		gr->skipped += n;
+		return;
+	}
+	for (int s = 0; s < MMU_NSCHEMES; s++)
+		if (gr->mask & MMU_SCHEME_BIT(s)) {
+			sim->st[s].memo = memo;
+			mmu_walk_select_root(&sim->st[s], ctx);
+		}
+	grow_log(gr, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct mmu_access *a = &acc[i];
 		unsigned vcpu = a->vcpu < cfg->max_vcpus ? a->vcpu : cfg->max_vcpus - 1;
@@ -356,9 +410,14 @@ static void run_chunk(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 
 		if (!gv)
 			continue;
+		if (gr->ne + 2 > gr->cap) { /* the log is full: everyone catches up */
+			catch_up_all(sim, gr, ctx, gr->ne);
+			gr->ne = 0;
+			memset(gr->cursor, 0, sizeof(gr->cursor));
+		}
 		if (!gv->valid || gv->asid != ctx->asid || gv->cr3 != key || gv->ept != ept) {
 			/* the flush empties walk caches: earlier walks go first */
-			catch_up_all(sim, gr->mask, ctx, cursor, ne);
+			catch_up_all(sim, gr, ctx, gr->ne);
 			flush_vcpu(sim, g, vcpu);
 			gv->valid = true;
 			gv->asid = ctx->asid;
@@ -375,16 +434,16 @@ static void run_chunk(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 			mmu_tlb_insert(l1, va, s, base);
 			pa = base | (va & ((1ULL << s) - 1));
 		} else {
-			uint32_t e = ne++;
+			uint32_t e = gr->ne++;
 			gr->misses++;
 			have = false;
-			sim->ev[e] = (struct mmu_event){va, EV_WALK, (uint8_t)kind, (uint8_t)vcpu};
+			gr->ev[e] = (struct mmu_event){va, EV_WALK, (uint8_t)kind, (uint8_t)vcpu};
 			for (int sc = 0; sc < MMU_NSCHEMES && !have; sc++) {
 				if (!(gr->mask & MMU_SCHEME_BIT(sc)))
 					continue;
-				catch_up(sim, sc, ctx, cursor, e);
-				run_event(sim, sc, ctx, &sim->ev[e], &res);
-				cursor[sc] = e + 1;
+				catch_up(sim, sc, ctx, gr, e);
+				run_event(sim, sc, ctx, &gr->ev[e], &res);
+				gr->cursor[sc] = e + 1;
 				if (!res.fault) {
 					have = true;
 					pa = res.pa;
@@ -398,38 +457,93 @@ static void run_chunk(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 			}
 		}
 		if (cfg->cache_data && have)
-			sim->ev[ne++] = (struct mmu_event){pa, EV_DATA, 0, 0};
+			gr->ev[gr->ne++] = (struct mmu_event){pa, EV_DATA, 0, 0};
 	}
-	catch_up_all(sim, gr->mask, ctx, cursor, ne);
 }
 
-static void run_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
-		      const struct mmu_access *acc, size_t n)
+/* The tasks of a call, in claim order: the begins (largest group first),
+ * then the schemes' catch-ups, costliest first (the issue's per-scheme
+ * rates); a group's first scheme walked in the begin, so it goes last. */
+struct mmu_task {
+	int8_t group, scheme; /* scheme -1: the group's begin */
+};
+
+static unsigned make_tasks(const struct mmu_sim *sim, struct mmu_task *t)
 {
-	for (size_t k = 0; k < n; k += MMU_CHUNK)
-		run_chunk(sim, g, ctx, acc + k, n - k < MMU_CHUNK ? n - k : MMU_CHUNK);
+	static const int8_t groups[NGROUPS] = {1, 2, 0};
+	static const int8_t by_cost[MMU_NSCHEMES] = {
+	    MMU_ECPT,  MMU_X86_3D,     MMU_FPT,	       MMU_X86_NESTED_EPT02, MMU_X86_2D,
+	    MMU_ASAP,  MMU_AGILE,      MMU_X86_SHADOW, MMU_PVDMT_NESTED,     MMU_DMT_VIRT,
+	    MMU_PVDMT, MMU_FPT_NATIVE, MMU_X86_NATIVE, MMU_DMT_NATIVE};
+	unsigned k = 0;
+
+	for (int i = 0; i < NGROUPS; i++)
+		if (sim->grp[groups[i]].mask)
+			t[k++] = (struct mmu_task){groups[i], -1};
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < MMU_NSCHEMES; i++) {
+			int s = by_cost[i], g = mmu_scheme_group((enum mmu_scheme)s);
+			bool first = __builtin_ctz(sim->grp[g].mask | 1u << 31) == s;
+			if ((sim->mask & MMU_SCHEME_BIT(s)) && first == (pass == 1))
+				t[k++] = (struct mmu_task){(int8_t)g, (int8_t)s};
+		}
+	return k;
+}
+
+void mmu_sim_run_lane(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
+		      size_t n, unsigned lane, unsigned nlanes)
+{
+	struct mmu_task task[NGROUPS + MMU_NSCHEMES];
+	unsigned ntasks = make_tasks(sim, task);
+	/* a lane beyond the memos walks without one (same counters, slower) */
+	struct mmu_memo *memo = lane < MMU_MAX_LANES ? &sim->memo[lane] : NULL;
+
+	if (memo)
+		memo->gen++; /* tables may have changed since the last call */
+	for (;;) {
+		int t = -1;
+		bool left = false;
+		for (unsigned i = 0; i < ntasks && t < 0; i++) {
+			if (atomic_load_explicit(&sim->claimed[i], memory_order_relaxed))
+				continue;
+			left = true;
+			if (task[i].scheme >= 0 &&
+			    !atomic_load_explicit(&sim->begun[task[i].group], memory_order_acquire))
+				continue;
+			if (!atomic_exchange_explicit(&sim->claimed[i], 1, memory_order_acq_rel))
+				t = (int)i;
+		}
+		if (t < 0) {
+			if (!left)
+				break;
+			__builtin_ia32_pause(); /* a begin runs on another lane */
+			continue;
+		}
+		if (task[t].scheme < 0) {
+			begin_group(sim, task[t].group, ctx, acc, n, memo);
+			atomic_store_explicit(&sim->begun[task[t].group], 1, memory_order_release);
+		} else {
+			struct mmu_group *gr = &sim->grp[task[t].group];
+			sim->st[task[t].scheme].memo = memo;
+			catch_up(sim, task[t].scheme, ctx, gr, gr->ne);
+		}
+	}
+	/* the last lane out publishes the counters and resets the claims */
+	if (atomic_fetch_add_explicit(&sim->lanes_done, 1, memory_order_acq_rel) + 1 >=
+	    (nlanes ? nlanes : 1)) {
+		for (unsigned i = 0; i < ntasks; i++)
+			atomic_store_explicit(&sim->claimed[i], 0, memory_order_relaxed);
+		for (int g = 0; g < NGROUPS; g++)
+			atomic_store_explicit(&sim->begun[g], 0, memory_order_relaxed);
+		atomic_store_explicit(&sim->lanes_done, 0, memory_order_relaxed);
+		sync_counters(sim);
+	}
 }
 
 void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
 		 size_t n)
 {
-	sim->memo.gen++; /* tables may have changed since the last call */
-	for (int g = 0; g < NGROUPS; g++) {
-		struct mmu_group *gr = &sim->grp[g];
-		int first;
-		if (!gr->mask)
-			continue;
-		first = __builtin_ctz(gr->mask);
-		if (!mmu_scheme_applies((enum mmu_scheme)first, ctx)) {
-			gr->skipped += n;
-			continue;
-		}
-		for (int s = 0; s < MMU_NSCHEMES; s++)
-			if (gr->mask & MMU_SCHEME_BIT(s))
-				mmu_walk_select_root(&sim->st[s], ctx);
-		run_group(sim, g, ctx, acc, n);
-	}
-	sync_counters(sim);
+	mmu_sim_run_lane(sim, ctx, acc, n, 0, 1);
 }
 
 void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uint64_t *recs,

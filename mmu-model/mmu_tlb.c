@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mmu_tlb.c: set-associative LRU TLBs holding 4 KiB and 2 MiB entries: the
- * L1 dTLB / iTLB, the STLB and the nested TLB. Sets keep their keys MRU
- * first (for these few 64-bit keys this beats an order word in wall time).
+ * L1 dTLB / iTLB, the STLB and the nested TLB. Sets keep their entries MRU
+ * first (for these few 64-bit keys this beats an order word in wall time);
+ * an entry's key and value are adjacent, so a 4-way set is one host line
+ * and a 12-way set three.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,25 +16,22 @@ int mmu_tlb_init(struct mmu_tlb *t, uint32_t entries, uint32_t ways)
 	t->n[0] = t->n[1] = 0;
 	t->ways = ways;
 	t->set_mask = entries / ways - 1;
-	t->key = calloc(entries, sizeof(uint64_t));
-	t->val = calloc(entries, sizeof(uint64_t));
-	if (!t->key || !t->val) {
-		mmu_tlb_free(t);
+	t->e = aligned_alloc(64, ((size_t)entries * sizeof(*t->e) + 63) & ~(size_t)63);
+	if (!t->e)
 		return -1;
-	}
+	memset(t->e, 0, (size_t)entries * sizeof(*t->e));
 	return 0;
 }
 
 void mmu_tlb_free(struct mmu_tlb *t)
 {
-	free(t->key);
-	free(t->val);
-	t->key = t->val = NULL;
+	free(t->e);
+	t->e = NULL;
 }
 
 void mmu_tlb_clear(struct mmu_tlb *t)
 {
-	memset(t->key, 0, ((size_t)t->set_mask + 1) * t->ways * sizeof(uint64_t));
+	memset(t->e, 0, ((size_t)t->set_mask + 1) * t->ways * sizeof(*t->e));
 	t->n[0] = t->n[1] = 0;
 }
 
@@ -53,18 +52,13 @@ static inline void count_keys(struct mmu_tlb *t, uint64_t old, uint64_t new)
 
 static inline bool probe(struct mmu_tlb *t, uint64_t key, uint64_t setno, uint64_t *base)
 {
-	size_t s = (size_t)(setno & t->set_mask) * t->ways;
-	uint64_t *k = t->key + s, *v = t->val + s;
+	struct mmu_tlb_entry *e = t->e + (size_t)(setno & t->set_mask) * t->ways;
 
 	for (uint32_t i = 0; i < t->ways; i++) {
-		if (k[i] == key) {
-			uint64_t val = v[i];
-			for (; i > 0; i--) {
-				k[i] = k[i - 1];
-				v[i] = v[i - 1];
-			}
-			k[0] = key;
-			v[0] = val;
+		if (e[i].key == key) {
+			uint64_t val = e[i].val;
+			memmove(e + 1, e, i * sizeof(*e));
+			e[0] = (struct mmu_tlb_entry){key, val};
 			*base = val;
 			return true;
 		}
@@ -85,21 +79,16 @@ unsigned mmu_tlb_lookup(struct mmu_tlb *t, uint64_t addr, bool use_2m, uint64_t 
 
 void mmu_tlb_insert(struct mmu_tlb *t, uint64_t addr, unsigned shift, uint64_t base)
 {
-	size_t s = (size_t)((addr >> shift) & t->set_mask) * t->ways;
-	uint64_t *k = t->key + s, *v = t->val + s;
+	struct mmu_tlb_entry *e = t->e + (size_t)((addr >> shift) & t->set_mask) * t->ways;
 	uint64_t key = tlb_key(addr, shift);
 	uint32_t i;
 
 	for (i = 0; i < t->ways - 1; i++)
-		if (k[i] == key)
+		if (e[i].key == key)
 			break;
-	count_keys(t, k[i], key); /* k[i]: the key found, or the LRU one dropped */
-	for (; i > 0; i--) {
-		k[i] = k[i - 1];
-		v[i] = v[i - 1];
-	}
-	k[0] = key;
-	v[0] = base;
+	count_keys(t, e[i].key, key); /* the key found, or the LRU one dropped */
+	memmove(e + 1, e, i * sizeof(*e));
+	e[0] = (struct mmu_tlb_entry){key, base};
 }
 
 void mmu_tlb_flush_page(struct mmu_tlb *t, uint64_t addr)
@@ -108,11 +97,12 @@ void mmu_tlb_flush_page(struct mmu_tlb *t, uint64_t addr)
 
 	for (int j = 0; j < 2; j++) {
 		uint64_t key = tlb_key(addr, shifts[j]);
-		size_t s = (size_t)((addr >> shifts[j]) & t->set_mask) * t->ways;
+		struct mmu_tlb_entry *e =
+		    t->e + (size_t)((addr >> shifts[j]) & t->set_mask) * t->ways;
 		for (uint32_t i = 0; i < t->ways; i++)
-			if (t->key[s + i] == key) {
+			if (e[i].key == key) {
 				count_keys(t, key, 0);
-				t->key[s + i] = 0;
+				e[i].key = 0;
 			}
 	}
 }

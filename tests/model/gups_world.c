@@ -4,12 +4,19 @@
 
 #include "gups_world.h"
 
-#define GRAM  (2ULL << 30) /* guest (L2) RAM */
-#define OFF12 (2ULL << 30) /* L2 RAM in L1 */
-#define L1RAM (4ULL << 30)
-#define OFF01 (4ULL << 30) /* guest / L1 RAM in host */
-#define HSIZE (8ULL << 30)
+#define HSIZE (8ULL << 30)   /* host's own table frames */
 #define DATA0 (256ULL << 20) /* data frames in guest RAM from here */
+
+/*
+ * Guest (L2) RAM: 2 GiB, or twice the VMA for a larger one; L2 RAM sits in
+ * L1 at OFF12 = its size, L1 RAM (twice that) in the host at OFF01 = L1's
+ * size. All memories are sparse reservations: only table frames are
+ * touched (the model never reads data frames).
+ */
+#define GRAM(w)	 ((w)->vsize <= (1ULL << 30) ? 2ULL << 30 : 2 * (w)->vsize)
+#define OFF12(w) GRAM(w)
+#define L1RAM(w) (2 * GRAM(w))
+#define OFF01(w) L1RAM(w)
 
 void gups_world_build(struct gups_world *w, uint64_t vsize, int pshift)
 {
@@ -20,8 +27,8 @@ void gups_world_build(struct gups_world *w, uint64_t vsize, int pshift)
 	memset(w, 0, sizeof(*w));
 	w->vsize = vsize;
 	w->pshift = pshift;
-	fx_init(&w->g, GRAM, 0x100000);
-	fx_init(&w->l1, L1RAM, 0x1000);
+	fx_init(&w->g, GRAM(w), 0x100000);
+	fx_init(&w->l1, L1RAM(w), 0x1000);
 	fx_init(&w->h, HSIZE, 0x1000);
 	fx_init(&w->h2, HSIZE, 0x1000);
 	w->lg.own = &w->g;
@@ -36,36 +43,37 @@ void gups_world_build(struct gups_world *w, uint64_t vsize, int pshift)
 	/* virtualized: guest RAM at hPA + OFF01, EPT with a host TEA */
 	w->lh.own = &w->h;
 	w->lh.child = &w->lg;
-	w->lh.child_base = OFF01;
-	w->lh.child_size = GRAM;
+	w->lh.child_base = OFF01(w);
+	w->lh.child_size = GRAM(w);
 	v->gpa = (struct mmu_space){fx_frame, &w->g};
 	v->hpa = (struct mmu_space){fx_layer_frame, &w->lh};
 	v->cr3 = cr3;
 	v->asid = 1;
-	v->ept_root = fx_ept_linear(&w->h, GRAM, OFF01, lvl, &tea);
+	v->ept_root = fx_ept_linear(&w->h, GRAM(w), OFF01(w), lvl, &tea);
 	v->n_guest_regs = 1;
-	v->guest_regs[0] =
-	    (struct mmu_dmt_reg){GW_VMA, GW_VMA + vsize, gtea, gtea + OFF01, (uint32_t)pshift, 0};
+	v->guest_regs[0] = (struct mmu_dmt_reg){GW_VMA,		 GW_VMA + vsize,   gtea,
+						gtea + OFF01(w), (uint32_t)pshift, 0};
 	v->n_host_regs = 1;
-	v->host_regs[0] = (struct mmu_dmt_reg){0, GRAM, tea, 0, (uint32_t)pshift, 0};
+	v->host_regs[0] = (struct mmu_dmt_reg){0, GRAM(w), tea, 0, (uint32_t)pshift, 0};
 
 	/* nested: L2 RAM in L1 at + OFF12, L1 RAM in host at + OFF01 */
 	*n = *v;
 	w->ll1.own = &w->l1;
 	w->ll1.child = &w->lg;
-	w->ll1.child_base = OFF12;
-	w->ll1.child_size = GRAM;
+	w->ll1.child_base = OFF12(w);
+	w->ll1.child_size = GRAM(w);
 	w->lh2.own = &w->h2;
 	w->lh2.child = &w->ll1;
-	w->lh2.child_base = OFF01;
-	w->lh2.child_size = L1RAM;
+	w->lh2.child_base = OFF01(w);
+	w->lh2.child_size = L1RAM(w);
 	n->hpa = (struct mmu_space){fx_layer_frame, &w->lh2};
-	n->ept12_root = fx_ept_linear(&w->l1, GRAM, OFF12, lvl, &tea);
+	n->ept12_root = fx_ept_linear(&w->l1, GRAM(w), OFF12(w), lvl, &tea);
 	n->n_ept12_regs = 1;
-	n->ept12_regs[0] = (struct mmu_dmt_reg){0, GRAM, tea, tea + OFF01, (uint32_t)pshift, 0};
-	n->ept_root = fx_ept_linear(&w->h2, L1RAM, OFF01, lvl, &tea);
-	n->host_regs[0] = (struct mmu_dmt_reg){0, L1RAM, tea, 0, (uint32_t)pshift, 0};
-	n->guest_regs[0].tea_hpa = gtea + OFF12 + OFF01;
+	n->ept12_regs[0] =
+	    (struct mmu_dmt_reg){0, GRAM(w), tea, tea + OFF01(w), (uint32_t)pshift, 0};
+	n->ept_root = fx_ept_linear(&w->h2, L1RAM(w), OFF01(w), lvl, &tea);
+	n->host_regs[0] = (struct mmu_dmt_reg){0, L1RAM(w), tea, 0, (uint32_t)pshift, 0};
+	n->guest_regs[0].tea_hpa = gtea + OFF12(w) + OFF01(w);
 }
 
 void gups_world_free(struct gups_world *w)

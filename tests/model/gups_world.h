@@ -21,7 +21,7 @@ struct gups_world {
 	int pshift;	     /* 12 or 21 */
 };
 
-/* vsize: VMA size (power of two, <= 1 GiB); pshift 12 or 21. */
+/* vsize: VMA size (power of two, >= 2 MiB; 16 GiB takes ~0.5 GiB of tables); pshift 12 or 21. */
 void gups_world_build(struct gups_world *w, uint64_t vsize, int pshift);
 void gups_world_free(struct gups_world *w);
 

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_lanes.c: batching and lanes do not move a counter. Each stream runs
+ * one access per mmu_sim_run call, in batches, and in batches on 2 and 3
+ * lanes (tests/model/lanes.c threads), with the same table edits (remaps,
+ * unmaps), invalidations and address-space switches between batches; every
+ * counter of every scheme must be equal across the four runs.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "lanes.h"
+#include "world.h"
+
+#define NESTED                                                                                     \
+	(MMU_SCHEME_BIT(MMU_X86_NESTED_EPT02) | MMU_SCHEME_BIT(MMU_X86_3D) |                       \
+	 MMU_SCHEME_BIT(MMU_PVDMT_NESTED))
+#define NATIVE                                                                                     \
+	(MMU_SCHEME_BIT(MMU_X86_NATIVE) | MMU_SCHEME_BIT(MMU_DMT_NATIVE) |                         \
+	 MMU_SCHEME_BIT(MMU_FPT_NATIVE))
+#define NACC 24000
+
+enum mode { ONE, BATCH, LANES2, LANES3, NMODES };
+
+static uint64_t rng;
+
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Loads, stores and fetches over both VMAs, unmapped addresses, 3 vCPUs. */
+static void stream(struct mmu_access *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = next(), va;
+		unsigned pick = (unsigned)(r % 100);
+
+		if (pick < 70)
+			va = W_VA4K + ((r >> 8) & ((4ULL << 20) - 1));
+		else if (pick < 90)
+			va = W_VA2M + ((r >> 8) & ((4ULL << 20) - 1));
+		else
+			va = (r >> 8) & 1 ? W_VA4K + (4ULL << 20) + (r >> 40) : 0x1000;
+		a[i] = (struct mmu_access){va, 8, (uint8_t)((r >> 30) % 3),
+					   (uint8_t)((r >> 34) % 3), 0};
+	}
+}
+
+/* One edit between batches: remaps, unmaps, invalidations, an ASID switch.
+ * Returns the context of the next batch. */
+static const struct mmu_ctx *edit(struct world *w, struct mmu_sim *sim, struct mmu_ctx *other)
+{
+	uint64_t r = next();
+	uint64_t va = W_VA4K + ((r >> 8) & ((4ULL << 20) - 1) & ~0xfffULL);
+	uint64_t vb = W_VA4K + ((r >> 32) & ((4ULL << 20) - 1) & ~0xfffULL);
+	uint64_t *ea = world_gentry(w, va, 1), *eb = world_gentry(w, vb, 1), t;
+
+	switch (r % 7) {
+	case 0: /* remap two pages, no invalidation (stale TLB and shadow entries) */
+		t = *ea, *ea = *eb, *eb = t;
+		break;
+	case 1: /* remap and invlpg both */
+		t = *ea, *ea = *eb, *eb = t;
+		mmu_sim_invalidate(sim, &w->ctx, va, 4096);
+		mmu_sim_invalidate(sim, &w->ctx, vb, 4096);
+		break;
+	case 2: /* unmap or map back a page, invalidate a range */
+		*ea ^= 1;
+		mmu_sim_invalidate(sim, &w->ctx, va & ~0x7fffULL, 8 * 4096);
+		break;
+	case 3:
+		mmu_sim_invalidate(sim, &w->ctx, 0, 0);
+		break;
+	case 4: /* make a page read-only / NX, without invalidation */
+		*ea ^= (r >> 40) & 1 ? 0x2ULL : 1ULL << 63;
+		break;
+	case 5:
+		return other;
+	default:
+		break;
+	}
+	return &w->ctx;
+}
+
+/* Runs the stream of seed under mode; the sim is the caller's to check. */
+static struct mmu_sim *run(const char *cfgtext, bool nested, uint64_t seed, enum mode mode,
+			   struct mmu_access *acc)
+{
+	static const unsigned nl[NMODES] = {1, 1, 2, 3};
+	uint32_t mask = nested ? NESTED | NATIVE : MMU_ALL_SCHEMES & ~NESTED;
+	struct mmu_config cfg;
+	struct world w;
+	struct mmu_ctx other;
+	const struct mmu_ctx *ctx;
+	struct lanes *l = mode >= LANES2 ? lanes_create(nl[mode]) : NULL;
+	struct mmu_sim *sim;
+	char err[256];
+
+	mmu_config_default(&cfg);
+	cr_assert_eq(mmu_config_parse(&cfg, cfgtext, err, sizeof(err)), 0, "%s", err);
+	sim = mmu_sim_create(&cfg, mask, err, sizeof(err));
+	cr_assert(sim, "%s", err);
+	cr_assert(mode < LANES2 || l);
+	world_build(&w, 1, nested);
+	other = w.ctx;
+	other.asid = 2;
+	ctx = &w.ctx;
+	rng = seed;
+	stream(acc, NACC);
+	for (size_t k = 0; k < NACC;) {
+		size_t m = 1 + next() % 3000;
+		if (m > NACC - k)
+			m = NACC - k;
+		if (mode == ONE) {
+			for (size_t i = 0; i < m; i++)
+				mmu_sim_run(sim, ctx, acc + k + i, 1);
+		} else if (mode == BATCH) {
+			mmu_sim_run(sim, ctx, acc + k, m);
+		} else {
+			struct lanes_job job = {sim, ctx, acc + k, m};
+			lanes_run(l, &job, 1);
+		}
+		k += m;
+		ctx = edit(&w, sim, &other);
+	}
+	lanes_destroy(l);
+	world_free(&w);
+	return sim;
+}
+
+static void check(const char *cfgtext, bool nested, uint64_t seed)
+{
+	static struct mmu_access acc[NACC];
+	struct mmu_sim *sim[NMODES];
+	uint32_t mask;
+
+	for (int m = 0; m < NMODES; m++)
+		sim[m] = run(cfgtext, nested, seed, (enum mode)m, acc);
+	mask = mmu_sim_schemes(sim[0]);
+	for (int s = 0; s < MMU_NSCHEMES; s++) {
+		const struct mmu_counters *a = mmu_sim_counters(sim[ONE], (enum mmu_scheme)s);
+		if (!(mask & MMU_SCHEME_BIT(s)))
+			continue;
+		/* the streams exercise walks, faults and (virtualized) invalidations */
+		cr_assert_gt(a->walks, 1000, "%s", mmu_scheme_name((enum mmu_scheme)s));
+		cr_assert_gt(a->faults, 0, "%s", mmu_scheme_name((enum mmu_scheme)s));
+		for (int m = BATCH; m < NMODES; m++) {
+			const uint64_t *x = (const uint64_t *)a;
+			const uint64_t *y =
+			    (const uint64_t *)mmu_sim_counters(sim[m], (enum mmu_scheme)s);
+			for (size_t i = 0; i < sizeof(*a) / 8; i++)
+				cr_assert_eq(x[i], y[i],
+					     "%s, mode %d: counter word %zu: %llu != %llu",
+					     mmu_scheme_name((enum mmu_scheme)s), m, i,
+					     (unsigned long long)x[i], (unsigned long long)y[i]);
+		}
+	}
+	if (!nested) {
+		cr_assert_gt(mmu_sim_counters(sim[ONE], MMU_X86_SHADOW)->shadow_fills, 0);
+		cr_assert_gt(mmu_sim_counters(sim[ONE], MMU_X86_SHADOW)->shadow_invalidations, 0);
+	}
+	for (int m = 0; m < NMODES; m++)
+		mmu_sim_destroy(sim[m]);
+}
+
+#define SMALL_TLB "stlb_entries = 64\nstlb_ways = 4\nl1d_tlb_entries = 16\nl1i_tlb_entries = 16\n"
+
+Test(lanes, virt_default_tables_edited_between_batches)
+{
+	check(SMALL_TLB, false, 0x9E3779B97F4A7C15ULL);
+}
+
+Test(lanes, virt_data_in_caches_nested_tlb)
+{
+	check(SMALL_TLB "cache_data = 1\nntlb_entries = 16\nllc_size = 1M\nllc_ways = 16\n", false,
+	      0x243F6A8885A308D3ULL);
+}
+
+Test(lanes, virt_no_walk_caches_4k_tlb_only)
+{
+	check(SMALL_TLB "pwc = 0\ntlb_2m = 0\n", false, 0x13198A2E03707344ULL);
+}
+
+Test(lanes, nested_default)
+{
+	check(SMALL_TLB, true, 0xA4093822299F31D0ULL);
+}
+
+Test(lanes, nested_data_in_caches)
+{
+	check(SMALL_TLB "cache_data = 1\nntlb_entries = 32\n", true, 0x082EFA98EC4E6C89ULL);
+}
+
+/* The last lane out publishes the counters: lanes that find no task left. */
+Test(lanes, more_lanes_than_tasks)
+{
+	struct mmu_config cfg;
+	struct world w;
+	struct mmu_access a[64];
+	struct mmu_sim *s1, *s8;
+	struct lanes *l = lanes_create(MMU_MAX_LANES);
+	char err[256];
+
+	cr_assert(l);
+	cr_assert_null(lanes_create(MMU_MAX_LANES + 1));
+	mmu_config_default(&cfg);
+	world_build(&w, 1, false);
+	s1 = mmu_sim_create(&cfg, MMU_SCHEME_BIT(MMU_X86_2D), err, sizeof(err));
+	s8 = mmu_sim_create(&cfg, MMU_SCHEME_BIT(MMU_X86_2D), err, sizeof(err));
+	cr_assert(s1 && s8);
+	rng = 5;
+	stream(a, 64);
+	for (int r = 0; r < 3; r++) {
+		struct lanes_job job = {s8, &w.ctx, a, 64};
+		mmu_sim_run(s1, &w.ctx, a, 64);
+		lanes_run(l, &job, 1);
+	}
+	cr_assert_eq(mmu_sim_counters(s8, MMU_X86_2D)->accesses[0] +
+			 mmu_sim_counters(s8, MMU_X86_2D)->accesses[1] +
+			 mmu_sim_counters(s8, MMU_X86_2D)->accesses[2],
+		     3 * 64);
+	cr_assert_eq(memcmp(mmu_sim_counters(s1, MMU_X86_2D), mmu_sim_counters(s8, MMU_X86_2D),
+			    sizeof(struct mmu_counters)),
+		     0);
+	lanes_destroy(l);
+	mmu_sim_destroy(s1);
+	mmu_sim_destroy(s8);
+	world_free(&w);
+}
