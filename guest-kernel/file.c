@@ -405,24 +405,24 @@ long file_sys_access(struct syscall_args *a)
 static long readlink_path(uint64_t upath, uint64_t ubuf, uint64_t size)
 {
 	char path[PATH_MAX];
-	struct file f;
-	long r = copy_path(upath, path);
-	if (r)
-		return r;
+	long r;
 	if ((int64_t)size <= 0)
 		return -EINVAL;
-	if (!strncmp(path, "/proc/self/exe", 15)) {
-		const char *exe = init_proc.path ? init_proc.path : "/init";
-		uint64_t n = strlen(exe);
-		if (n > size)
-			n = size;
-		return copy_to_user(ubuf, exe, n) ? -EFAULT : (long)n; /* no NUL, as Linux */
-	}
-	if ((r = lookup(path, &f)))
+	if ((r = copy_path(upath, path)))
 		return r;
-	if (f.kind == FILE_KVM)
-		kvmdev_release(&f);
-	return -EINVAL;
+	if (strncmp(path, "/proc/self/exe", 15)) {
+		struct file f;
+		if ((r = lookup(path, &f)))
+			return r;
+		if (f.kind == FILE_KVM)
+			kvmdev_release(&f);
+		return -EINVAL;
+	}
+	const char *exe = init_proc.path ? init_proc.path : "/init";
+	uint64_t n = strlen(exe);
+	if (n > size)
+		n = size;
+	return copy_to_user(ubuf, exe, n) ? -EFAULT : (long)n; /* no NUL, as Linux */
 }
 
 long file_sys_readlink(struct syscall_args *a)
