@@ -14,6 +14,12 @@ counters. The sources come from Debian packages (tools/setup-deps):
   stb-lexer   libstb-dev: /usr/include/stb/stb_c_lexer.h built with its own
               self-test main, which lexes stb_c_lexer.h (added to the guest)
 
+and, as a benchmark (minutes: the instrumented LTO build of 250,000 lines),
+  sqlite      the npm registry's sqlite3@5.1.7 package ships SQLite 3.44.2's
+              amalgamation and shell (deps/sqlite-autoconf-3440200.tar.gz):
+              the sqlite3 shell runs sqlite.sql on :memory: (skips, 77,
+              when npm or the registry is not reachable)
+
 Other cases: plain (dmtvm-cc --plain in the guest), cc-errors (compiler
 errors pass through), cc-missing (a missing toolchain names its Debian
 package), cc-roi (ROI markers; -c objects linked with -lm), add-errors
@@ -21,10 +27,13 @@ package), cc-roi (ROI markers; -c objects linked with -lm), add-errors
 calls real programs make; an unknown call logged once by name; an added
 file shadows the image's). A missing package skips (77) with its name.
 """
+import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -89,20 +98,47 @@ def guest_run(dmtvm, img, adds, args, tmp, traced=True):
     return r.stdout, r.stderr, report.get("counters", {}).get("schemes"), trc
 
 
-def case_program(name, dmtvm, img, cc, trace_check, tmp):
-    if name == "enough":
+def sqlite_sources(tmp):
+    """SQLite's amalgamation and shell from the npm package sqlite3, or skip."""
+    r = sh(["npm", "pack", "--silent", "sqlite3@5.1.7"], cwd=tmp) if shutil.which("npm") else None
+    if not r or r.returncode:
+        print("npm cannot fetch the package sqlite3@5.1.7 here (no npm or no registry)")
+        sys.exit(77)
+    with tarfile.open(os.path.join(tmp, r.stdout.split()[-1])) as t:
+        inner = t.extractfile("package/deps/sqlite-autoconf-3440200.tar.gz").read()
+    with tarfile.open(fileobj=io.BytesIO(inner)) as t:
+        for m in ("shell.c", "sqlite3.c", "sqlite3.h", "sqlite3ext.h"):
+            with open(os.path.join(tmp, m), "wb") as f:
+                f.write(t.extractfile("sqlite-autoconf-3440200/" + m).read())
+    return [os.path.join(tmp, "shell.c"), os.path.join(tmp, "sqlite3.c")]
+
+
+def case_program(name, dmtvm, img, cc, trace_check, srcdir, tmp):
+    if name == "sqlite":
+        src = sqlite_sources(tmp)
+        # No threads, no extensions: one process, no dlopen in the guest.
+        cflags = ["-O1", "-DSQLITE_THREADSAFE=0", "-DSQLITE_OMIT_LOAD_EXTENSION"]
+        libs = ["-lm"]
+        sql = os.path.join(srcdir, "sqlite.sql")
+        args, adds, host_cwd = [":memory:", ".read sqlite.sql"], [sql + "=/sqlite.sql"], srcdir
+    elif name == "enough":
         need(ENOUGH, "zlib1g-dev")
         src, cflags, args, adds, host_cwd = [ENOUGH], [], ["40", "8", "12"], [], tmp
+        libs = []
     else:
         need(LEXER, "libstb-dev")
         src = ["-x", "c", LEXER]
         cflags = ["-DSTB_C_LEXER_IMPLEMENTATION", "-DSTB_C_LEXER_SELF_TEST"]
         args, adds = [], [LEXER + "=/stb_c_lexer.h"]  # it lexes ./stb_c_lexer.h
+        libs = []
         host_cwd = os.path.dirname(LEXER)
     native = os.path.join(tmp, name + "-native")
     traced = os.path.join(tmp, name)
-    check("native gcc build", sh(["gcc", "-O2"] + cflags + src + ["-o", native]).returncode, 0)
-    check("dmtvm-cc build", sh([cc, "-O2"] + cflags + src + ["-o", traced]).returncode, 0)
+    opt = [] if name == "sqlite" else ["-O2"]
+    # Both builds at once (two cores): SQLite's takes minutes.
+    builds = [subprocess.Popen(c + opt + cflags + src + libs + ["-o", o]) for c, o in
+              ((["gcc"], native), ([cc], traced))]
+    check("native gcc build, dmtvm-cc build", [b.wait() for b in builds], [0, 0])
     want = sh([native] + args, cwd=host_cwd).stdout
     check("native output is not empty", len(want) > 100, True)
     # The traced binary on the host, into a trace file: the accesses to expect.
@@ -260,8 +296,8 @@ def main():
     if why:
         return dmtvm_platform.skip(why)
     with tempfile.TemporaryDirectory() as tmp:
-        if case in ("enough", "stb-lexer"):
-            case_program(case, dmtvm, img, cc, trace_check, tmp)
+        if case in ("enough", "stb-lexer", "sqlite"):
+            case_program(case, dmtvm, img, cc, trace_check, srcdir, tmp)
         elif case == "plain":
             case_plain(dmtvm, img, cc, tmp)
         elif case == "cc-errors":
