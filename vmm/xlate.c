@@ -488,6 +488,18 @@ void xlate_trace_out(struct vmm_xlate *x, const uint64_t *recs, size_t n, uint64
 	}
 }
 
+void xlate_trace_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len, uint64_t asid)
+{
+	const uint64_t max = 0xffffffffffffULL;
+	uint64_t recs[2] = {
+	    dmtvm_trace_rec(va & max, DMTVM_TRACE_INVALIDATE, DMTVM_TRACE_CONTROL, 0),
+	    /* A length past 2^48 covers the whole user half anyway. */
+	    dmtvm_trace_rec(len > max ? max & ~4095ULL : len, DMTVM_TRACE_INVALIDATE_LEN,
+			    DMTVM_TRACE_CONTROL, 0),
+	};
+	xlate_trace_out(x, recs, 2, asid);
+}
+
 static void progress(struct vmm_xlate *x, uint64_t now)
 {
 	if (!x->first_ns) {

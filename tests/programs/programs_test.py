@@ -20,7 +20,9 @@ and, as a benchmark (minutes: the instrumented LTO build of 250,000 lines),
               the sqlite3 shell runs sqlite.sql on :memory: (skips, 77,
               when npm or the registry is not reachable)
 
-Other cases: plain (dmtvm-cc --plain in the guest), cc-errors (compiler
+Other cases: replay-unmap (a program that frees mmap'ed blocks: the run's
+PT_UPDATEs travel in its trace as control records 4 + 5 and the replay gives
+the run's TLB counters; malformed pairs refused), plain (dmtvm-cc --plain in the guest), cc-errors (compiler
 errors pass through), cc-missing (a missing toolchain names its Debian
 package), cc-roi (ROI markers; -c objects linked with -lm), add-errors
 (bad --add: one line, status 2, before boot), add-syscalls (the start-up
@@ -153,8 +155,16 @@ def case_program(name, dmtvm, img, cc, trace_check, srcdir, tmp):
     check("no unsupported system call", "unsupported syscall" in out + err, False)
     for k in SCHEMES:
         s = (schemes or {}).get(k, {})
-        check(f"{k}: guest loads/stores/fetches == host trace's",
-              (s.get("loads"), s.get("stores"), s.get("fetches")), (loads, stores, fetches))
+        got = (s.get("loads"), s.get("stores"), s.get("fetches"))
+        if name == "sqlite":
+            # SQLite seeds its PRNG from getrandom and the time: a few hundred
+            # accesses of 7 million differ from run to run.
+            got = tuple(g is not None and abs(g - w) <= w // 1000 for g, w in
+                        zip(got, (loads, stores, fetches)))
+            check(f"{k}: guest loads/stores/fetches within 0.1 % of the host trace's", got,
+                  (True, True, True))
+            continue
+        check(f"{k}: guest loads/stores/fetches == host trace's", got, (loads, stores, fetches))
     rrep = os.path.join(tmp, "replay.json")
     r = sh([dmtvm, "replay", "--mode=pvdmt", "--schemes=" + ",".join(SCHEMES), "--quiet",
             "--report=json", "--report-file=" + rrep, trc])
@@ -238,6 +248,64 @@ def case_cc_roi(cc, trace_check, srcdir, tmp):
           rois), (True, True, 1))
 
 
+def records(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    return [int.from_bytes(data[i:i + 8], "little") for i in range(32, len(data), 8)]
+
+
+def write_trace(path, recs):
+    with open(path, "wb") as f:
+        f.write(b"DMTVMTRC" + (1).to_bytes(4, "little") + (8).to_bytes(4, "little") + bytes(16))
+        for r in recs:
+            f.write(r.to_bytes(8, "little"))
+
+
+def case_replay_unmap(dmtvm, img, cc, srcdir, tmp):
+    """A run that unmaps: its PT_UPDATEs reach the trace (control records 4 +
+    5) and the replay drops the same TLB entries; malformed pairs refused."""
+    exe = os.path.join(tmp, "unmapper")
+    check("build", sh([cc, "-O2", os.path.join(srcdir, "unmapper.c"), "-o", exe]).returncode, 0)
+    out, _, schemes, trc = guest_run(dmtvm, img, [exe], ["unmapper"], tmp)
+    check("output (as gcc on the host)", out, "sum 3220500480\n")
+    ctl = [(r >> 48 & 0xff, r & 0xffffffffffff) for r in records(trc) if r >> 56 & 3 == 3]
+    inv = [i for i, c in enumerate(ctl) if c[0] == 4]
+    check("invalidations in the trace (one per free of a block, at least)", len(inv) >= 6, True)
+    check("each followed by its length, a page multiple",
+          all(ctl[i + 1][0] == 5 and ctl[i + 1][1] % 4096 == 0 for i in inv), True)
+    rrep = os.path.join(tmp, "replay.json")
+    r = sh([dmtvm, "replay", "--mode=pvdmt", "--schemes=" + ",".join(SCHEMES), "--quiet",
+            "--report=json", "--report-file=" + rrep, trc])
+    check("replay exit", r.returncode, 0)
+    with open(rrep) as f:
+        rs = json.load(f)
+    rs = rs.get("counters", rs).get("schemes", {})
+    for k in SCHEMES:
+        check(f"{k}: replay's TLB and walk counters == the run's",
+              {f: rs.get(k, {}).get(f) for f in SAME_KEYS},
+              {f: (schemes or {}).get(k, {}).get(f) for f in SAME_KEYS})
+    # Without the invalidations the replay keeps stale TLB entries: fewer misses.
+    keep = [r for r in records(trc) if not (r >> 56 & 3 == 3 and r >> 48 & 0xff in (4, 5))]
+    stale = os.path.join(tmp, "stale.trc")
+    write_trace(stale, keep)
+    r = sh([dmtvm, "replay", "--mode=pvdmt", "--schemes=x86-2d", "--quiet", "--report=json",
+            "--report-file=" + rrep, stale])
+    with open(rrep) as f:
+        rs = json.load(f)
+    rs = rs.get("counters", rs).get("schemes", {})
+    check("without them: fewer TLB misses than the run", rs["x86-2d"]["tlb_misses"] <
+          schemes["x86-2d"]["tlb_misses"], True)
+    ctl4 = (3 << 56) | (4 << 48) | 0x1000
+    ctl5 = (3 << 56) | (5 << 48) | 0x2000
+    load = (1 << 48) | 0x1000
+    for recs, msg in (([ctl4, load], "not followed by its length"),
+                      ([ctl5, load], "without its address"),
+                      ([load, ctl4], "ends inside an invalidation")):
+        write_trace(stale, recs)
+        r = sh([dmtvm, "replay", stale])
+        check(f"malformed pair: status 2, {msg}", (r.returncode, msg in r.stderr), (2, True))
+
+
 def case_add_errors(dmtvm, img, tmp):
     big = os.path.join(tmp, "big")
     with open(big, "wb") as f:
@@ -306,6 +374,8 @@ def main():
             case_cc_missing(cc, srcdir, tmp)
         elif case == "cc-roi":
             case_cc_roi(cc, trace_check, srcdir, tmp)
+        elif case == "replay-unmap":
+            case_replay_unmap(dmtvm, img, cc, srcdir, tmp)
         elif case == "add-errors":
             case_add_errors(dmtvm, img, tmp)
         elif case == "add-syscalls":
