@@ -64,6 +64,10 @@ struct vmm_xlate {
 	int trace_fd;
 	bool trace_asid_valid;
 	uint64_t trace_asid;
+	/* address spaces with records in the trace file (their invalidations
+	 * matter to a replay); past 16 of them every invalidation is written */
+	uint64_t trace_spaces[16];
+	unsigned trace_nspaces;
 	/* --debug-translate-check */
 	unsigned check_n;
 	uint64_t kvm_checked, kvm_mismatches, kvm_skipped, ept_checked, ept_mismatches;
