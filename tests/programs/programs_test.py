@@ -115,6 +115,26 @@ def sqlite_sources(tmp):
     return [os.path.join(tmp, "shell.c"), os.path.join(tmp, "sqlite3.c")]
 
 
+def replay(dmtvm, trc, schemes, tmp):
+    """dmtvm replay of trc for these schemes: their counters."""
+    rrep = os.path.join(tmp, "replay.json")
+    r = sh([dmtvm, "replay", "--mode=pvdmt", "--schemes=" + ",".join(schemes), "--quiet",
+            "--report=json", "--report-file=" + rrep, trc])
+    check("replay exit", r.returncode, 0)
+    with open(rrep) as f:
+        rs = json.load(f)
+    return rs.get("counters", rs).get("schemes", {})
+
+
+def check_replay(dmtvm, trc, run_schemes, tmp):
+    """The replay of a run's --trace-out gives the run's TLB and walk counters."""
+    rs = replay(dmtvm, trc, SCHEMES, tmp)
+    for k in SCHEMES:
+        check(f"{k}: replay's TLB and walk counters == the run's",
+              {f: rs.get(k, {}).get(f) for f in SAME_KEYS},
+              {f: (run_schemes or {}).get(k, {}).get(f) for f in SAME_KEYS})
+
+
 def case_program(name, dmtvm, img, cc, trace_check, srcdir, tmp):
     if name == "sqlite":
         src = sqlite_sources(tmp)
@@ -165,17 +185,7 @@ def case_program(name, dmtvm, img, cc, trace_check, srcdir, tmp):
                   (True, True, True))
             continue
         check(f"{k}: guest loads/stores/fetches == host trace's", got, (loads, stores, fetches))
-    rrep = os.path.join(tmp, "replay.json")
-    r = sh([dmtvm, "replay", "--mode=pvdmt", "--schemes=" + ",".join(SCHEMES), "--quiet",
-            "--report=json", "--report-file=" + rrep, trc])
-    check("replay exit", r.returncode, 0)
-    with open(rrep) as f:
-        rs = json.load(f)
-    rs = rs.get("counters", rs).get("schemes", {})
-    for k in SCHEMES:
-        check(f"{k}: replay's TLB and walk counters == the run's",
-              {f: rs.get(k, {}).get(f) for f in SAME_KEYS},
-              {f: (schemes or {}).get(k, {}).get(f) for f in SAME_KEYS})
+    check_replay(dmtvm, trc, schemes, tmp)
 
 
 def case_plain(dmtvm, img, cc, tmp):
@@ -273,26 +283,12 @@ def case_replay_unmap(dmtvm, img, cc, srcdir, tmp):
     check("invalidations in the trace (one per free of a block, at least)", len(inv) >= 6, True)
     check("each followed by its length, a page multiple",
           all(ctl[i + 1][0] == 5 and ctl[i + 1][1] % 4096 == 0 for i in inv), True)
-    rrep = os.path.join(tmp, "replay.json")
-    r = sh([dmtvm, "replay", "--mode=pvdmt", "--schemes=" + ",".join(SCHEMES), "--quiet",
-            "--report=json", "--report-file=" + rrep, trc])
-    check("replay exit", r.returncode, 0)
-    with open(rrep) as f:
-        rs = json.load(f)
-    rs = rs.get("counters", rs).get("schemes", {})
-    for k in SCHEMES:
-        check(f"{k}: replay's TLB and walk counters == the run's",
-              {f: rs.get(k, {}).get(f) for f in SAME_KEYS},
-              {f: (schemes or {}).get(k, {}).get(f) for f in SAME_KEYS})
+    check_replay(dmtvm, trc, schemes, tmp)
     # Without the invalidations the replay keeps stale TLB entries: fewer misses.
     keep = [r for r in records(trc) if not (r >> 56 & 3 == 3 and r >> 48 & 0xff in (4, 5))]
     stale = os.path.join(tmp, "stale.trc")
     write_trace(stale, keep)
-    r = sh([dmtvm, "replay", "--mode=pvdmt", "--schemes=x86-2d", "--quiet", "--report=json",
-            "--report-file=" + rrep, stale])
-    with open(rrep) as f:
-        rs = json.load(f)
-    rs = rs.get("counters", rs).get("schemes", {})
+    rs = replay(dmtvm, stale, ["x86-2d"], tmp)
     check("without them: fewer TLB misses than the run", rs["x86-2d"]["tlb_misses"] <
           schemes["x86-2d"]["tlb_misses"], True)
     ctl4 = (3 << 56) | (4 << 48) | 0x1000
