@@ -21,7 +21,7 @@ demo: build
 
 # Every test on the platform the machine has (KVM, else ptrace); where KVM
 # exists, the guest-facing suites run a second time on the ptrace platform.
-GUEST_SUITES = --suite vmm --suite guest --suite trace --suite nested --suite hardening
+GUEST_SUITES = --suite vmm --suite guest --suite trace --suite nested --suite hardening --suite programs
 check: build
 	meson test -C $(BUILD) --print-errorlogs
 	@if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then \
@@ -41,7 +41,7 @@ $(BUILD_ASAN)/build.ninja: | deps
 check-asan: deps $(BUILD_ASAN)/build.ninja
 	$(ASAN_ENV) ninja -C $(BUILD_ASAN)
 	$(ASAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs --suite model --suite replay \
-		--suite vmm --suite guest --suite trace --suite hardening --suite nested
+		--suite vmm --suite guest --suite trace --suite hardening --suite nested --suite programs
 
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose

@@ -9,6 +9,7 @@
  * Every user pointer goes through copy_from_user/copy_to_user.
  */
 #include "file.h"
+#include "proc.h"
 #include "cpio.h"
 #include "kvmdev.h"
 #include "ucopy.h"
@@ -394,6 +395,55 @@ long file_sys_access(struct syscall_args *a)
 	if (f.kind == FILE_KVM)
 		kvmdev_release(&f);
 	return f.kind == FILE_INITRD && (a->a1 & W_OK) ? -EACCES : 0;
+}
+
+/*
+ * readlink(at): the initramfs has no symbolic links, so an existing path is
+ * -EINVAL as on Linux; /proc/self/exe reads the current image's path
+ * (musl programs locating themselves, SQLite's shell, ...).
+ */
+static long readlink_path(uint64_t upath, uint64_t ubuf, uint64_t size)
+{
+	char path[PATH_MAX];
+	long r;
+	if ((int64_t)size <= 0)
+		return -EINVAL;
+	if ((r = copy_path(upath, path)))
+		return r;
+	if (strncmp(path, "/proc/self/exe", 15)) {
+		struct file f;
+		if ((r = lookup(path, &f)))
+			return r;
+		if (f.kind == FILE_KVM)
+			kvmdev_release(&f);
+		return -EINVAL;
+	}
+	const char *exe = init_proc.path ? init_proc.path : "/init";
+	uint64_t n = strlen(exe);
+	if (n > size)
+		n = size;
+	return copy_to_user(ubuf, exe, n) ? -EFAULT : (long)n; /* no NUL, as Linux */
+}
+
+long file_sys_readlink(struct syscall_args *a)
+{
+	return readlink_path(a->a0, a->a1, a->a2);
+}
+
+long file_sys_readlinkat(struct syscall_args *a)
+{
+	int32_t dirfd = (int32_t)a->a0;
+	if (dirfd != AT_FDCWD && !file_get(file_current, (uint64_t)dirfd))
+		return -EBADF;
+	return readlink_path(a->a1, a->a2, a->a3);
+}
+
+/* getcwd: the initramfs has one working directory, "/". */
+long file_sys_getcwd(struct syscall_args *a)
+{
+	if (a->a1 < 2)
+		return -ERANGE;
+	return copy_to_user(a->a0, "/", 2) ? -EFAULT : 2;
 }
 
 long file_sys_fcntl(struct syscall_args *a)

@@ -65,6 +65,9 @@ long file_sys_fcntl(struct syscall_args *a);
 long file_sys_poll(struct syscall_args *a);
 long file_sys_ioctl(struct syscall_args *a);
 long file_sys_access(struct syscall_args *a);
+long file_sys_readlink(struct syscall_args *a);
+long file_sys_readlinkat(struct syscall_args *a);
+long file_sys_getcwd(struct syscall_args *a);
 
 /* The fd table the system calls use (init_proc's; tests point it elsewhere). */
 extern struct fdtable *file_current;

@@ -74,6 +74,7 @@ _Static_assert(DMTVM_DIRECT_MAP_BASE >= USER_TOP && DMTVM_KERNEL_VIRT_BASE >= US
 #define EMFILE	     24
 #define ENOTTY	     25
 #define ESPIPE	     29
+#define ERANGE	     34
 #define ENAMETOOLONG 36
 #define ENOSYS	     38
 

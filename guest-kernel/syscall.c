@@ -24,6 +24,7 @@
 #include "trace.h"
 #include "uiov.h"
 #include "ucopy.h"
+#include "syscall_names.h"
 
 #define SYS_read	    0
 #define SYS_write	    1
@@ -70,6 +71,11 @@
 #define SYS_openat	    257
 #define SYS_newfstatat	    262
 #define SYS_prlimit64	    302
+#define SYS_getcwd	    79
+#define SYS_readlink	    89
+#define SYS_clock_getres    229
+#define SYS_readlinkat	    267
+#define SYS_getrandom	    318
 
 #define PROT_READ	    1
 #define PROT_WRITE	    2
@@ -395,6 +401,51 @@ static long sys_clock_gettime(struct syscall_args *a)
 	return put_user_16(uts, ns / 1000000000, ns % 1000000000); /* struct timespec */
 }
 
+/* clock_getres: every clock counts nanoseconds (the TIME hypercall). */
+static long sys_clock_getres(struct syscall_args *a)
+{
+	if (a->a0 > 11)
+		return -EINVAL;
+	if (!a->a1)
+		return 0;
+	if (!user_range_ok(a->a1, 16))
+		return -EFAULT;
+	return put_user_16(a->a1, 0, 1);
+}
+
+/*
+ * getrandom: bytes of a xorshift64* generator seeded from the TSC at the
+ * first call: never blocks, not for cryptography (GRND_* flags accepted).
+ * Enough for hash seeds and temporary names (SQLite, compressors).
+ */
+static long sys_getrandom(struct syscall_args *a)
+{
+	static uint64_t state;
+	uint64_t ubuf = a->a0, len = a->a1, done = 0;
+	if (a->a2 & ~7ULL)
+		return -EINVAL;
+	if (len > (1u << 25))
+		len = 1u << 25; /* Linux returns at most 32 MiB per call */
+	if (!user_range_ok(ubuf, len))
+		return -EFAULT;
+	if (!state)
+		state = rdtsc() | 1;
+	while (done < len) {
+		uint64_t chunk[32];
+		for (unsigned i = 0; i < ARRAY_SIZE(chunk); i++) {
+			state ^= state >> 12;
+			state ^= state << 25;
+			state ^= state >> 27;
+			chunk[i] = state * 0x2545f4914f6cdd1dULL;
+		}
+		uint64_t n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
+		if (copy_to_user(ubuf + done, chunk, n))
+			return done ? (long)done : -EFAULT;
+		done += n;
+	}
+	return (long)done;
+}
+
 /* struct sysinfo of x86-64 Linux: RAM in bytes (mem_unit 1), no swap. */
 static long sys_sysinfo(struct syscall_args *a)
 {
@@ -457,7 +508,9 @@ long syscall_unknown(struct syscall_args *a)
 	if (a->nr == DMTVM_SYS_UCOPY_DONE && (r = ucopy_done(a)) != -ENOSYS)
 		return r;
 	if (first_report(a->nr))
-		kprintf("dmtvm: unsupported syscall %lu\n", a->nr);
+		kprintf("dmtvm: unsupported syscall %lu (%s): -ENOSYS\n", a->nr,
+			a->nr < NR_SYSCALLS && syscall_names[a->nr] ? syscall_names[a->nr]
+								    : "not a Linux call");
 	return -ENOSYS;
 }
 
@@ -509,4 +562,9 @@ const syscall_fn syscall_table[NR_SYSCALLS] = {
     [SYS_openat] = file_sys_openat,
     [SYS_newfstatat] = file_sys_newfstatat,
     [SYS_prlimit64] = sys_prlimit64,
+    [SYS_getcwd] = file_sys_getcwd,
+    [SYS_readlink] = file_sys_readlink,
+    [SYS_clock_getres] = sys_clock_getres,
+    [SYS_readlinkat] = file_sys_readlinkat,
+    [SYS_getrandom] = sys_getrandom,
 };

@@ -26,6 +26,12 @@
  *   type 3  address-space switch      (payload: address-space id; in a
  *           nested run's --trace-out, L2's address spaces carry
  *           DMTVM_TRACE_ASID_L2, so they never alias L1's)
+ *   type 4  the guest changed its page tables (PT_UPDATE): TLB entries of
+ *           [va, va + len) of the current address space are dropped
+ *           (payload: va); always followed by
+ *   type 5  that change's len in bytes (payload; 0: every entry). Written by
+ *           `dmtvm run --trace-out` so that `dmtvm replay` drops the TLB
+ *           entries the run's model dropped (a program that unmaps).
  */
 #ifndef DMTVM_TRACE_H
 #define DMTVM_TRACE_H
@@ -47,6 +53,8 @@ enum dmtvm_trace_control {
 	DMTVM_TRACE_ROI_BEGIN = 1,
 	DMTVM_TRACE_ROI_END = 2,
 	DMTVM_TRACE_ASID = 3,
+	DMTVM_TRACE_INVALIDATE = 4,
+	DMTVM_TRACE_INVALIDATE_LEN = 5,
 };
 
 #define DMTVM_TRACE_ASID_L2 (1ULL << 40)

@@ -18,13 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cpio_newc.h"
 #include "crc32.h"
 #include "image_format.h"
-
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
 
 static void die(const char *fmt, const char *arg)
 {
@@ -34,28 +30,16 @@ static void die(const char *fmt, const char *arg)
 	exit(2);
 }
 
-static void put(struct buf *b, const void *data, size_t n)
+static void put(struct cpio_buf *b, const void *data, size_t n)
 {
-	if (n > b->cap - b->len) {
-		size_t cap = b->cap ? b->cap : 65536;
-		while (n > cap - b->len)
-			cap *= 2;
-		b->p = realloc(b->p, cap);
-		if (!b->p)
-			die("%s", "out of memory");
-		b->cap = cap;
-	}
-	if (n) /* data may be NULL for an empty piece (memcpy's args must not be) */
-		memcpy(b->p + b->len, data, n);
-	b->len += n;
+	if (cpio_buf_put(b, data, n) < 0)
+		die("%s", "out of memory");
 }
 
-static void pad(struct buf *b, size_t align)
+static void pad(struct cpio_buf *b, size_t align)
 {
-	static const uint8_t zero[4096];
-	while (b->len % align)
-		put(b, zero,
-		    align - b->len % align > sizeof(zero) ? sizeof(zero) : align - b->len % align);
+	if (cpio_buf_pad(b, align) < 0)
+		die("%s", "out of memory");
 }
 
 static uint8_t *read_file(const char *path, size_t *len, mode_t *mode)
@@ -75,45 +59,13 @@ static uint8_t *read_file(const char *path, size_t *len, mode_t *mode)
 }
 
 /* One cpio newc entry; name without the leading '/'. */
-static void cpio_entry(struct buf *b, const char *name, uint32_t mode, const void *data, size_t len)
+static void cpio_entry(struct cpio_writer *w, const char *name, uint32_t mode, const void *data,
+		       size_t len)
 {
-	static uint32_t ino = 1;
-	if (len > 0xffffffffU)
-		die("%s: larger than 4 GiB, which cpio newc cannot store", name);
-	char hdr[111];
-	size_t namesz = strlen(name) + 1;
-	snprintf(hdr, sizeof(hdr), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-		 ino++, mode, 0, 0, (mode & 0170000) == 0040000 ? 2 : 1, 0, (uint32_t)len, 0, 0, 0,
-		 0, (uint32_t)namesz, 0);
-	put(b, hdr, 110);
-	put(b, name, namesz);
-	pad(b, 4);
-	put(b, data, len);
-	pad(b, 4);
-}
-
-#define MAX_DIRS 256
-static char *dirs[MAX_DIRS];
-static int ndirs;
-
-/* Emit directory entries for every parent of dest not emitted yet. */
-static void cpio_parents(struct buf *b, const char *dest)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s", dest);
-	for (char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		int seen = 0;
-		for (int i = 0; i < ndirs; i++)
-			seen |= !strcmp(dirs[i], path);
-		if (!seen) {
-			if (ndirs == MAX_DIRS)
-				die("%s", "too many directories");
-			dirs[ndirs++] = strdup(path);
-			cpio_entry(b, path, 0040755, NULL, 0);
-		}
-		*s = '/';
-	}
+	if (cpio_newc_entry(w, name, mode, data, len) < 0)
+		die(errno == EFBIG ? "%s: larger than 4 GiB, which cpio newc cannot store"
+				   : "%s: out of memory",
+		    name);
 }
 
 static void usage(void)
@@ -150,7 +102,7 @@ int main(int argc, char **argv)
 	if (strlen(cmdline) > DMTVM_IMG_CMDLINE_MAX)
 		die("command line longer than %s bytes", "4096");
 
-	struct buf rd = {0};
+	struct cpio_writer rd = {0};
 	int have_init = 0;
 	if (init) {
 		size_t len;
@@ -185,17 +137,19 @@ int main(int argc, char **argv)
 		size_t len;
 		mode_t mode;
 		uint8_t *d = read_file(src, &len, &mode);
-		cpio_parents(&rd, dest);
+		if (cpio_newc_parents(&rd, dest) < 0)
+			die("%s", "out of memory");
 		cpio_entry(&rd, dest, 0100000 | (mode & 0777) | (!strcmp(dest, "init") ? 0755 : 0),
 			   d, len);
 		free(d);
 	}
-	if (rd.len)
+	if (rd.b.len)
 		cpio_entry(&rd, "TRAILER!!!", 0, NULL, 0);
+	cpio_writer_done(&rd);
 
 	size_t klen;
 	uint8_t *k = read_file(kernel, &klen, NULL);
-	struct buf img = {0};
+	struct cpio_buf img = {0};
 	struct dmtvm_img_header h = {0};
 	memcpy(h.magic, DMTVM_IMG_MAGIC, 8);
 	h.version = DMTVM_IMG_VERSION;
@@ -207,9 +161,9 @@ int main(int argc, char **argv)
 	put(&img, k, klen);
 	pad(&img, DMTVM_IMG_ALIGN);
 	h.initrd_off = img.len;
-	h.initrd_size = rd.len;
-	if (rd.len)
-		put(&img, rd.p, rd.len);
+	h.initrd_size = rd.b.len;
+	if (rd.b.len)
+		put(&img, rd.b.p, rd.b.len);
 	pad(&img, DMTVM_IMG_ALIGN);
 	h.cmdline_off = img.len;
 	h.cmdline_size = strlen(cmdline);

@@ -226,6 +226,7 @@ enum vmm_hc_action vmm_hc_pt_update(struct vmm_vcpu *vcpu, void *arg)
 		/* Shadow schemes drop their entries and count the exit. */
 		xlate_build_ctx(x, a->cr3, a->asid);
 		xlate_invalidate(x, a->va, a->len);
+		xlate_trace_invalidate(x, a->va, a->len, a->asid);
 		x->pt_updates++;
 	}
 	pthread_mutex_unlock(&x->lock);

@@ -27,6 +27,7 @@
 #include "nested_l1.h"
 #include "boot_fdt.h"
 #include "image.h"
+#include "initrd_add.h"
 #include "report.h"
 #include "args.h"
 #include "run.h"
@@ -116,6 +117,8 @@ struct run_opts {
 	bool model_opts;      /* any of them given */
 	int thp;	      /* --thp=on|off: guest 2 MiB pages (FDT /chosen/dmtvm,thp) */
 	unsigned ept12_shift; /* --ept12-pages=4k|2m: EPT12 leaves as an L1 hypervisor */
+	char *adds[64];	      /* --add HOST[=GUEST] (initrd_add.h) */
+	int nadds;
 };
 
 /* DMTVM_PLATFORM=auto|kvm|ptrace: the default of --platform (tests set it). */
@@ -151,6 +154,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	    {"debug-translate-check", optional_argument, 0, 'X'},
 	    {"thp", required_argument, 0, 'h'},
 	    {"ept12-pages", required_argument, 0, 'E'},
+	    {"add", required_argument, 0, 'A'},
 	    {0, 0, 0, 0},
 	};
 	*o = (struct run_opts){.mode = "ept",
@@ -288,6 +292,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			if (strcmp(optarg, "4k") && strcmp(optarg, "2m"))
 				return bad("--ept12-pages=%s: expected 4k or 2m", optarg);
 			o->ept12_shift = strcmp(optarg, "2m") ? 12 : 21;
+			break;
+		case 'A':
+			if (o->nadds == (int)(sizeof(o->adds) / sizeof(o->adds[0])))
+				return bad("--add %s: at most 64 --add options", optarg);
+			o->adds[o->nadds++] = optarg;
 			break;
 		case 'P':
 			if (strcmp(optarg, "socket") && strcmp(optarg, "execve") &&
@@ -446,6 +455,18 @@ int vmm_run_main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", vmm_level_tag(), err);
 		return DMTVM_EXIT_BAD_INPUT;
 	}
+	/* --add: the added files in front of the image's initramfs, before anything boots. */
+	uint8_t *added = NULL;
+	if (o.nadds) {
+		size_t added_size;
+		if (vmm_initrd_add(img.initrd, img.initrd_size, o.adds, o.nadds, o.mem, &added,
+				   &added_size, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s run: %s\n", vmm_level_tag(), err);
+			return DMTVM_EXIT_BAD_INPUT;
+		}
+		img.initrd = added;
+		img.initrd_size = added_size;
+	}
 	static struct guest_plan plan;
 	if ((r = plan_guest(&img, &o, &plan)))
 		return r;
@@ -520,6 +541,7 @@ int vmm_run_main(int argc, char **argv)
 		return DMTVM_EXIT_BAD_INPUT;
 	}
 	vmm_image_free(&img);
+	free(added);
 	for (int i = 0; i < vm->nvcpus; i++)
 		if (vm->platform->vcpu_boot(&vm->vcpus[i], err, sizeof(err)) < 0)
 			return fail(err);

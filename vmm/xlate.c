@@ -469,6 +469,17 @@ static void check_translations(struct vmm_xlate *x, struct vmm_vcpu *vcpu, const
 	}
 }
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Has the trace file records of address space asid (or too many to tell)? */
+static bool trace_space_seen(const struct vmm_xlate *x, uint64_t asid)
+{
+	for (unsigned i = 0; i < x->trace_nspaces; i++)
+		if (x->trace_spaces[i] == asid)
+			return true;
+	return x->trace_nspaces == ARRAY_LEN(x->trace_spaces);
+}
+
 void xlate_trace_out(struct vmm_xlate *x, const uint64_t *recs, size_t n, uint64_t asid)
 {
 	if (x->trace_fd < 0)
@@ -482,12 +493,29 @@ void xlate_trace_out(struct vmm_xlate *x, const uint64_t *recs, size_t n, uint64
 	}
 	if (r == 0)
 		r = write_all(x->trace_fd, recs, n * sizeof(*recs));
+	if (!trace_space_seen(x, asid) && x->trace_nspaces < ARRAY_LEN(x->trace_spaces))
+		x->trace_spaces[x->trace_nspaces++] = asid;
 	if (r < 0) {
 		fprintf(stderr, "dmtvm: --trace-out: write failed (%s); trace file closed\n",
 			strerror(errno));
 		close(x->trace_fd);
 		x->trace_fd = -1;
 	}
+}
+
+void xlate_trace_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len, uint64_t asid)
+{
+	const uint64_t max = 0xffffffffffffULL;
+	/* A space with no records has nothing in a replay's TLBs (nesting: L1's own). */
+	if (x->trace_fd < 0 || !trace_space_seen(x, asid))
+		return;
+	uint64_t recs[2] = {
+	    dmtvm_trace_rec(va & max, DMTVM_TRACE_INVALIDATE, DMTVM_TRACE_CONTROL, 0),
+	    /* A length past 2^48 covers the whole user half anyway. */
+	    dmtvm_trace_rec(len > max ? max & ~4095ULL : len, DMTVM_TRACE_INVALIDATE_LEN,
+			    DMTVM_TRACE_CONTROL, 0),
+	};
+	xlate_trace_out(x, recs, 2, asid);
 }
 
 static void progress(struct vmm_xlate *x, uint64_t now)

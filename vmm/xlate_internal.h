@@ -64,6 +64,10 @@ struct vmm_xlate {
 	int trace_fd;
 	bool trace_asid_valid;
 	uint64_t trace_asid;
+	/* address spaces with records in the trace file (their invalidations
+	 * matter to a replay); past 16 of them every invalidation is written */
+	uint64_t trace_spaces[16];
+	unsigned trace_nspaces;
 	/* --debug-translate-check */
 	unsigned check_n;
 	uint64_t kvm_checked, kvm_mismatches, kvm_skipped, ept_checked, ept_mismatches;
@@ -118,6 +122,10 @@ int xlate_reg_shape(const struct dmtvm_dmt_reg *r, uint64_t *bytes);
 /* --trace-out: appends n records of address space asid (an ASID record
  * first when it changes); a write error closes the file with a message. */
 void xlate_trace_out(struct vmm_xlate *x, const uint64_t *recs, size_t n, uint64_t asid);
+/* --trace-out: the guest's PT_UPDATE of [va, va + len) (len 0: all) as the
+ * control records 4 + 5 (dmtvm_trace.h), so a replay drops the same TLB
+ * entries as the run's model. */
+void xlate_trace_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len, uint64_t asid);
 /* Closes a memstream (opened on *bufp, *lenp) holding a JSON document and
  * returns its buffer flattened to one line (newlines -> spaces), or NULL. */
 char *xlate_one_line(FILE *f, char **bufp, size_t *lenp);

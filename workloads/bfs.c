@@ -8,7 +8,7 @@
  * as Graph500's timed kernel does. -m sets the scale.
  */
 #include "common.h"
-#include "roi.h"
+#include <dmtvm/roi.h>
 
 #include <stdio.h>
 

@@ -7,7 +7,7 @@
  * root-to-leaf descent with a binary search per 512-byte node.
  */
 #include "common.h"
-#include "roi.h"
+#include <dmtvm/roi.h>
 
 #include <stdio.h>
 

@@ -11,7 +11,7 @@
  * the traced build); it runs only for worsening moves.
  */
 #include "common.h"
-#include "roi.h"
+#include <dmtvm/roi.h>
 
 #include <math.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
  * measured phase is the update loop; the checksum folds the final table.
  */
 #include "common.h"
-#include "roi.h"
+#include <dmtvm/roi.h>
 
 #include <stdio.h>
 

@@ -10,7 +10,7 @@
  * from arenas, so the ROI makes no libc calls.
  */
 #include "common.h"
-#include "roi.h"
+#include <dmtvm/roi.h>
 
 #include <stdio.h>
 

@@ -7,7 +7,7 @@
  * the operations done (same order in every build).
  */
 #include "common.h"
-#include "roi.h"
+#include <dmtvm/roi.h>
 
 #include <stdio.h>
 #include <string.h>

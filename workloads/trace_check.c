@@ -91,7 +91,8 @@ int main(int argc, char **argv)
 					return tc_fail(path, "ROI end outside a ROI");
 				in_roi = 0;
 				roi_end++;
-			} else if (size != DMTVM_TRACE_ASID) {
+			} else if (size != DMTVM_TRACE_ASID && size != DMTVM_TRACE_INVALIDATE &&
+				   size != DMTVM_TRACE_INVALIDATE_LEN) {
 				return tc_fail(path, "unknown control record type");
 			}
 			continue;

@@ -7,7 +7,9 @@
  * which calls __sanitizer_cov_{load,store}{1,2,4,8,16}(addr) before every
  * load and store and __sanitizer_cov_trace_pc() at the start of every basic
  * block (edge). Each call appends one dmtvm trace record (dmtvm_trace.h) to a
- * buffer, only inside the region of interest (roi.h); a full buffer goes out
+ * buffer, only inside the region of interest (dmtvm/roi.h): between the
+ * markers when the program includes that header, else the whole run, from a
+ * constructor to a destructor (tools/dmtvm-cc builds). A full buffer goes out
  * through trace_rt_flush(). This file itself is compiled WITHOUT
  * instrumentation, so the runtime never traces itself; libc (not rebuilt)
  * is not traced either, which is why workloads keep libc calls out of their
@@ -235,6 +237,28 @@ void trace_rt_roi_end(void)
 	if (trace_rt_backend == TRACE_RT_HOST)
 		fprintf(stderr, "trace_rt: %llu records so far in %s\n",
 			(unsigned long long)trace_rt_total, trace_rt_path);
+}
+
+/*
+ * No ROI markers (the program does not include dmtvm/roi.h, so the weak
+ * dmtvm_roi_markers is undefined: address 0): trace the whole run. The
+ * records of code run before this constructor (libc start-up, other
+ * constructors) and after the destructor are not traced; an _exit() skips
+ * the destructor (in the guest the kernel still flushes the registered
+ * buffer at exit; a host trace file then misses the last records).
+ */
+extern const char dmtvm_roi_markers __attribute__((weak));
+
+__attribute__((constructor)) static void trace_rt_whole_run_begin(void)
+{
+	if (!&dmtvm_roi_markers)
+		trace_rt_roi_begin();
+}
+
+__attribute__((destructor)) static void trace_rt_whole_run_end(void)
+{
+	if (!&dmtvm_roi_markers)
+		trace_rt_roi_end();
 }
 
 /*

@@ -10,7 +10,7 @@
  * the footprint, and -m sets the gridpoints to fit it.
  */
 #include "common.h"
-#include "roi.h"
+#include <dmtvm/roi.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -19,6 +19,7 @@
 #include "../../guest-kernel/file.h"
 #include "../../guest-kernel/kvmarg.h"
 #include "../../guest-kernel/kvmdev.h"
+#include "../../guest-kernel/proc.h"
 #include "../../guest-kernel/ucopy.h"
 #include "../../guest-kernel/vma.h"
 
@@ -56,6 +57,8 @@ long kvmdev_ioctl(struct fdtable *t, struct file *f, uint64_t cmd, uint64_t arg)
 	(void)t, (void)f, (void)cmd, (void)arg;
 	return 42;
 }
+/* readlink of /proc/self/exe reads the current image's path. */
+struct proc init_proc = {.path = "/bin/prog"};
 /* The ring-3 copy of large reads needs a guest: here every read copies in "ring 0". */
 bool ucopy_start(struct syscall_args *a, uint64_t udst, const void *src, uint64_t n, long result,
 		 uint64_t *pos)
@@ -340,4 +343,23 @@ Test(vma_kinds, pinned_and_run_areas_never_merge)
 	cr_assert_eq(l.v[1].flags, VMA_ANON | VMA_PINNED);
 	cr_assert_eq(l.v[1].start, 0x18000);
 	cr_assert_eq(l.v[1].prot, 1);
+}
+
+Test(files, readlink_proc_self_exe_getcwd)
+{
+	static char buf[64];
+	memset(buf, 'x', sizeof(buf));
+	cr_assert_eq(sc(file_sys_readlink, U("/proc/self/exe"), U(buf), sizeof(buf), 0), 9);
+	cr_assert_eq(memcmp(buf, "/bin/progx", 10), 0, "no NUL, as Linux");
+	cr_assert_eq(sc(file_sys_readlink, U("/proc/self/exe"), U(buf), 4, 0), 4, "truncated");
+	cr_assert_eq(sc(file_sys_readlinkat, (uint64_t)-100, U("/proc/self/exe"), U(buf), 64), 9);
+	cr_assert_eq(sc(file_sys_readlinkat, 9, U("/proc/self/exe"), U(buf), 64), -EBADF);
+	cr_assert_eq(sc(file_sys_readlink, U("/dir/data"), U(buf), 64, 0), -EINVAL, "no symlinks");
+	cr_assert_eq(sc(file_sys_readlink, U("/nope"), U(buf), 64, 0), -ENOENT);
+	cr_assert_eq(sc(file_sys_readlink, U("/proc/self/exe"), U(buf), 0, 0), -EINVAL);
+	cr_assert_eq(sc(file_sys_readlink, U("/proc/self/exe"), BAD_ADDR, 64, 0), -EFAULT);
+	cr_assert_eq(sc(file_sys_readlink, BAD_ADDR, U(buf), 64, 0), -EFAULT);
+	cr_assert_eq(sc(file_sys_getcwd, U(buf), sizeof(buf), 0, 0), 2);
+	cr_assert_str_eq(buf, "/");
+	cr_assert_eq(sc(file_sys_getcwd, U(buf), 1, 0, 0), -ERANGE);
 }

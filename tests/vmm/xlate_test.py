@@ -156,7 +156,9 @@ def case_traceout(dmtvm, imgs):
         trc = os.path.join(d, "t.trc")
         run(dmtvm, imgs + "/tg-xlate-roi.img", "--trace-out=" + trc)
         data = open(trc, "rb").read()
-        check("trace file size (header + ASID record + 15 records)", len(data), 32 + 8 * 16)
+        # + the guest's PT_UPDATE as an invalidation pair (control 4 + 5)
+        check("trace file size (header + ASID record + 15 records + invalidation pair)",
+              len(data), 32 + 8 * 18)
         check("trace header", data[:16], b"DMTVMTRC\x01\x00\x00\x00\x08\x00\x00\x00")
         first = int.from_bytes(data[32:40], "little")
         check("first record: ASID control, payload 1", (first >> 56 & 3, first >> 48 & 0xff,
@@ -174,9 +176,15 @@ def case_traceout(dmtvm, imgs):
               "trace_flush asid 1: 8\npt_update 0\n")
         data = open(trc, "rb").read()
         recs = [int.from_bytes(data[i:i + 8], "little") for i in range(32, len(data), 8)]
-        check("two spaces: trace records", len(recs), 27)
+        check("two spaces: trace records", len(recs), 29)
         check("two spaces: ASID records", [(i, r & 0xffff) for i, r in enumerate(recs)
-                                           if r >> 56 & 3 == 3], [(0, 1), (9, 2), (18, 1)])
+                                           if r >> 56 & 3 == 3 and r >> 48 & 0xff == 3],
+              [(0, 1), (9, 2), (18, 1)])
+        # The guest's PT_UPDATE of one page (address space 1, the current one).
+        check("two spaces: PT_UPDATE as control records 4 + 5 (page offset, len)",
+              [(i, r >> 48 & 0xff, r & 0xfff if r >> 48 & 0xff == 4 else r & 0xffffffffffff)
+               for i, r in enumerate(recs) if r >> 56 & 3 == 3 and r >> 48 & 0xff in (4, 5)],
+              [(27, 4, 0), (28, 5, 4096)])
         # Every switch flushes the TLBs (no PCID): 24 walks; the DMT register
         # belongs to address space 1 only (asid 2 walks fall back to radix).
         check("two spaces: walks/refs", refs(rep), {"x86-native": (24, 96),

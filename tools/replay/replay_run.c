@@ -62,6 +62,10 @@ static int pass1(struct replay *r, struct trace_rec *recs, size_t max)
 				r->controls++;
 				continue;
 			}
+			if (t->kind == TRACE_INVALIDATE) {
+				r->controls += 2; /* two records in the file */
+				continue;
+			}
 			if (t->kind >= TRACE_ROI_BEGIN) {
 				r->has_roi = 1;
 				r->controls++;
@@ -136,6 +140,39 @@ static void new_mapping(struct replay *r, uint64_t va)
 	}
 }
 
+/* r->cur = the address space of r->cur_asid: 0, 1 if pass 1 saw none, -1 if inconsistent. */
+static int replay_space(struct replay *r)
+{
+	uint64_t *k = u64map_find(&r->space_index, r->cur_asid);
+	if (!k)
+		return 1;
+	if (*k >= r->os.nas)
+		return -1;
+	r->cur = &r->os.as[*k]; /* setup added them in this order */
+	return 0;
+}
+
+/*
+ * The run's guest changed its page tables (a PT_UPDATE in the run's
+ * --trace-out): drop the TLB entries the run's model dropped, in the current
+ * address space (none yet seen: nothing of it is cached). -1 on an internal
+ * inconsistency.
+ */
+static int replay_invalidate(struct replay *r, const struct trace_rec *t)
+{
+	flush(r);
+	int k = r->cur ? 0 : replay_space(r);
+	if (k)
+		return k < 0 ? -1 : 0;
+	for (int w = 0; w < NWORLDS; w++) {
+		if (!r->sim[w])
+			continue;
+		replay_build_ctx(r, w);
+		mmu_sim_invalidate(r->sim[w], &r->ctx, t->va, (uint64_t)t->size << 12);
+	}
+	return 0;
+}
+
 static int replay_access(struct replay *r, const struct trace_rec *t)
 {
 	uint64_t last = t->va + t->size - 1;
@@ -207,13 +244,13 @@ static int pass2(struct replay *r, struct trace_rec *recs, size_t max)
 				flush(r);
 				r->feeding = false;
 				continue;
-			}
-			if (!r->cur) {
-				uint64_t *k = u64map_find(&r->space_index, r->cur_asid);
-				if (!k || *k >= r->os.nas)
+			case TRACE_INVALIDATE:
+				if (replay_invalidate(r, t) < 0)
 					goto internal;
-				r->cur = &r->os.as[*k]; /* setup added them in this order */
+				continue;
 			}
+			if (!r->cur && replay_space(r) != 0)
+				goto internal;
 			if (t->vcpu >= r->o->cfg.max_vcpus) {
 				trace_reader_close(tr);
 				fprintf(stderr,

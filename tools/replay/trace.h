@@ -26,6 +26,8 @@ enum trace_kind {
 	TRACE_ROI_BEGIN = 3,
 	TRACE_ROI_END = 4,
 	TRACE_ASID = 5, /* va holds the new address-space id */
+	/* TLB entries of [va, va + size pages) dropped; size 0: all (dmtvm control 4 + 5) */
+	TRACE_INVALIDATE = 6,
 };
 
 struct trace_rec {

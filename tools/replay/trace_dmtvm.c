@@ -68,6 +68,11 @@ long trace_dmtvm_read(struct trace_reader *r, struct trace_rec *recs, size_t max
 		size_t avail = r->end - r->start;
 		if (avail < 8) {
 			if (r->eof) {
+				if (avail == 0 && r->inv_pending)
+					return trace_fail(r, 1,
+							  "%s: ends inside an invalidation (control "
+							  "type 4 without its type 5)",
+							  r->src.name);
 				if (avail == 0)
 					break;
 				return trace_fail(r, 1,
@@ -95,10 +100,32 @@ long trace_dmtvm_read(struct trace_reader *r, struct trace_rec *recs, size_t max
 			r->units++;
 			o->vcpu = (uint8_t)dmtvm_trace_vcpu(v);
 			o->pad = 0;
+			if (r->inv_pending && !(kind == DMTVM_TRACE_CONTROL &&
+						       size == DMTVM_TRACE_INVALIDATE_LEN))
+				return bad_record(r, v,
+						  "an invalidation (control type 4) not followed "
+						  "by its length (type 5)");
 			if (kind == DMTVM_TRACE_CONTROL) {
 				o->va = v & 0xffffffffffffULL;
 				o->size = 0;
-				if (size == DMTVM_TRACE_ROI_BEGIN) {
+				if (size == DMTVM_TRACE_INVALIDATE) {
+					/* One decoded record for the pair: at the length. */
+					r->inv_va = o->va;
+					r->inv_pending = 1;
+					r->start += 8;
+					continue;
+				}
+				if (size == DMTVM_TRACE_INVALIDATE_LEN) {
+					if (!r->inv_pending)
+						return bad_record(r, v,
+								  "an invalidation length (control "
+								  "type 5) without its address (4)");
+					uint64_t pages = (o->va + 4095) >> 12;
+					r->inv_pending = 0;
+					o->kind = TRACE_INVALIDATE;
+					o->va = r->inv_va;
+					o->size = pages > UINT32_MAX ? UINT32_MAX : (uint32_t)pages;
+				} else if (size == DMTVM_TRACE_ROI_BEGIN) {
 					o->kind = TRACE_ROI_BEGIN;
 				} else if (size == DMTVM_TRACE_ROI_END) {
 					o->kind = TRACE_ROI_END;
@@ -106,7 +133,7 @@ long trace_dmtvm_read(struct trace_reader *r, struct trace_rec *recs, size_t max
 					o->kind = TRACE_ASID;
 				} else {
 					return bad_record(r, v,
-							  "unknown control type (expected 1..3)");
+							  "unknown control type (expected 1..5)");
 				}
 			} else {
 				if (size == 0)

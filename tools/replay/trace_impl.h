@@ -23,6 +23,8 @@ struct trace_reader {
 	int header_done;   /* binary header checked */
 	uint64_t consumed; /* bytes before buf[start] */
 	uint64_t units;	   /* lines (lackey) or records (binary) consumed */
+	uint64_t inv_va;   /* binary: the va of an invalidation, until its length */
+	int inv_pending;   /* binary: a type-4 control record waits for its type 5 */
 	char err[TRACE_ERR_MAX];
 };
 
