@@ -31,16 +31,19 @@ struct key_desc {
 
 /* One row per field: the key name IS the field name. */
 static const struct key_desc mmu_keys[] = {
-    K(l1d_tlb_entries), K(l1d_tlb_ways), K(l1i_tlb_entries),
-    K(l1i_tlb_ways),	K(stlb_entries), K(stlb_ways),
-    KB(tlb_2m),		K(pwc_pml4e),	 K(pwc_pdpte),
-    K(pwc_pde),		KB(pwc),	 K(ntlb_entries),
-    K(ntlb_ways),	K(line_size),	 K(l1_size),
-    K(l1_ways),		K(l2_size),	 K(l2_ways),
-    K(llc_size),	K(llc_ways),	 KB(cache_data),
-    K(lat_pwc),		K(lat_l1),	 K(lat_l2),
-    K(lat_llc),		K(lat_dram),	 K(dmt_regs),
-    K(ecpt_ways),	K(max_vcpus),	 K(phys_bits),
+    K(l1d_tlb_entries),	 K(l1d_tlb_ways),   K(l1i_tlb_entries),
+    K(l1i_tlb_ways),	 K(stlb_entries),   K(stlb_ways),
+    KB(tlb_2m),		 K(pwc_pml4e),	    K(pwc_pdpte),
+    K(pwc_pde),		 KB(pwc),	    K(ntlb_entries),
+    K(ntlb_ways),	 K(line_size),	    K(l1_size),
+    K(l1_ways),		 K(l2_size),	    K(l2_ways),
+    K(llc_size),	 K(llc_ways),	    KB(cache_data),
+    K(lat_pwc),		 K(lat_l1),	    K(lat_l2),
+    K(lat_llc),		 K(lat_dram),	    K(dmt_regs),
+    K(ecpt_ways),	 K(max_vcpus),	    K(phys_bits),
+    K(pwc_pml4e_ways),	 K(pwc_pdpte_ways), K(pwc_pde_ways),
+    KB(pwc_line_tags),	 KB(pwc_global),    KB(pwc_data_walk),
+    KB(cache_fast_path), K(warmup_refs),
 };
 
 #define NKEYS (sizeof(mmu_keys) / sizeof(mmu_keys[0]))
@@ -84,6 +87,7 @@ void mmu_config_default(struct mmu_config *c)
 	c->pwc_pml4e_ways = 1;
 	c->pwc_pdpte_ways = 4;
 	c->pwc_pde_ways = 4;
+	c->pwc_data_walk = true;
 }
 
 unsigned mmu_config_nkeys(void)

@@ -26,13 +26,18 @@ struct mmu_cache {
 	struct mmu_cache_level lv[3];
 	uint32_t line_shift;
 	uint32_t lat[4]; /* L1, L2, LLC, DRAM */
+	/* cache_fast_path (the artifact's caching_device): the last line each
+	 * level saw; a request for it again is served by memory (DRAM). */
+	bool fast_path;
+	uint64_t last[3];
 };
 
 int mmu_cache_init(struct mmu_cache *c, const struct mmu_config *cfg);
 void mmu_cache_free(struct mmu_cache *c);
 void mmu_cache_clear(struct mmu_cache *c);
 /* Looks up pa and fills it into every level; returns the level that served it
- * (MMU_SRV_L1 .. MMU_SRV_DRAM). */
+ * (MMU_SRV_L1 .. MMU_SRV_DRAM; with fast_path, a level asked for the line it
+ * saw last answers DRAM, as the artifact's simulator does). */
 int mmu_cache_access(struct mmu_cache *c, uint64_t pa);
 /* Starts loading the L2 and LLC sets of pa (they are far apart in host
  * memory): call it as early as the address is known. */
@@ -62,6 +67,7 @@ struct mmu_pwc {
 	uint32_t set_mask; /* sets - 1 */
 	uint64_t key[64];  /* per set, MRU first: tag + 1; 0 = empty */
 	uint64_t val[64];
+	uint64_t last; /* tag + 1 of the last lookup (cache_fast_path); 0 = none */
 };
 
 void mmu_pwc_init(struct mmu_pwc *p, uint32_t entries, uint32_t ways);
@@ -131,7 +137,14 @@ struct mmu_scheme_state {
 	uint64_t root_pa[MMU_MAX_ROOTS];
 	uint64_t cur_root; /* own root for the current batch (0 = none yet) */
 	struct mmu_counters ctr;
+	struct mmu_steps steps;
 };
+
+/* mmu_formula.c: adds one completed walk's step outcomes (out[MMU_NTRAJ],
+ * enum mmu_step_out), guest leaf level gl and host leaf levels per row
+ * (hleaf[5]) to st, with the formula designs of scheme s. */
+void mmu_steps_add_walk(struct mmu_steps *st, enum mmu_scheme s, const struct mmu_config *cfg,
+			const uint8_t *out, int gl, const uint8_t *hleaf);
 
 /* mmu_walk.c: one translation of va under st's scheme, counting into st. */
 void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, unsigned vcpu,

@@ -40,6 +40,7 @@ struct mmu_sim {
 	struct mmu_cache cache[MMU_NSCHEMES];
 	struct mmu_group grp[NGROUPS];
 	struct mmu_memo memo;
+	uint64_t seen; /* accesses run so far (warmup_refs) */
 	struct mmu_event ev[2 * MMU_CHUNK];
 };
 
@@ -208,6 +209,18 @@ static void clear_vpwc(struct mmu_vpwc *v)
 		mmu_tlb_clear(&v->ntlb);
 }
 
+/* Empties vcpu's walk caches in the schemes of group g (with pwc_global the
+ * one set all vCPUs share). */
+static void clear_vpwcs(struct mmu_sim *sim, int g, unsigned vcpu)
+{
+	if (sim->cfg.pwc_global)
+		vcpu = 0;
+	for (int s = 0; s < MMU_NSCHEMES; s++)
+		if ((sim->grp[g].mask & MMU_SCHEME_BIT(s)) && sim->st[s].vpwc &&
+		    sim->st[s].vpwc[vcpu])
+			clear_vpwc(sim->st[s].vpwc[vcpu]);
+}
+
 /* A CR3 switch without PCID: the vCPU's TLBs and walk caches are flushed. */
 static void flush_vcpu(struct mmu_sim *sim, int g, unsigned vcpu)
 {
@@ -218,16 +231,15 @@ static void flush_vcpu(struct mmu_sim *sim, int g, unsigned vcpu)
 		mmu_tlb_clear(&gv->l1i);
 		mmu_tlb_clear(&gv->stlb);
 	}
-	for (int s = 0; s < MMU_NSCHEMES; s++)
-		if ((sim->grp[g].mask & MMU_SCHEME_BIT(s)) && sim->st[s].vpwc &&
-		    sim->st[s].vpwc[vcpu])
-			clear_vpwc(sim->st[s].vpwc[vcpu]);
+	clear_vpwcs(sim, g, vcpu);
 }
 
 void mmu_sim_reset_counters(struct mmu_sim *sim)
 {
-	for (int s = 0; s < MMU_NSCHEMES; s++)
+	for (int s = 0; s < MMU_NSCHEMES; s++) {
 		memset(&sim->st[s].ctr, 0, sizeof(sim->st[s].ctr));
+		memset(&sim->st[s].steps, 0, sizeof(sim->st[s].steps));
+	}
 	for (int g = 0; g < NGROUPS; g++) {
 		struct mmu_group *gr = &sim->grp[g];
 		memset(gr->accesses, 0, sizeof(gr->accesses));
@@ -238,6 +250,7 @@ void mmu_sim_reset_counters(struct mmu_sim *sim)
 void mmu_sim_reset(struct mmu_sim *sim)
 {
 	mmu_sim_reset_counters(sim);
+	sim->seen = 0;
 	for (int g = 0; g < NGROUPS; g++)
 		if (sim->grp[g].v)
 			for (unsigned v = 0; v < sim->cfg.max_vcpus; v++)
@@ -410,8 +423,8 @@ static void run_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 		run_chunk(sim, g, ctx, acc + k, n - k < MMU_CHUNK ? n - k : MMU_CHUNK);
 }
 
-void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
-		 size_t n)
+static void run_batch(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
+		      size_t n)
 {
 	sim->memo.gen++; /* tables may have changed since the last call */
 	for (int g = 0; g < NGROUPS; g++) {
@@ -430,6 +443,26 @@ void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mm
 		run_group(sim, g, ctx, acc, n);
 	}
 	sync_counters(sim);
+}
+
+/* Accesses before warmup_refs warm the TLBs and caches but are not counted
+ * (the artifact's warm-up): counters are zeroed after each warm-up batch. */
+void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
+		 size_t n)
+{
+	if (sim->seen < sim->cfg.warmup_refs) {
+		size_t k =
+		    sim->cfg.warmup_refs - sim->seen < n ? sim->cfg.warmup_refs - sim->seen : n;
+		run_batch(sim, ctx, acc, k);
+		mmu_sim_reset_counters(sim);
+		sim->seen += k;
+		acc += k;
+		n -= k;
+		if (!n)
+			return;
+	}
+	sim->seen += n;
+	run_batch(sim, ctx, acc, n);
 }
 
 void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uint64_t *recs,
@@ -477,10 +510,7 @@ void mmu_sim_invalidate(struct mmu_sim *sim, const struct mmu_ctx *ctx, uint64_t
 				mmu_tlb_flush_page(&gv->stlb, a);
 			}
 			/* invlpg also drops paging-structure caches */
-			for (int s = 0; s < MMU_NSCHEMES; s++)
-				if ((sim->grp[g].mask & MMU_SCHEME_BIT(s)) && sim->st[s].vpwc &&
-				    sim->st[s].vpwc[v])
-					clear_vpwc(sim->st[s].vpwc[v]);
+			clear_vpwcs(sim, g, v);
 		}
 	}
 	for (int s = 0; s < MMU_NSCHEMES; s++)
@@ -491,6 +521,11 @@ void mmu_sim_invalidate(struct mmu_sim *sim, const struct mmu_ctx *ctx, uint64_t
 const struct mmu_counters *mmu_sim_counters(const struct mmu_sim *sim, enum mmu_scheme s)
 {
 	return (unsigned)s < MMU_NSCHEMES ? &sim->st[s].ctr : NULL;
+}
+
+const struct mmu_steps *mmu_sim_steps(const struct mmu_sim *sim, enum mmu_scheme s)
+{
+	return (unsigned)s < MMU_NSCHEMES ? &sim->st[s].steps : NULL;
 }
 
 uint32_t mmu_sim_schemes(const struct mmu_sim *sim)
