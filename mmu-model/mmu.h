@@ -147,6 +147,14 @@ int mmu_config_parse(struct mmu_config *cfg, const char *text, char *err, size_t
 int mmu_config_load(struct mmu_config *cfg, const char *path, char *err, size_t errlen);
 /* Writes the config as a JSON object (all keys). */
 void mmu_config_json(const struct mmu_config *cfg, FILE *out);
+/*
+ * Presets shipped with the model (mmu-model/presets/NAME.conf, built into the
+ * library): "artifact" = the artifact's simulator (DMT.md). Applies the
+ * preset's keys on top of cfg; 0, or -1 naming the known presets in err.
+ */
+int mmu_config_preset(struct mmu_config *cfg, const char *name, char *err, size_t errlen);
+/* Preset names by index (NULL past the last), for --help listings. */
+const char *mmu_config_preset_name(unsigned i);
 /* Number of keys and key name by index (for --help listings). */
 unsigned mmu_config_nkeys(void);
 const char *mmu_config_key(unsigned i);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mmu.h"
+#include "mmu_internal.h"
 
 enum key_type { KEY_U32, KEY_BOOL };
 
@@ -341,4 +341,33 @@ void mmu_config_json(const struct mmu_config *c, FILE *out)
 		fprintf(out, "%s\"%s\": %u", i ? ", " : "", k->name, v);
 	}
 	fputc('}', out);
+}
+
+const char *mmu_config_preset_name(unsigned i)
+{
+	for (unsigned k = 0; mmu_presets[k].name; k++)
+		if (k == i)
+			return mmu_presets[k].name;
+	return NULL;
+}
+
+int mmu_config_preset(struct mmu_config *c, const char *name, char *err, size_t errlen)
+{
+	char msg[320];
+	size_t n = 0;
+
+	for (unsigned k = 0; mmu_presets[k].name; k++) {
+		if (strcmp(mmu_presets[k].name, name))
+			continue;
+		if (!mmu_config_parse(c, mmu_presets[k].text, msg, sizeof(msg)))
+			return 0;
+		snprintf(err, errlen, "preset %s: %s", name, msg);
+		return -1;
+	}
+	n = (size_t)snprintf(err, errlen, "unknown model preset '%s' (known:", name);
+	for (unsigned k = 0; mmu_presets[k].name && n < errlen; k++)
+		n += (size_t)snprintf(err + n, errlen - n, " %s", mmu_presets[k].name);
+	if (n < errlen)
+		snprintf(err + n, errlen - n, ")");
+	return -1;
 }

@@ -161,6 +161,12 @@ int mmu_scheme_group(enum mmu_scheme s);
 /* Does the scheme apply to this context? */
 bool mmu_scheme_applies(enum mmu_scheme s, const struct mmu_ctx *ctx);
 
+/* mmu_presets.c (generated from presets/NAME.conf): {name, text}, ends {0}. */
+struct mmu_preset {
+	const char *name, *text;
+};
+extern const struct mmu_preset mmu_presets[];
+
 /* mmu_report.c: JSON names shared by the writer and the reader. */
 struct mmu_field {
 	const char *name;
