@@ -173,12 +173,13 @@ void mmu_steps_add_walk(struct mmu_steps *st, enum mmu_scheme s, const struct mm
 	uint64_t lat[MMU_NSTEP_OUT] = {0,	    cfg->lat_pwc, cfg->lat_l1,
 				       cfg->lat_l2, cfg->lat_llc, cfg->lat_dram};
 	uint64_t cy[MMU_NTRAJ];
+	unsigned first = mmu_scheme_1d(s) ? 16 : 0, end = mmu_scheme_1d(s) ? 20 : MMU_NTRAJ;
 
 	st->walks++;
-	for (unsigned i = 0; i < MMU_NTRAJ; i++) {
-		st->served[i][out[i]]++;
+	for (unsigned i = 0; i < MMU_NTRAJ; i++)
 		cy[i] = lat[out[i]];
-	}
+	for (unsigned i = first; i < end; i++) /* 1D: the guest steps only */
+		st->served[i][out[i]]++;
 	if (mmu_formula_designs(s))
 		formulas(st, s, cy, gl < 1 ? 1 : gl, hleaf);
 }

@@ -40,7 +40,8 @@ struct mmu_sim {
 	struct mmu_cache cache[MMU_NSCHEMES];
 	struct mmu_group grp[NGROUPS];
 	struct mmu_memo memo;
-	uint64_t seen; /* accesses run so far (warmup_refs) */
+	uint64_t seen;		   /* accesses run so far (warmup_refs) */
+	uint64_t gctx[NGROUPS][3]; /* pwc_global: (asid, cr3, ept) the set was filled under */
 	struct mmu_event ev[2 * MMU_CHUNK];
 };
 
@@ -221,17 +222,41 @@ static void clear_vpwcs(struct mmu_sim *sim, int g, unsigned vcpu)
 			clear_vpwc(sim->st[s].vpwc[vcpu]);
 }
 
-/* A CR3 switch without PCID: the vCPU's TLBs and walk caches are flushed. */
-static void flush_vcpu(struct mmu_sim *sim, int g, unsigned vcpu)
+static void flush_tlbs(struct mmu_group_vcpu *gv)
 {
-	struct mmu_group_vcpu *gv = sim->grp[g].v[vcpu];
-
 	if (gv) {
 		mmu_tlb_clear(&gv->l1d);
 		mmu_tlb_clear(&gv->l1i);
 		mmu_tlb_clear(&gv->stlb);
 	}
+}
+
+/* A CR3 switch without PCID: the vCPU's TLBs and walk caches are flushed. */
+static void flush_vcpu(struct mmu_sim *sim, int g, unsigned vcpu)
+{
+	flush_tlbs(sim->grp[g].v[vcpu]);
 	clear_vpwcs(sim, g, vcpu);
+}
+
+/* A vCPU switches to (asid, cr3, ept): its TLBs are flushed; walk caches
+ * shared by all vCPUs (pwc_global) only when the context differs from the
+ * one they were filled under (vCPUs of one address space share them). */
+static void switch_vcpu(struct mmu_sim *sim, int g, unsigned vcpu, uint64_t asid, uint64_t cr3,
+			uint64_t ept)
+{
+	uint64_t *gc = sim->gctx[g];
+
+	if (!sim->cfg.pwc_global) {
+		flush_vcpu(sim, g, vcpu);
+		return;
+	}
+	if (gc[0] != asid || gc[1] != cr3 || gc[2] != ept) {
+		clear_vpwcs(sim, g, vcpu);
+		gc[0] = asid;
+		gc[1] = cr3;
+		gc[2] = ept;
+	}
+	flush_tlbs(sim->grp[g].v[vcpu]);
 }
 
 void mmu_sim_reset_counters(struct mmu_sim *sim)
@@ -372,7 +397,7 @@ static void run_chunk(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 		if (!gv->valid || gv->asid != ctx->asid || gv->cr3 != key || gv->ept != ept) {
 			/* the flush empties walk caches: earlier walks go first */
 			catch_up_all(sim, gr->mask, ctx, cursor, ne);
-			flush_vcpu(sim, g, vcpu);
+			switch_vcpu(sim, g, vcpu, ctx->asid, key, ept);
 			gv->valid = true;
 			gv->asid = ctx->asid;
 			gv->cr3 = key;
