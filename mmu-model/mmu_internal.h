@@ -137,14 +137,59 @@ struct mmu_scheme_state {
 	uint64_t root_pa[MMU_MAX_ROOTS];
 	uint64_t cur_root; /* own root for the current batch (0 = none yet) */
 	struct mmu_counters ctr;
-	struct mmu_steps steps;
+	struct mmu_traj *traj; /* trajectory tally (mmu_formula.c); NULL: none */
 };
 
-/* mmu_formula.c: adds one completed walk's step outcomes (out[MMU_NTRAJ],
- * enum mmu_step_out), guest leaf level gl and host leaf levels per row
- * (hleaf[5]) to st, with the formula designs of scheme s. */
-void mmu_steps_add_walk(struct mmu_steps *st, enum mmu_scheme s, const struct mmu_config *cfg,
-			const uint8_t *out, int gl, const uint8_t *hleaf);
+/*
+ * Trajectory keys: k0 = steps 0..15 (3 bits each, enum mmu_step_out), the
+ * guest leaf level - 1 (bits 49:48), the host leaf level - 1 of rows 0..4
+ * (2 bits each from bit 50), bit 63 set; k1 = steps 16..23.
+ */
+#define MMU_TK_STEP_SHIFT(step) (3u * ((unsigned)(step)&15))
+#define MMU_TK_GLEAF(level)	((uint64_t)((level) > 0 ? (level)-1 : 0) << 48)
+#define MMU_TK_HLEAF_SHIFT(row) (50u + 2u * (unsigned)(row))
+#define MMU_TK_USED		(1ULL << 63)
+
+/*
+ * The trajectory tally of a scheme, like the artifact's processor: walks
+ * counted per distinct trajectory (per walk a hash probe), their step
+ * outcomes and formula designs added to steps when read (mmu_traj_flush).
+ */
+#define MMU_TRAJ_SLOTS 2048
+struct mmu_traj_slot {
+	uint64_t k0, k1, n, flushed;
+};
+struct mmu_traj {
+	enum mmu_scheme id;
+	uint32_t used;
+	uint32_t designs, step_first, step_end; /* 1D schemes: the guest steps */
+	uint32_t lat[MMU_NSTEP_OUT];		/* cycles per step outcome */
+	struct mmu_steps steps;			/* walks flushed so far */
+	struct mmu_traj_slot slot[MMU_TRAJ_SLOTS];
+};
+
+/* mmu_formula.c */
+struct mmu_traj *mmu_traj_new(enum mmu_scheme id, const struct mmu_config *cfg);
+void mmu_traj_add_slow(struct mmu_traj *t, uint64_t k0, uint64_t k1);
+/* Adds the walks counted since the last flush to t->steps. */
+void mmu_traj_flush(struct mmu_traj *t);
+/* Forgets every walk (counters reset). */
+void mmu_traj_clear(struct mmu_traj *t);
+
+/* Counts one completed walk with trajectory key (k0 without MMU_TK_USED, k1). */
+static inline void mmu_traj_add(struct mmu_traj *t, uint64_t k0, uint64_t k1)
+{
+	uint64_t h;
+	struct mmu_traj_slot *s;
+
+	k0 |= MMU_TK_USED;
+	h = (k0 * 0x9E3779B97F4A7C15ULL ^ k1 * 0xC2B2AE3D27D4EB4FULL) >> 53;
+	s = &t->slot[h & (MMU_TRAJ_SLOTS - 1)];
+	if (__builtin_expect(s->k0 == k0 && s->k1 == k1, 1))
+		s->n++;
+	else
+		mmu_traj_add_slow(t, k0, k1);
+}
 
 /* mmu_walk.c: one translation of va under st's scheme, counting into st. */
 void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, unsigned vcpu,

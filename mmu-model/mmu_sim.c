@@ -150,6 +150,8 @@ struct mmu_sim *mmu_sim_create(const struct mmu_config *cfg, uint32_t mask, char
 		st->vpwc = calloc(cfg->max_vcpus, sizeof(*st->vpwc));
 		if (!st->vpwc)
 			goto oom;
+		if (mmu_scheme_has_traj(st->id) && !(st->traj = mmu_traj_new(st->id, cfg)))
+			goto oom;
 	}
 	for (int g = 0; g < NGROUPS; g++) {
 		if (!sim->grp[g].mask)
@@ -188,6 +190,7 @@ void mmu_sim_destroy(struct mmu_sim *sim)
 			free(st->vpwc);
 		}
 		mmu_pstore_free(&st->store);
+		free(st->traj);
 		mmu_cache_free(&sim->cache[s]);
 	}
 	for (int g = 0; g < NGROUPS; g++) {
@@ -263,7 +266,8 @@ void mmu_sim_reset_counters(struct mmu_sim *sim)
 {
 	for (int s = 0; s < MMU_NSCHEMES; s++) {
 		memset(&sim->st[s].ctr, 0, sizeof(sim->st[s].ctr));
-		memset(&sim->st[s].steps, 0, sizeof(sim->st[s].steps));
+		if (sim->st[s].traj)
+			mmu_traj_clear(sim->st[s].traj);
 	}
 	for (int g = 0; g < NGROUPS; g++) {
 		struct mmu_group *gr = &sim->grp[g];
@@ -550,7 +554,13 @@ const struct mmu_counters *mmu_sim_counters(const struct mmu_sim *sim, enum mmu_
 
 const struct mmu_steps *mmu_sim_steps(const struct mmu_sim *sim, enum mmu_scheme s)
 {
-	return (unsigned)s < MMU_NSCHEMES ? &sim->st[s].steps : NULL;
+	static const struct mmu_steps none;
+	struct mmu_traj *t = (unsigned)s < MMU_NSCHEMES ? sim->st[s].traj : NULL;
+
+	if (!t)
+		return (unsigned)s < MMU_NSCHEMES ? &none : NULL;
+	mmu_traj_flush(t); /* the tally is the sim's own state, not its config */
+	return &t->steps;
 }
 
 uint32_t mmu_sim_schemes(const struct mmu_sim *sim)

@@ -155,9 +155,9 @@ static int line_descend(const struct mmu_space *sp, uint64_t root, uint64_t addr
  * level of the first table to read and, when < 4, its address (*table, an
  * hPA from the default caches; a guest-side address from line tags, whose
  * table still needs its host walk: *cached false) and the permissions. */
-static int pwc_start(struct wk *w, struct mmu_pwc *pwc, const struct mmu_space *sp, uint64_t root,
-		     uint64_t addr, int dim, bool ept, uint64_t *table, uint64_t *perm,
-		     bool *cached)
+static inline __attribute__((always_inline)) int
+pwc_start(struct wk *w, struct mmu_pwc *pwc, const struct mmu_space *sp, uint64_t root,
+	  uint64_t addr, int dim, bool ept, uint64_t *table, uint64_t *perm, bool *cached)
 {
 	uint64_t v;
 	int level;
@@ -269,7 +269,7 @@ static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 	}
 	w->leaf_level_h = level;
 	if (w->row >= 0 && !w->silent)
-		w->hleaf[w->row] = (uint8_t)level;
+		set_host_leaf(w, level);
 	w->last_ept_perm = perm;
 	if ((perm & need) != need)
 		return set_fault(w, MMU_FAULT_PROT, dim, level);
@@ -575,8 +575,7 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 	w.rsvd = ((1ULL << 52) - 1) & ~((1ULL << st->cfg->phys_bits) - 1);
 	w.leaf_level = w.leaf_level_h = 0;
 	w.leaf_gpa = 0;
-	memset(w.out, MMU_STEP_ZERO, sizeof(w.out));
-	memset(w.hleaf, 1, sizeof(w.hleaf));
+	w.tk[0] = w.tk[1] = 0;
 	pg = vpwc(&w, MMU_DIM_GUEST);
 
 	switch (st->id) {
@@ -642,8 +641,8 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 		c->faults++;
 		if (!w.fault)
 			w.fault = MMU_FAULT_BAD_PA;
-	} else if (!w.no_traj) {
-		mmu_steps_add_walk(&st->steps, st->id, st->cfg, w.out, w.leaf_level, w.hleaf);
+	} else if (!w.no_traj && st->traj) {
+		mmu_traj_add(st->traj, w.tk[0] | MMU_TK_GLEAF(w.leaf_level), w.tk[1]);
 	}
 	if (res) {
 		memset(res, 0, sizeof(*res));

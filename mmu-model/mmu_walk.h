@@ -60,11 +60,28 @@ struct wk {
 	uint64_t leaf_gpa;
 	uint64_t rec_h[5];
 	int leaf_level_h;
-	/* per-step outcomes of this walk (enum mmu_step_out) and the leaf level
+	/* this walk's trajectory key (mmu_formula.c): the outcome of each step
+	 * (enum mmu_step_out, 3 bits), the guest leaf level and the leaf level
 	 * of each host walk (rows 0..3: guest level 4..1 tables, 4: data) */
-	uint8_t out[MMU_NTRAJ];
-	uint8_t hleaf[5];
+	uint64_t tk[2];
 };
+
+/* Records the outcome of a trajectory step in the walk's key. */
+static inline void set_step(struct wk *w, int step, unsigned code)
+{
+	unsigned sh = MMU_TK_STEP_SHIFT(step);
+	uint64_t *k = &w->tk[step >> 4];
+
+	*k = (*k & ~(7ULL << sh)) | (uint64_t)code << sh;
+}
+
+/* Records the leaf level of the host walk of the current row. */
+static inline void set_host_leaf(struct wk *w, int level)
+{
+	unsigned sh = MMU_TK_HLEAF_SHIFT(w->row);
+
+	w->tk[0] = (w->tk[0] & ~(3ULL << sh)) | (uint64_t)(level - 1) << sh;
+}
 
 static inline int set_fault(struct wk *w, int code, int dim, int level)
 {
@@ -125,7 +142,7 @@ static inline void cnt(struct wk *w, uint64_t pa, int dim, int level)
 					  : w->cfg->lat_llc);
 	if ((step = traj_step(w, dim, level)) >= 0) {
 		c->traj[step]++;
-		w->out[step] = (uint8_t)(MMU_STEP_PWC + srv);
+		set_step(w, step, (unsigned)(MMU_STEP_PWC + srv));
 	}
 }
 
@@ -140,7 +157,7 @@ static inline void pwc_hit(struct wk *w, int dim, int level)
 	w->st->ctr.served[MMU_SRV_PWC]++;
 	add_cycles(w, w->cfg->lat_pwc);
 	if ((step = traj_step(w, dim, level)) >= 0)
-		w->out[step] = MMU_STEP_PWC;
+		set_step(w, step, MMU_STEP_PWC);
 }
 
 /* Reads the 8-byte entry at pa from sp; a missing frame is a fault. */
