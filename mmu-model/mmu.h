@@ -111,6 +111,20 @@ struct mmu_config {
 	uint32_t phys_bits; /* MAXPHYADDR: entry bits 51:phys_bits are reserved: 46 */
 	/* page-walk cache associativity (the artifact's 1 / 4 / 4) */
 	uint32_t pwc_pml4e_ways, pwc_pdpte_ways, pwc_pde_ways;
+	/* The artifact's simulator, one behaviour per key (DMT.md; all off by
+	 * default; presets/artifact.conf turns them on):
+	 * pwc_line_tags: walk caches hold tags only, tag = (addr >> level shift)
+	 *   >> 3 (one entry covers 8 sibling entries); all three are probed and
+	 *   filled on every walk, the deepest hit wins and stands for the entry of
+	 *   its level (the next table's host walk is still made): 0
+	 * pwc_global: one set of walk caches per scheme for all vCPUs: 0
+	 * pwc_data_walk: the data gPA -> hPA walk (UDH) uses the host walk
+	 *   caches and the nested TLB: 1
+	 * cache_fast_path: a request whose line (tag) equals the last one that
+	 *   cache level (or walk cache) saw is served by memory: 0
+	 * warmup_refs: accesses before this many are simulated, not counted: 0 */
+	bool pwc_line_tags, pwc_global, pwc_data_walk, cache_fast_path;
+	uint32_t warmup_refs;
 	bool own_tables_warm; /* mmu_sim_prefill fills shadow / Agile / EPT02 tables: 1 */
 };
 
@@ -134,6 +148,14 @@ int mmu_config_parse(struct mmu_config *cfg, const char *text, char *err, size_t
 int mmu_config_load(struct mmu_config *cfg, const char *path, char *err, size_t errlen);
 /* Writes the config as a JSON object (all keys). */
 void mmu_config_json(const struct mmu_config *cfg, FILE *out);
+/*
+ * Presets shipped with the model (mmu-model/presets/NAME.conf, built into the
+ * library): "artifact" = the artifact's simulator (DMT.md). Applies the
+ * preset's keys on top of cfg; 0, or -1 naming the known presets in err.
+ */
+int mmu_config_preset(struct mmu_config *cfg, const char *name, char *err, size_t errlen);
+/* Preset names by index (NULL past the last), for --help listings. */
+const char *mmu_config_preset_name(unsigned i);
 /* Number of keys and key name by index (for --help listings). */
 unsigned mmu_config_nkeys(void);
 const char *mmu_config_key(unsigned i);
@@ -219,6 +241,58 @@ enum mmu_served {
  * data gPA. Index: GxHy = (4-x)*4 + (4-y), Gx = 16 + (4-x), UDHy = 20 + (4-y). */
 #define MMU_NTRAJ 24
 const char *mmu_traj_name(unsigned i);
+
+/*
+ * Per-step outcomes (trajectory_served): for every walk that completed, the
+ * outcome of each of the 24 trajectory steps: ZERO (not made: skipped above
+ * a walk-cache hit, or not part of this walk), PWC (the walk-cache hit that
+ * stands for that entry), or the cache level that served its reference (the
+ * last one, when a step is referenced twice, e.g. a DMT fallback).
+ */
+enum mmu_step_out {
+	MMU_STEP_ZERO = 0,
+	MMU_STEP_PWC,
+	MMU_STEP_L1,
+	MMU_STEP_L2,
+	MMU_STEP_LLC,
+	MMU_STEP_DRAM,
+	MMU_NSTEP_OUT
+};
+const char *mmu_step_out_name(unsigned i); /* "zero", "pwc", "l1", "l2", "llc", "dram" */
+
+/*
+ * Designs by formula (the artifact's processor, Formula.cs), computed per
+ * walk from the x86 baseline's step cycles and summed: on x86-native x86,
+ * DMT, FPT, ECPT, ASAP; on x86-2d all seven; on x86-nested-ept02 x86 and
+ * pvDMT (nested). Stable names: mmu_design_name().
+ */
+enum mmu_design {
+	MMU_DESIGN_X86 = 0, /* "x86": the radix walk itself */
+	MMU_DESIGN_DMT,	    /* "DMT" */
+	MMU_DESIGN_PVDMT,   /* "pvDMT" */
+	MMU_DESIGN_FPT,	    /* "FPT" */
+	MMU_DESIGN_ECPT,    /* "ECPT" */
+	MMU_DESIGN_ASAP,    /* "ASAP" */
+	MMU_DESIGN_AGILE,   /* "Agile" */
+	MMU_NDESIGNS
+};
+const char *mmu_design_name(unsigned d);
+int mmu_design_from_name(const char *name);
+
+/* Per-scheme step outcomes and formula sums (kept beside struct
+ * mmu_counters, whose layout the golden counters fix). */
+struct mmu_steps {
+	uint64_t walks;				   /* completed walks with a trajectory */
+	uint64_t served[MMU_NTRAJ][MMU_NSTEP_OUT]; /* walks by step and outcome */
+	uint64_t formula2[MMU_NDESIGNS];	   /* 2 x sum of cycles per walk */
+};
+
+/* Bit mask (1 << design) of the designs computed on scheme s (0: none). */
+uint32_t mmu_formula_designs(enum mmu_scheme s);
+/* Does scheme s walk in one dimension (steps G4..G1 only)? */
+bool mmu_scheme_1d(enum mmu_scheme s);
+/* Does scheme s record a trajectory (not x86-3d, pvdmt-nested, ecpt)? */
+bool mmu_scheme_has_traj(enum mmu_scheme s);
 
 /* Fault results of a translation. */
 enum mmu_fault {
@@ -319,6 +393,7 @@ void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uin
 void mmu_sim_invalidate(struct mmu_sim *sim, const struct mmu_ctx *ctx, uint64_t va, uint64_t len);
 
 const struct mmu_counters *mmu_sim_counters(const struct mmu_sim *sim, enum mmu_scheme s);
+const struct mmu_steps *mmu_sim_steps(const struct mmu_sim *sim, enum mmu_scheme s);
 uint32_t mmu_sim_schemes(const struct mmu_sim *sim);
 const struct mmu_config *mmu_sim_config(const struct mmu_sim *sim);
 
@@ -345,6 +420,11 @@ void mmu_report_table(const struct mmu_sim *sim, FILE *out);
  * report): counters[MMU_NSCHEMES], schemes in mask. */
 void mmu_report_json_counters(const struct mmu_config *cfg, const struct mmu_counters *counters,
 			      uint32_t mask, FILE *out);
+/* The same with each scheme's step outcomes and formula designs
+ * (steps[MMU_NSCHEMES]: "trajectory_walks", "trajectory_served", "formula",
+ * "formula_cycles2"); steps NULL: as mmu_report_json_counters. */
+void mmu_report_json_steps(const struct mmu_config *cfg, const struct mmu_counters *counters,
+			   const struct mmu_steps *steps, uint32_t mask, FILE *out);
 void mmu_report_table_counters(const struct mmu_config *cfg, const struct mmu_counters *counters,
 			       uint32_t mask, FILE *out);
 
@@ -355,5 +435,9 @@ void mmu_report_table_counters(const struct mmu_config *cfg, const struct mmu_co
  */
 int mmu_report_json_read(const char *text, struct mmu_counters *counters, uint32_t *mask, char *err,
 			 size_t errlen);
+/* The same, also reading the step outcomes and formula sums into
+ * steps[MMU_NSCHEMES] (zeroed first; NULL: not read). */
+int mmu_report_json_read_steps(const char *text, struct mmu_counters *counters,
+			       struct mmu_steps *steps, uint32_t *mask, char *err, size_t errlen);
 
 #endif /* MMU_H */

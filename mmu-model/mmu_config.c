@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mmu.h"
+#include "mmu_internal.h"
 
 enum key_type { KEY_U32, KEY_BOOL };
 
@@ -31,16 +31,19 @@ struct key_desc {
 
 /* One row per field: the key name IS the field name. */
 static const struct key_desc mmu_keys[] = {
-    K(l1d_tlb_entries), K(l1d_tlb_ways), K(l1i_tlb_entries),
-    K(l1i_tlb_ways),	K(stlb_entries), K(stlb_ways),
-    KB(tlb_2m),		K(pwc_pml4e),	 K(pwc_pdpte),
-    K(pwc_pde),		KB(pwc),	 K(ntlb_entries),
-    K(ntlb_ways),	K(line_size),	 K(l1_size),
-    K(l1_ways),		K(l2_size),	 K(l2_ways),
-    K(llc_size),	K(llc_ways),	 KB(cache_data),
-    K(lat_pwc),		K(lat_l1),	 K(lat_l2),
-    K(lat_llc),		K(lat_dram),	 K(dmt_regs),
-    K(ecpt_ways),	K(max_vcpus),	 K(phys_bits),
+    K(l1d_tlb_entries),	 K(l1d_tlb_ways),   K(l1i_tlb_entries),
+    K(l1i_tlb_ways),	 K(stlb_entries),   K(stlb_ways),
+    KB(tlb_2m),		 K(pwc_pml4e),	    K(pwc_pdpte),
+    K(pwc_pde),		 KB(pwc),	    K(ntlb_entries),
+    K(ntlb_ways),	 K(line_size),	    K(l1_size),
+    K(l1_ways),		 K(l2_size),	    K(l2_ways),
+    K(llc_size),	 K(llc_ways),	    KB(cache_data),
+    K(lat_pwc),		 K(lat_l1),	    K(lat_l2),
+    K(lat_llc),		 K(lat_dram),	    K(dmt_regs),
+    K(ecpt_ways),	 K(max_vcpus),	    K(phys_bits),
+    K(pwc_pml4e_ways),	 K(pwc_pdpte_ways), K(pwc_pde_ways),
+    KB(pwc_line_tags),	 KB(pwc_global),    KB(pwc_data_walk),
+    KB(cache_fast_path), K(warmup_refs),
     KB(own_tables_warm),
 };
 
@@ -85,6 +88,7 @@ void mmu_config_default(struct mmu_config *c)
 	c->pwc_pml4e_ways = 1;
 	c->pwc_pdpte_ways = 4;
 	c->pwc_pde_ways = 4;
+	c->pwc_data_walk = true;
 	c->own_tables_warm = true;
 }
 
@@ -339,4 +343,33 @@ void mmu_config_json(const struct mmu_config *c, FILE *out)
 		fprintf(out, "%s\"%s\": %u", i ? ", " : "", k->name, v);
 	}
 	fputc('}', out);
+}
+
+const char *mmu_config_preset_name(unsigned i)
+{
+	for (unsigned k = 0; mmu_presets[k].name; k++)
+		if (k == i)
+			return mmu_presets[k].name;
+	return NULL;
+}
+
+int mmu_config_preset(struct mmu_config *c, const char *name, char *err, size_t errlen)
+{
+	char msg[320];
+	size_t n = 0;
+
+	for (unsigned k = 0; mmu_presets[k].name; k++) {
+		if (strcmp(mmu_presets[k].name, name))
+			continue;
+		if (!mmu_config_parse(c, mmu_presets[k].text, msg, sizeof(msg)))
+			return 0;
+		snprintf(err, errlen, "preset %s: %s", name, msg);
+		return -1;
+	}
+	n = (size_t)snprintf(err, errlen, "unknown model preset '%s' (known:", name);
+	for (unsigned k = 0; mmu_presets[k].name && n < errlen; k++)
+		n += (size_t)snprintf(err + n, errlen - n, " %s", mmu_presets[k].name);
+	if (n < errlen)
+		snprintf(err + n, errlen - n, ")");
+	return -1;
 }

@@ -26,13 +26,18 @@ struct mmu_cache {
 	struct mmu_cache_level lv[3];
 	uint32_t line_shift;
 	uint32_t lat[4]; /* L1, L2, LLC, DRAM */
+	/* cache_fast_path (the artifact's caching_device): the last line each
+	 * level saw; a request for it again is served by memory (DRAM). */
+	bool fast_path;
+	uint64_t last[3];
 };
 
 int mmu_cache_init(struct mmu_cache *c, const struct mmu_config *cfg);
 void mmu_cache_free(struct mmu_cache *c);
 void mmu_cache_clear(struct mmu_cache *c);
 /* Looks up pa and fills it into every level; returns the level that served it
- * (MMU_SRV_L1 .. MMU_SRV_DRAM). */
+ * (MMU_SRV_L1 .. MMU_SRV_DRAM; with fast_path, a level asked for the line it
+ * saw last answers DRAM, as the artifact's simulator does). */
 int mmu_cache_access(struct mmu_cache *c, uint64_t pa);
 /* Starts loading the L2 and LLC sets of pa (they are far apart in host
  * memory): call it as early as the address is known. */
@@ -64,6 +69,7 @@ struct mmu_pwc {
 	uint32_t set_mask; /* sets - 1 */
 	uint64_t key[64];  /* per set, MRU first: tag + 1; 0 = empty */
 	uint64_t val[64];
+	uint64_t last; /* tag + 1 of the last lookup (cache_fast_path); 0 = none */
 };
 
 void mmu_pwc_init(struct mmu_pwc *p, uint32_t entries, uint32_t ways);
@@ -133,7 +139,59 @@ struct mmu_scheme_state {
 	uint64_t root_pa[MMU_MAX_ROOTS];
 	uint64_t cur_root; /* own root for the current batch (0 = none yet) */
 	struct mmu_counters ctr;
+	struct mmu_traj *traj; /* trajectory tally (mmu_formula.c); NULL: none */
 };
+
+/*
+ * Trajectory keys: k0 = steps 0..15 (3 bits each, enum mmu_step_out), the
+ * guest leaf level - 1 (bits 49:48), the host leaf level - 1 of rows 0..4
+ * (2 bits each from bit 50), bit 63 set; k1 = steps 16..23.
+ */
+#define MMU_TK_STEP_SHIFT(step) (3u * ((unsigned)(step)&15))
+#define MMU_TK_GLEAF(level)	((uint64_t)((level) > 0 ? (level)-1 : 0) << 48)
+#define MMU_TK_HLEAF_SHIFT(row) (50u + 2u * (unsigned)(row))
+#define MMU_TK_USED		(1ULL << 63)
+
+/*
+ * The trajectory tally of a scheme, like the artifact's processor: walks
+ * counted per distinct trajectory (per walk a hash probe), their step
+ * outcomes and formula designs added to steps when read (mmu_traj_flush).
+ */
+#define MMU_TRAJ_SLOTS 2048
+struct mmu_traj_slot {
+	uint64_t k0, k1, n, flushed;
+};
+struct mmu_traj {
+	enum mmu_scheme id;
+	uint32_t used;
+	uint32_t designs, step_first, step_end; /* 1D schemes: the guest steps */
+	uint32_t lat[MMU_NSTEP_OUT];		/* cycles per step outcome */
+	struct mmu_steps steps;			/* walks flushed so far */
+	struct mmu_traj_slot slot[MMU_TRAJ_SLOTS];
+};
+
+/* mmu_formula.c */
+struct mmu_traj *mmu_traj_new(enum mmu_scheme id, const struct mmu_config *cfg);
+void mmu_traj_add_slow(struct mmu_traj *t, uint64_t k0, uint64_t k1);
+/* Adds the walks counted since the last flush to t->steps. */
+void mmu_traj_flush(struct mmu_traj *t);
+/* Forgets every walk (counters reset). */
+void mmu_traj_clear(struct mmu_traj *t);
+
+/* Counts one completed walk with trajectory key (k0 without MMU_TK_USED, k1). */
+static inline void mmu_traj_add(struct mmu_traj *t, uint64_t k0, uint64_t k1)
+{
+	uint64_t h;
+	struct mmu_traj_slot *s;
+
+	k0 |= MMU_TK_USED;
+	h = (k0 * 0x9E3779B97F4A7C15ULL ^ k1 * 0xC2B2AE3D27D4EB4FULL) >> 53;
+	s = &t->slot[h & (MMU_TRAJ_SLOTS - 1)];
+	if (__builtin_expect(s->k0 == k0 && s->k1 == k1, 1))
+		s->n++;
+	else
+		mmu_traj_add_slow(t, k0, k1);
+}
 
 /* mmu_walk.c: one translation of va under st's scheme, counting into st. */
 void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, unsigned vcpu,
@@ -159,6 +217,12 @@ void mmu_prefill_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx);
 int mmu_scheme_group(enum mmu_scheme s);
 /* Does the scheme apply to this context? */
 bool mmu_scheme_applies(enum mmu_scheme s, const struct mmu_ctx *ctx);
+
+/* mmu_presets.c (generated from presets/NAME.conf): {name, text}, ends {0}. */
+struct mmu_preset {
+	const char *name, *text;
+};
+extern const struct mmu_preset mmu_presets[];
 
 /* mmu_report.c: JSON names shared by the writer and the reader. */
 struct mmu_field {

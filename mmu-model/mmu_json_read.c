@@ -19,6 +19,7 @@ struct jp {
 	char key[MAX_DEPTH][64]; /* object key, or "" inside arrays */
 	int idx[MAX_DEPTH];	 /* array index */
 	struct mmu_counters *c;
+	struct mmu_steps *st; /* NULL: steps not read */
 	uint32_t *mask;
 	bool schema_ok;
 };
@@ -70,6 +71,28 @@ static int str(struct jp *j, char *out, size_t outlen)
 	return 0;
 }
 
+/* schemes.NAME.{trajectory_walks, trajectory_served.STEP.OUT,
+ * formula_cycles2.DESIGN} */
+static uint64_t *steps_target(struct jp *j, struct mmu_steps *st)
+{
+	const char *f = j->key[2];
+
+	if (j->depth == 3 && !strcmp(f, "trajectory_walks"))
+		return &st->walks;
+	if (j->depth == 4 && !strcmp(f, "formula_cycles2")) {
+		int d = mmu_design_from_name(j->key[3]);
+		return d >= 0 ? &st->formula2[d] : NULL;
+	}
+	if (j->depth == 5 && !strcmp(f, "trajectory_served")) {
+		for (unsigned i = 0; i < MMU_NTRAJ; i++)
+			for (unsigned o = 0; o < MMU_NSTEP_OUT; o++)
+				if (!strcmp(mmu_traj_name(i), j->key[3]) &&
+				    !strcmp(mmu_step_out_name(o), j->key[4]))
+					return &st->served[i][o];
+	}
+	return NULL;
+}
+
 static uint64_t *target(struct jp *j)
 {
 	int s;
@@ -83,6 +106,11 @@ static uint64_t *target(struct jp *j)
 		return NULL;
 	c = &j->c[s];
 	f = j->key[2];
+	if (j->st) {
+		uint64_t *t = steps_target(j, &j->st[s]);
+		if (t)
+			return t;
+	}
 	if (j->depth == 3) {
 		for (const struct mmu_field *m = mmu_fields; m->name; m++)
 			if (!strcmp(m->name, f))
@@ -244,6 +272,12 @@ static int value(struct jp *j)
 int mmu_report_json_read(const char *text, struct mmu_counters *counters, uint32_t *mask, char *err,
 			 size_t errlen)
 {
+	return mmu_report_json_read_steps(text, counters, NULL, mask, err, errlen);
+}
+
+int mmu_report_json_read_steps(const char *text, struct mmu_counters *counters,
+			       struct mmu_steps *steps, uint32_t *mask, char *err, size_t errlen)
+{
 	struct jp j;
 
 	memset(&j, 0, sizeof(j));
@@ -251,8 +285,11 @@ int mmu_report_json_read(const char *text, struct mmu_counters *counters, uint32
 	j.err = err;
 	j.errlen = errlen;
 	j.c = counters;
+	j.st = steps;
 	j.mask = mask;
 	memset(counters, 0, sizeof(*counters) * MMU_NSCHEMES);
+	if (steps)
+		memset(steps, 0, sizeof(*steps) * MMU_NSCHEMES);
 	*mask = 0;
 	ws(&j);
 	if (*j.p != '{')

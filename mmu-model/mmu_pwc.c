@@ -66,4 +66,5 @@ void mmu_pwc_insert(struct mmu_pwc *p, uint64_t tag, uint64_t val)
 void mmu_pwc_clear(struct mmu_pwc *p)
 {
 	memset(p->key, 0, sizeof(p->key));
+	p->last = 0;
 }

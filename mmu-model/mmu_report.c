@@ -70,6 +70,46 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
+/* The step outcomes and formula designs of one scheme (mmu_formula.c). */
+static void steps_json(enum mmu_scheme s, const struct mmu_steps *st, const struct mmu_config *cfg,
+		       FILE *out)
+{
+	uint32_t designs = mmu_formula_designs(s);
+
+	(void)cfg;
+	if (!mmu_scheme_has_traj(s))
+		return;
+	fprintf(out, ", \"trajectory_walks\": %" PRIu64 ", \"trajectory_served\": {", st->walks);
+	for (unsigned i = mmu_scheme_1d(s) ? 16 : 0, first = 1;
+	     i < (mmu_scheme_1d(s) ? 20u : MMU_NTRAJ); i++, first = 0) {
+		fprintf(out, "%s\"%s\": {", first ? "" : ", ", mmu_traj_name(i));
+		for (unsigned o = 0; o < MMU_NSTEP_OUT; o++)
+			fprintf(out, "%s\"%s\": %" PRIu64, o ? ", " : "", mmu_step_out_name(o),
+				st->served[i][o]);
+		fputc('}', out);
+	}
+	fputc('}', out);
+	if (!designs)
+		return;
+	fprintf(out, ", \"formula\": {");
+	for (unsigned d = 0, first = 1; d < MMU_NDESIGNS; d++) {
+		if (!(designs & (1u << d)))
+			continue;
+		fprintf(out, "%s\"%s\": %.4f", first ? "" : ", ", mmu_design_name(d),
+			ratio(st->formula2[d], 2 * st->walks));
+		first = 0;
+	}
+	fprintf(out, "}, \"formula_cycles2\": {");
+	for (unsigned d = 0, first = 1; d < MMU_NDESIGNS; d++) {
+		if (!(designs & (1u << d)))
+			continue;
+		fprintf(out, "%s\"%s\": %" PRIu64, first ? "" : ", ", mmu_design_name(d),
+			st->formula2[d]);
+		first = 0;
+	}
+	fputc('}', out);
+}
+
 static void scheme_json(const struct mmu_counters *c, FILE *out)
 {
 	fprintf(out, "{\"accesses\": %" PRIu64, total_accesses(c));
@@ -98,11 +138,17 @@ static void scheme_json(const struct mmu_counters *c, FILE *out)
 	fprintf(out, "}, \"trajectory\": {");
 	for (unsigned i = 0; i < MMU_NTRAJ; i++)
 		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", mmu_traj_name(i), c->traj[i]);
-	fprintf(out, "}}");
+	fputc('}', out);
 }
 
 void mmu_report_json_counters(const struct mmu_config *cfg, const struct mmu_counters *c,
 			      uint32_t mask, FILE *out)
+{
+	mmu_report_json_steps(cfg, c, NULL, mask, out);
+}
+
+void mmu_report_json_steps(const struct mmu_config *cfg, const struct mmu_counters *c,
+			   const struct mmu_steps *steps, uint32_t mask, FILE *out)
 {
 	int first = 1;
 
@@ -115,6 +161,9 @@ void mmu_report_json_counters(const struct mmu_config *cfg, const struct mmu_cou
 		fprintf(out, "%s\n  \"%s\": ", first ? "" : ",",
 			mmu_scheme_name((enum mmu_scheme)s));
 		scheme_json(&c[s], out);
+		if (steps)
+			steps_json((enum mmu_scheme)s, &steps[s], cfg, out);
+		fputc('}', out);
 		first = 0;
 	}
 	fprintf(out, "\n}}\n");
@@ -129,12 +178,16 @@ static void gather(const struct mmu_sim *sim, struct mmu_counters *c)
 void mmu_report_json(const struct mmu_sim *sim, FILE *out)
 {
 	struct mmu_counters *buf = malloc(sizeof(*buf) * MMU_NSCHEMES);
+	struct mmu_steps *st = malloc(sizeof(*st) * MMU_NSCHEMES);
 
-	if (!buf)
-		return;
-	gather(sim, buf);
-	mmu_report_json_counters(mmu_sim_config(sim), buf, mmu_sim_schemes(sim), out);
+	if (buf && st) {
+		gather(sim, buf);
+		for (int s = 0; s < MMU_NSCHEMES; s++)
+			st[s] = *mmu_sim_steps(sim, (enum mmu_scheme)s);
+		mmu_report_json_steps(mmu_sim_config(sim), buf, st, mmu_sim_schemes(sim), out);
+	}
 	free(buf);
+	free(st);
 }
 
 /* The x86 baseline of a scheme's setup. */

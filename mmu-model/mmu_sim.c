@@ -51,6 +51,8 @@ struct mmu_sim {
 	_Alignas(64) atomic_uchar claimed[NGROUPS + MMU_NSCHEMES];
 	atomic_uchar begun[NGROUPS];
 	atomic_uint lanes_done;
+	uint64_t seen;		   /* accesses run so far (warmup_refs) */
+	uint64_t gctx[NGROUPS][3]; /* pwc_global: (asid, cr3, ept) the set was filled under */
 };
 
 static const char *const scheme_names[MMU_NSCHEMES] = {
@@ -159,6 +161,8 @@ struct mmu_sim *mmu_sim_create(const struct mmu_config *cfg, uint32_t mask, char
 		st->vpwc = calloc(cfg->max_vcpus, sizeof(*st->vpwc));
 		if (!st->vpwc)
 			goto oom;
+		if (mmu_scheme_has_traj(st->id) && !(st->traj = mmu_traj_new(st->id, cfg)))
+			goto oom;
 	}
 	for (int g = 0; g < NGROUPS; g++) {
 		if (!sim->grp[g].mask)
@@ -199,6 +203,7 @@ void mmu_sim_destroy(struct mmu_sim *sim)
 			free(st->vpwc);
 		}
 		mmu_pstore_free(&st->store);
+		free(st->traj);
 		mmu_cache_free(&sim->cache[s]);
 	}
 	for (int g = 0; g < NGROUPS; g++) {
@@ -222,26 +227,62 @@ static void clear_vpwc(struct mmu_vpwc *v)
 		mmu_tlb_clear(&v->ntlb);
 }
 
-/* A CR3 switch without PCID: the vCPU's TLBs and walk caches are flushed. */
-static void flush_vcpu(struct mmu_sim *sim, int g, unsigned vcpu)
+/* Empties vcpu's walk caches in the schemes of group g (with pwc_global the
+ * one set all vCPUs share). */
+static void clear_vpwcs(struct mmu_sim *sim, int g, unsigned vcpu)
 {
-	struct mmu_group_vcpu *gv = sim->grp[g].v[vcpu];
-
-	if (gv) {
-		mmu_tlb_clear(&gv->l1d);
-		mmu_tlb_clear(&gv->l1i);
-		mmu_tlb_clear(&gv->stlb);
-	}
+	if (sim->cfg.pwc_global)
+		vcpu = 0;
 	for (int s = 0; s < MMU_NSCHEMES; s++)
 		if ((sim->grp[g].mask & MMU_SCHEME_BIT(s)) && sim->st[s].vpwc &&
 		    sim->st[s].vpwc[vcpu])
 			clear_vpwc(sim->st[s].vpwc[vcpu]);
 }
 
+static void flush_tlbs(struct mmu_group_vcpu *gv)
+{
+	if (gv) {
+		mmu_tlb_clear(&gv->l1d);
+		mmu_tlb_clear(&gv->l1i);
+		mmu_tlb_clear(&gv->stlb);
+	}
+}
+
+/* A CR3 switch without PCID: the vCPU's TLBs and walk caches are flushed. */
+static void flush_vcpu(struct mmu_sim *sim, int g, unsigned vcpu)
+{
+	flush_tlbs(sim->grp[g].v[vcpu]);
+	clear_vpwcs(sim, g, vcpu);
+}
+
+/* A vCPU switches to (asid, cr3, ept): its TLBs are flushed; walk caches
+ * shared by all vCPUs (pwc_global) only when the context differs from the
+ * one they were filled under (vCPUs of one address space share them). */
+static void switch_vcpu(struct mmu_sim *sim, int g, unsigned vcpu, uint64_t asid, uint64_t cr3,
+			uint64_t ept)
+{
+	uint64_t *gc = sim->gctx[g];
+
+	if (!sim->cfg.pwc_global) {
+		flush_vcpu(sim, g, vcpu);
+		return;
+	}
+	if (gc[0] != asid || gc[1] != cr3 || gc[2] != ept) {
+		clear_vpwcs(sim, g, vcpu);
+		gc[0] = asid;
+		gc[1] = cr3;
+		gc[2] = ept;
+	}
+	flush_tlbs(sim->grp[g].v[vcpu]);
+}
+
 void mmu_sim_reset_counters(struct mmu_sim *sim)
 {
-	for (int s = 0; s < MMU_NSCHEMES; s++)
+	for (int s = 0; s < MMU_NSCHEMES; s++) {
 		memset(&sim->st[s].ctr, 0, sizeof(sim->st[s].ctr));
+		if (sim->st[s].traj)
+			mmu_traj_clear(sim->st[s].traj);
+	}
 	for (int g = 0; g < NGROUPS; g++) {
 		struct mmu_group *gr = &sim->grp[g];
 		memset(gr->accesses, 0, sizeof(gr->accesses));
@@ -252,6 +293,7 @@ void mmu_sim_reset_counters(struct mmu_sim *sim)
 void mmu_sim_reset(struct mmu_sim *sim)
 {
 	mmu_sim_reset_counters(sim);
+	sim->seen = 0;
 	for (int g = 0; g < NGROUPS; g++)
 		if (sim->grp[g].v)
 			for (unsigned v = 0; v < sim->cfg.max_vcpus; v++)
@@ -418,7 +460,7 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 		if (!gv->valid || gv->asid != ctx->asid || gv->cr3 != key || gv->ept != ept) {
 			/* the flush empties walk caches: earlier walks go first */
 			catch_up_all(sim, gr, ctx, gr->ne);
-			flush_vcpu(sim, g, vcpu);
+			switch_vcpu(sim, g, vcpu, ctx->asid, key, ept);
 			gv->valid = true;
 			gv->asid = ctx->asid;
 			gv->cr3 = key;
@@ -540,10 +582,30 @@ void mmu_sim_run_lane(struct mmu_sim *sim, const struct mmu_ctx *ctx, const stru
 	}
 }
 
+static void run_batch(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
+		      size_t n)
+{
+	mmu_sim_run_lane(sim, ctx, acc, n, 0, 1);
+}
+
+/* Accesses before warmup_refs warm the TLBs and caches but are not counted
+ * (the artifact's warm-up): counters are zeroed after each warm-up batch. */
 void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
 		 size_t n)
 {
-	mmu_sim_run_lane(sim, ctx, acc, n, 0, 1);
+	if (sim->seen < sim->cfg.warmup_refs) {
+		size_t k =
+		    sim->cfg.warmup_refs - sim->seen < n ? sim->cfg.warmup_refs - sim->seen : n;
+		run_batch(sim, ctx, acc, k);
+		mmu_sim_reset_counters(sim);
+		sim->seen += k;
+		acc += k;
+		n -= k;
+		if (!n)
+			return;
+	}
+	sim->seen += n;
+	run_batch(sim, ctx, acc, n);
 }
 
 void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uint64_t *recs,
@@ -576,7 +638,8 @@ void mmu_sim_prefill(struct mmu_sim *sim, const struct mmu_ctx *ctx)
 
 	if (!sim->cfg.own_tables_warm)
 		return;
-	sim->memo.gen++; /* the tables may have changed since the last run */
+	for (unsigned l = 0; l < MMU_MAX_LANES; l++)
+		sim->memo[l].gen++; /* the tables may have changed since the last run */
 	for (unsigned i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if ((sim->mask & MMU_SCHEME_BIT(own[i])) && mmu_scheme_applies(own[i], ctx))
 			mmu_prefill_scheme(&sim->st[own[i]], ctx);
@@ -603,10 +666,7 @@ void mmu_sim_invalidate(struct mmu_sim *sim, const struct mmu_ctx *ctx, uint64_t
 				mmu_tlb_flush_page(&gv->stlb, a);
 			}
 			/* invlpg also drops paging-structure caches */
-			for (int s = 0; s < MMU_NSCHEMES; s++)
-				if ((sim->grp[g].mask & MMU_SCHEME_BIT(s)) && sim->st[s].vpwc &&
-				    sim->st[s].vpwc[v])
-					clear_vpwc(sim->st[s].vpwc[v]);
+			clear_vpwcs(sim, g, v);
 		}
 	}
 	for (int s = 0; s < MMU_NSCHEMES; s++)
@@ -617,6 +677,17 @@ void mmu_sim_invalidate(struct mmu_sim *sim, const struct mmu_ctx *ctx, uint64_t
 const struct mmu_counters *mmu_sim_counters(const struct mmu_sim *sim, enum mmu_scheme s)
 {
 	return (unsigned)s < MMU_NSCHEMES ? &sim->st[s].ctr : NULL;
+}
+
+const struct mmu_steps *mmu_sim_steps(const struct mmu_sim *sim, enum mmu_scheme s)
+{
+	static const struct mmu_steps none;
+	struct mmu_traj *t = (unsigned)s < MMU_NSCHEMES ? sim->st[s].traj : NULL;
+
+	if (!t)
+		return (unsigned)s < MMU_NSCHEMES ? &none : NULL;
+	mmu_traj_flush(t); /* the tally is the sim's own state, not its config */
+	return &t->steps;
 }
 
 uint32_t mmu_sim_schemes(const struct mmu_sim *sim)

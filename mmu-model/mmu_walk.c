@@ -57,20 +57,129 @@ int mmu_wk_ept_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim
  * (EPT12 tables live in L1-physical memory and are read at their hPA).
  * pwc: [3] walk caches of this dimension, or NULL.
  */
+/* One walk-cache lookup; with cache_fast_path a tag equal to the last one
+ * this cache saw misses (the artifact's caching_device). */
+static inline bool pwc_lookup(struct wk *w, struct mmu_pwc *p, uint64_t tag, uint64_t *v)
+{
+	if (__builtin_expect(w->cfg->cache_fast_path, 0)) {
+		if (p->last == tag + 1)
+			return false;
+		p->last = tag + 1;
+	}
+	return mmu_pwc_lookup(p, tag, v);
+}
+
+/* The guest row of an entry of this level (trajectory step Gx). */
+static inline void pwc_row(struct wk *w, int dim, int level)
+{
+	if (dim == MMU_DIM_GUEST)
+		w->row = 4 - level;
+}
+
 /*
  * Probes the walk caches of one dimension, deepest level first: returns the
  * level whose table the hit names (1..3, *v = the cached entry), or 4 on a
  * miss (the walk starts at the root).
  */
-static inline int pwc_probe(struct wk *w, struct mmu_pwc *pwc, uint64_t addr, uint64_t *v)
+static inline int pwc_probe(struct wk *w, struct mmu_pwc *pwc, uint64_t addr, int dim, uint64_t *v)
 {
 	for (int i = 2; i >= 0; i--) {
-		if (mmu_pwc_lookup(&pwc[i], addr >> (39 - 9 * i), v)) {
-			pwc_hit(w);
+		if (pwc_lookup(w, &pwc[i], addr >> (39 - 9 * i), v)) {
+			pwc_row(w, dim, 4 - i);
+			pwc_hit(w, dim, 4 - i);
 			return 3 - i;
 		}
 	}
 	return 4;
+}
+
+/*
+ * The artifact's walk caches (pwc_line_tags): tags only, one per 8-byte line
+ * of keys (key = addr >> level shift, tag = key >> 3: 8 sibling entries per
+ * tag); all three are probed and every miss fills. Returns the hits as a
+ * mask (bit i: cache i = PML4E, PDPTE, PDE).
+ */
+static unsigned line_probe(struct wk *w, struct mmu_pwc *pwc, uint64_t addr)
+{
+	bool fast = w->cfg->cache_fast_path;
+	unsigned hits = 0;
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t key = (addr >> (39 - 9 * i) >> 3) + 1, v;
+		if (fast && pwc[i].last == key)
+			continue; /* served by memory; the tag is already there */
+		pwc[i].last = key;
+		if (mmu_pwc_lookup(&pwc[i], key - 1, &v))
+			hits |= 1u << i;
+		else
+			mmu_pwc_insert(&pwc[i], key - 1, 0);
+	}
+	return hits;
+}
+
+/*
+ * The deepest line-tag hit whose entries on the way are present non-leaf
+ * entries: their values are read silently (the caches hold no values) from
+ * sp. Returns the level of the table the walk reads next (4: no usable hit),
+ * with *table and *perm (x86: bit 0 RW, bit 1 NX; EPT: RWX) for it.
+ */
+static int line_descend(const struct mmu_space *sp, uint64_t root, uint64_t addr, unsigned hits,
+			bool ept, uint64_t *table, uint64_t *perm)
+{
+	uint64_t t = root & ADDR_MASK, p = ept ? EPT_RWX : 1;
+	int best = 4;
+
+	for (int level = 4; level >= 2 && (hits >> (4 - level)); level--) {
+		const uint8_t *f = sp && sp->frame ? sp->frame(sp->ctx, t) : NULL;
+		uint64_t e;
+		if (!f)
+			break;
+		memcpy(&e, f + ((addr >> (12 + 9 * (level - 1))) & 511) * 8, 8);
+		if (!(e & (ept ? EPT_RWX : X86_P)) || (level < 4 && (e & X86_PS)))
+			break;
+		if (ept)
+			p &= e & EPT_RWX;
+		else
+			p = ((p & 1) && (e & X86_RW) ? 1 : 0) | ((p & 2) || (e & X86_NX) ? 2 : 0);
+		t = e & ADDR_MASK;
+		if (hits & (1u << (4 - level))) {
+			best = level - 1;
+			*table = t;
+			*perm = p;
+		}
+	}
+	return best;
+}
+
+/* Walk-cache lookup at the start of a walk of one dimension: returns the
+ * level of the first table to read and, when < 4, its address (*table, an
+ * hPA from the default caches; a guest-side address from line tags, whose
+ * table still needs its host walk: *cached false) and the permissions. */
+static inline __attribute__((always_inline)) int
+pwc_start(struct wk *w, struct mmu_pwc *pwc, const struct mmu_space *sp, uint64_t root,
+	  uint64_t addr, int dim, bool ept, uint64_t *table, uint64_t *perm, bool *cached)
+{
+	uint64_t v;
+	int level;
+
+	if (!pwc)
+		return 4;
+	if (!w->cfg->pwc_line_tags) {
+		level = pwc_probe(w, pwc, addr, dim, &v);
+		if (level < 4) {
+			*table = v & ADDR_MASK;
+			*perm = v & (ept ? EPT_RWX : 3);
+			*cached = true;
+		}
+		return level;
+	}
+	level = line_descend(sp, root, addr, line_probe(w, pwc, addr), ept, table, perm);
+	if (level < 4) {
+		pwc_row(w, dim, level + 1);
+		pwc_hit(w, dim, level + 1);
+		*cached = false;
+	}
+	return level;
 }
 
 static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
@@ -130,16 +239,12 @@ static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
 		    unsigned *shift)
 {
-	uint64_t table = root & ADDR_MASK, e = 0, v;
+	uint64_t table = root & ADDR_MASK, e = 0;
 	uint64_t perm = EPT_RWX;
-	int level = 4;
-	bool from_pwc = false;
+	bool from_pwc = false, line = pwc && w->cfg->pwc_line_tags;
+	int level = pwc_start(w, pwc, thx == HX_NONE ? sp : &w->ctx->l1, root, gpa, dim, true,
+			      &table, &perm, &from_pwc);
 
-	if (pwc && (level = pwc_probe(w, pwc, gpa, &v)) < 4) {
-		table = v & ADDR_MASK;
-		perm = v & EPT_RWX;
-		from_pwc = true;
-	}
 	for (;; level--) {
 		uint64_t ta = table;
 		unsigned idx = (unsigned)(gpa >> (12 + 9 * (level - 1))) & 511;
@@ -149,7 +254,7 @@ static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 			if (mmu_wk_host_xlate(w, thx, table, EPT_R, &ta, &hs))
 				return -1;
 		}
-		if (pwc && level < 4 && !from_pwc)
+		if (pwc && level < 4 && !from_pwc && !line)
 			mmu_pwc_insert(&pwc[3 - level], gpa >> (12 + 9 * level), ta | perm);
 		from_pwc = false;
 		w->rec_h[level] = ta + idx * 8;
@@ -163,6 +268,8 @@ static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 		table = e & ADDR_MASK;
 	}
 	w->leaf_level_h = level;
+	if (w->row >= 0 && !w->silent)
+		set_host_leaf(w, level);
 	w->last_ept_perm = perm;
 	if ((perm & need) != need)
 		return set_fault(w, MMU_FAULT_PROT, dim, level);
@@ -180,17 +287,14 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 		    enum hx hx, int dim, struct mmu_pwc *pwc, uint64_t rsvd, enum mmu_kind kind,
 		    uint64_t *out, unsigned *shift)
 {
-	uint64_t table = root & ADDR_MASK, e = 0, v, gpa;
-	bool rw = true, nx = false, from_pwc = false;
-	int level = 4;
+	uint64_t table = root & ADDR_MASK, e = 0, perm = 1, gpa;
+	bool rw, nx, from_pwc = false, line = pwc && w->cfg->pwc_line_tags;
+	int level = pwc_start(w, pwc, hx == HX_NONE ? sp : &w->ctx->gpa, root, va, dim, false,
+			      &table, &perm, &from_pwc);
 	unsigned gshift, hshift = 30;
 
-	if (pwc && (level = pwc_probe(w, pwc, va, &v)) < 4) {
-		table = v & ADDR_MASK;
-		rw = v & 1;
-		nx = v & 2;
-		from_pwc = true;
-	}
+	rw = perm & 1;
+	nx = perm & 2;
 	for (;; level--) {
 		uint64_t ta = table;
 		unsigned idx = (unsigned)(va >> (12 + 9 * (level - 1))) & 511;
@@ -202,7 +306,7 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 			if (mmu_wk_host_xlate(w, hx, table, EPT_R, &ta, &hs))
 				return -1;
 		}
-		if (pwc && level < 4 && !from_pwc)
+		if (pwc && level < 4 && !from_pwc && !line)
 			mmu_pwc_insert(&pwc[3 - level], va >> (12 + 9 * level),
 				       ta | (rw ? 1 : 0) | (nx ? 2 : 0));
 		from_pwc = false;
@@ -312,19 +416,19 @@ int mmu_wk_host_xlate(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uin
 		*hshift = 30;
 		return 0;
 	case HX_EPT:
-		if (w->vp && w->vp->has_ntlb && !w->silent) {
+		if (w->vp && w->vp->has_ntlb && !w->silent && host_walk_cached(w)) {
 			uint64_t base;
 			unsigned s = mmu_tlb_lookup(&w->vp->ntlb, gpa, true, &base);
 			if (s) {
-				pwc_hit(w);
+				pwc_hit(w, MMU_DIM_HOST, 1);
 				*hpa = base | (gpa & ((1ULL << s) - 1));
 				*hshift = s;
 				return 0;
 			}
 		}
-		r = mmu_wk_ept_walk(w, &ctx->hpa, ctx->ept_root, gpa, MMU_DIM_HOST,
-				    vpwc(w, MMU_DIM_HOST), w->rsvd, need, HX_NONE, hpa, hshift);
-		if (!r && w->vp && w->vp->has_ntlb && !w->silent)
+		r = mmu_wk_ept_walk(w, &ctx->hpa, ctx->ept_root, gpa, MMU_DIM_HOST, host_pwc(w),
+				    w->rsvd, need, HX_NONE, hpa, hshift);
+		if (!r && w->vp && w->vp->has_ntlb && !w->silent && host_walk_cached(w))
 			mmu_tlb_insert(&w->vp->ntlb, gpa, *hshift > 21 ? 21 : *hshift,
 				       *hpa & ~((1ULL << (*hshift > 21 ? 21 : *hshift)) - 1));
 		return r;
@@ -427,6 +531,8 @@ static struct mmu_vpwc *get_vpwc(struct mmu_scheme_state *st, unsigned vcpu)
 
 	if (!st->vpwc)
 		return NULL;
+	if (cfg->pwc_global)
+		vcpu = 0; /* the artifact's walk caches are shared by all cores */
 	v = st->vpwc[vcpu];
 	if (v)
 		return v;
@@ -469,6 +575,7 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 	w.rsvd = ((1ULL << 52) - 1) & ~((1ULL << st->cfg->phys_bits) - 1);
 	w.leaf_level = w.leaf_level_h = 0;
 	w.leaf_gpa = 0;
+	w.tk[0] = w.tk[1] = 0;
 	pg = vpwc(&w, MMU_DIM_GUEST);
 
 	switch (st->id) {
@@ -534,6 +641,8 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 		c->faults++;
 		if (!w.fault)
 			w.fault = MMU_FAULT_BAD_PA;
+	} else if (!w.no_traj && st->traj) {
+		mmu_traj_add(st->traj, w.tk[0] | MMU_TK_GLEAF(w.leaf_level), w.tk[1]);
 	}
 	if (res) {
 		memset(res, 0, sizeof(*res));

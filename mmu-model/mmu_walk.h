@@ -60,7 +60,28 @@ struct wk {
 	uint64_t leaf_gpa;
 	uint64_t rec_h[5];
 	int leaf_level_h;
+	/* this walk's trajectory key (mmu_formula.c): the outcome of each step
+	 * (enum mmu_step_out, 3 bits), the guest leaf level and the leaf level
+	 * of each host walk (rows 0..3: guest level 4..1 tables, 4: data) */
+	uint64_t tk[2];
 };
+
+/* Records the outcome of a trajectory step in the walk's key. */
+static inline void set_step(struct wk *w, int step, unsigned code)
+{
+	unsigned sh = MMU_TK_STEP_SHIFT(step);
+	uint64_t *k = &w->tk[step >> 4];
+
+	*k = (*k & ~(7ULL << sh)) | (uint64_t)code << sh;
+}
+
+/* Records the leaf level of the host walk of the current row. */
+static inline void set_host_leaf(struct wk *w, int level)
+{
+	unsigned sh = MMU_TK_HLEAF_SHIFT(w->row);
+
+	w->tk[0] = (w->tk[0] & ~(3ULL << sh)) | (uint64_t)(level - 1) << sh;
+}
 
 static inline int set_fault(struct wk *w, int code, int dim, int level)
 {
@@ -89,11 +110,24 @@ static inline void add_cycles(struct wk *w, uint64_t lat)
 	}
 }
 
+/* The trajectory step of a reference of (dim, level) in the current row, or
+ * -1 (GxHy = row * 4 + 4 - y, Gx = 16 + row, UDHy = 20 + 4 - y). */
+static inline int traj_step(const struct wk *w, int dim, int level)
+{
+	if (w->row < 0 || w->no_traj || level < 1)
+		return -1;
+	if (dim == MMU_DIM_GUEST)
+		return w->row < 4 ? 16 + w->row : -1;
+	if (dim == MMU_DIM_HOST)
+		return (w->row < 4 ? w->row * 4 : 20) + (4 - level);
+	return -1;
+}
+
 /* Counts one walk reference to pa (the read itself is done by rd()). */
 static inline void cnt(struct wk *w, uint64_t pa, int dim, int level)
 {
 	struct mmu_counters *c;
-	int srv;
+	int srv, step;
 
 	if (w->silent)
 		return;
@@ -106,21 +140,24 @@ static inline void cnt(struct wk *w, uint64_t pa, int dim, int level)
 		      : srv == MMU_SRV_L1 ? w->cfg->lat_l1
 		      : srv == MMU_SRV_L2 ? w->cfg->lat_l2
 					  : w->cfg->lat_llc);
-	if (w->row >= 0 && !w->no_traj && level >= 1) {
-		if (dim == MMU_DIM_GUEST && w->row < 4)
-			c->traj[16 + w->row]++;
-		else if (dim == MMU_DIM_HOST)
-			c->traj[(w->row < 4 ? w->row * 4 : 20) + (4 - level)]++;
+	if ((step = traj_step(w, dim, level)) >= 0) {
+		c->traj[step]++;
+		set_step(w, step, (unsigned)(MMU_STEP_PWC + srv));
 	}
 }
 
-static inline void pwc_hit(struct wk *w)
+/* A walk-cache (or nested-TLB) hit standing for the entry of (dim, level). */
+static inline void pwc_hit(struct wk *w, int dim, int level)
 {
+	int step;
+
 	if (w->silent)
 		return;
 	w->pwc_hits++;
 	w->st->ctr.served[MMU_SRV_PWC]++;
 	add_cycles(w, w->cfg->lat_pwc);
+	if ((step = traj_step(w, dim, level)) >= 0)
+		set_step(w, step, MMU_STEP_PWC);
 }
 
 /* Reads the 8-byte entry at pa from sp; a missing frame is a fault. */
@@ -163,6 +200,18 @@ static inline unsigned need_ept(enum mmu_kind kind)
 static inline struct mmu_pwc *vpwc(struct wk *w, int dim)
 {
 	return w->vp && !w->silent ? w->vp->pwc[dim] : NULL;
+}
+
+/* Does this host walk use the walk caches and the nested TLB? Not the data
+ * gPA -> hPA walk (row 4) when pwc_data_walk is off (the artifact). */
+static inline bool host_walk_cached(const struct wk *w)
+{
+	return w->row != 4 || w->cfg->pwc_data_walk;
+}
+
+static inline struct mmu_pwc *host_pwc(struct wk *w)
+{
+	return host_walk_cached(w) ? vpwc(w, MMU_DIM_HOST) : NULL;
 }
 
 int mmu_wk_x86_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim);

@@ -219,7 +219,7 @@ int mmu_wk_ept02_xlate(struct wk *w, uint64_t gpa, unsigned need, uint64_t *hpa,
 {
 	const struct mmu_ctx *ctx = w->ctx;
 	struct mmu_space own;
-	struct mmu_pwc *pwc = vpwc(w, MMU_DIM_HOST);
+	struct mmu_pwc *pwc = host_pwc(w);
 	bool silent;
 	int r;
 

@@ -7,6 +7,7 @@
 #include "dmtvm_abi.h"
 #include "run.h"
 #ifdef DMTVM_HAVE_REPLAY
+#include "mmu.h"
 #include "replay.h"
 #endif
 
@@ -39,6 +40,8 @@ static const char usage[] =
     "  --host-layout=contiguous|fragmented[:SEED]  host-physical placement of RAM\n"
     "  --host-pages=4k|2m   host page size (EPT leaves)\n"
     "  --schemes=LIST       model schemes (default: the mode's; 'all')\n"
+    "  --model-preset=NAME  a model preset shipped with the model, applied before\n"
+    "                       --model-config and --model-set (listed below)\n"
     "  --model-config=FILE  model configuration (key = value lines)\n"
     "  --model-set=KEY=VALUE  one model configuration key (repeatable)\n"
     "  --trace-out=FILE     append the traced records to a dmtvm trace file\n"
@@ -57,6 +60,12 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		fputs(usage, stdout);
+#ifdef DMTVM_HAVE_REPLAY
+		fputs("\nmodel presets (--model-preset; mmu-model/presets/NAME.conf):", stdout);
+		for (unsigned i = 0; mmu_config_preset_name(i); i++)
+			printf(" %s", mmu_config_preset_name(i));
+		fputs("\n", stdout);
+#endif
 		return 0;
 	}
 	if (!strcmp(cmd, "--version")) {

@@ -147,6 +147,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	    {"host-layout", required_argument, 0, 'H'},
 	    {"host-pages", required_argument, 0, 'p'},
 	    {"schemes", required_argument, 0, 'S'},
+	    {"model-preset", required_argument, 0, 'Q'},
 	    {"model-config", required_argument, 0, 'C'},
 	    {"model-set", required_argument, 0, 'K'},
 	    {"trace-out", required_argument, 0, 'T'},
@@ -254,6 +255,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'S':
 			o->model_opts = true;
 			o->x.schemes = optarg;
+			break;
+		case 'Q':
+			o->model_opts = true;
+			o->x.preset = optarg;
 			break;
 		case 'C':
 			o->model_opts = true;

@@ -242,15 +242,22 @@ void xlate_sims_reset(const struct xlate_sims *m)
 		mmu_sim_reset_counters(m->sims[i]);
 }
 
-uint32_t xlate_sims_counters(const struct xlate_sims *m, struct mmu_counters *c)
+uint32_t xlate_sims_counters(const struct xlate_sims *m, struct mmu_counters *c,
+			     struct mmu_steps *st)
 {
 	uint32_t mask = 0;
 	memset(c, 0, sizeof(*c) * MMU_NSCHEMES);
+	if (st)
+		memset(st, 0, sizeof(*st) * MMU_NSCHEMES);
 	for (unsigned i = 0; i < m->n; i++) {
 		uint32_t ms = mmu_sim_schemes(m->sims[i]);
-		for (unsigned s = 0; s < MMU_NSCHEMES; s++)
-			if (ms & (1u << s))
-				c[s] = *mmu_sim_counters(m->sims[i], (enum mmu_scheme)s);
+		for (unsigned s = 0; s < MMU_NSCHEMES; s++) {
+			if (!(ms & (1u << s)))
+				continue;
+			c[s] = *mmu_sim_counters(m->sims[i], (enum mmu_scheme)s);
+			if (st)
+				st[s] = *mmu_sim_steps(m->sims[i], (enum mmu_scheme)s);
+		}
 		mask |= ms;
 	}
 	return mask;
@@ -278,6 +285,8 @@ int vmm_xlate_create(struct vmm *vm, const struct vmm_xlate_opts *o, char *err, 
 	x->trace_fd = -1;
 	x->check_n = o->check_translate;
 	mmu_config_default(&x->cfg);
+	if (o->preset && mmu_config_preset(&x->cfg, o->preset, err, errlen) < 0)
+		return -1;
 	if (o->config && mmu_config_load(&x->cfg, o->config, err, errlen) < 0)
 		return -1;
 	for (int i = 0; i < o->nsets; i++) {
@@ -586,9 +595,11 @@ char *vmm_xlate_counters_json(struct vmm *vm)
 	if (!f)
 		return NULL;
 	struct mmu_counters c[MMU_NSCHEMES];
+	struct mmu_steps *st = calloc(MMU_NSCHEMES, sizeof(*st));
 	pthread_mutex_lock(&x->lock);
-	uint32_t mask = xlate_sims_counters(&x->model, c);
-	mmu_report_json_counters(mmu_sim_config(x->model.sims[0]), c, mask, f);
+	uint32_t mask = xlate_sims_counters(&x->model, c, st);
+	mmu_report_json_steps(mmu_sim_config(x->model.sims[0]), c, st, mask, f);
+	free(st);
 	pthread_mutex_unlock(&x->lock);
 	return xlate_one_line(f, &buf, &len);
 }
@@ -799,7 +810,7 @@ void vmm_xlate_report_table(struct vmm *vm, FILE *out)
 		(unsigned long long)x->records, (unsigned long long)x->flushes,
 		(unsigned long long)x->simulated, s, s > 0 ? (double)x->simulated / s / 1e6 : 0.0);
 	struct mmu_counters c[MMU_NSCHEMES];
-	uint32_t mask = xlate_sims_counters(&x->model, c);
+	uint32_t mask = xlate_sims_counters(&x->model, c, NULL);
 	mmu_report_table_counters(mmu_sim_config(x->model.sims[0]), c, mask, out);
 	if (x->check_n)
 		fprintf(out,

@@ -31,6 +31,7 @@ struct vmm_xlate_opts {
 	bool fragmented;     /* --host-layout=fragmented[:SEED] */
 	uint64_t seed;	     /* default 1 */
 	const char *schemes; /* --schemes=LIST, NULL = the mode's */
+	const char *preset;  /* --model-preset NAME (before config and sets) */
 	const char *config;  /* --model-config FILE */
 	const char **sets;   /* --model-set key=value ... */
 	int nsets;

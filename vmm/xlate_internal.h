@@ -104,7 +104,9 @@ void xlate_sims_invalidate(const struct xlate_sims *m, const struct mmu_ctx *ctx
 			   uint64_t len);
 void xlate_sims_reset(const struct xlate_sims *m);
 /* The counters of every scheme, gathered from the instance that runs it; returns the mask. */
-uint32_t xlate_sims_counters(const struct xlate_sims *m, struct mmu_counters *c);
+/* Gathers every sim's schemes' counters (and steps, when st is not NULL). */
+uint32_t xlate_sims_counters(const struct xlate_sims *m, struct mmu_counters *c,
+			     struct mmu_steps *st);
 /* A guest DMT register in the model's form (tea_hpa: the level's to set). */
 void xlate_guest_reg(const struct dmtvm_dmt_reg *r, struct mmu_dmt_reg *g);
 /* Copies count trace records at guest-virtual va through the tables at cr3

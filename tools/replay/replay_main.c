@@ -24,6 +24,8 @@ static void usage(FILE *f)
 		   "  --schemes=LIST     model schemes by name (e.g. x86-2d,dmt-virt), or all\n"
 		   "  --thp              2 MiB guest data pages and 2 MiB host pages\n"
 		   "  --host-pages=4k|2m host (EPT) page size (default 4k; 2m with --thp)\n"
+		   "  --model-preset=NAME  a model preset shipped with the model, applied\n"
+		   "                     before --config and --set, wherever it is given\n"
 		   "  --config=FILE      model configuration, `key = value` lines\n"
 		   "  --set KEY=VALUE    one model key, or simos.vma_gap (4M), simos.tea_min\n"
 		   "                     (64M), simos.tea_max (dmt_regs), simos.guest_mem\n"
@@ -34,6 +36,10 @@ static void usage(FILE *f)
 		   "  --write-trace=FILE with --synthetic: write the binary trace, do not replay\n"
 		   "  --quiet            no progress lines on stderr\n"
 		   "Exit status: 0 ok, 1 environment error, 2 bad usage or malformed trace.\n");
+	fprintf(f, "Model presets (mmu-model/presets/NAME.conf):");
+	for (unsigned i = 0; mmu_config_preset_name(i); i++)
+		fprintf(f, " %s", mmu_config_preset_name(i));
+	fprintf(f, "\n");
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -132,6 +138,13 @@ int replay_main(int argc, char **argv)
 	o.batch = 1 << 16;
 	const char *v;
 	char err[256];
+	/* the preset first: --config and --set then change its keys */
+	for (int i = 1; i < argc; i++)
+		if ((v = opt(argc, argv, &i, "--model-preset")) &&
+		    mmu_config_preset(&o.cfg, v, err, sizeof(err)) < 0) {
+			fprintf(stderr, "dmtvm replay: --model-preset: %s\n", err);
+			return 2;
+		}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -158,6 +171,8 @@ int replay_main(int argc, char **argv)
 				o.host_shift = 21;
 			else
 				return bad("bad --host-pages '%s': expected 4k or 2m", v);
+		} else if ((v = opt(argc, argv, &i, "--model-preset"))) {
+			continue; /* applied above */
 		} else if ((v = opt(argc, argv, &i, "--config"))) {
 			if (mmu_config_load(&o.cfg, v, err, sizeof(err)) < 0) {
 				fprintf(stderr, "dmtvm replay: %s: %s\n", v, err);

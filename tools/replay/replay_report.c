@@ -112,8 +112,11 @@ int replay_report(struct replay *r)
 	}
 	/* One report: the worlds run disjoint schemes, so merge their counters. */
 	struct mmu_counters *all = calloc(MMU_NSCHEMES, sizeof(*all));
+	struct mmu_steps *steps = calloc(MMU_NSCHEMES, sizeof(*steps));
 	uint32_t mask = 0;
-	if (!all) {
+	if (!all || !steps) {
+		free(all);
+		free(steps);
 		fprintf(stderr, "dmtvm replay: out of memory\n");
 		return 1;
 	}
@@ -122,8 +125,10 @@ int replay_report(struct replay *r)
 			continue;
 		uint32_t m = mmu_sim_schemes(r->sim[w]);
 		for (int s = 0; s < MMU_NSCHEMES; s++)
-			if (m & MMU_SCHEME_BIT(s))
+			if (m & MMU_SCHEME_BIT(s)) {
 				all[s] = *mmu_sim_counters(r->sim[w], (enum mmu_scheme)s);
+				steps[s] = *mmu_sim_steps(r->sim[w], (enum mmu_scheme)s);
+			}
 		mask |= m;
 	}
 	if (r->o->json) {
@@ -133,9 +138,10 @@ int replay_report(struct replay *r)
 		FILE *m1 = open_memstream(&doc, &dlen), *m2 = open_memstream(&extra, &elen);
 		if (!m1 || !m2) {
 			free(all);
+			free(steps);
 			return 1;
 		}
-		mmu_report_json_counters(&r->o->cfg, all, mask, m1);
+		mmu_report_json_steps(&r->o->cfg, all, steps, mask, m1);
 		simos_json(r, m2);
 		fclose(m1);
 		fclose(m2);
@@ -150,6 +156,7 @@ int replay_report(struct replay *r)
 		mmu_report_table_counters(&r->o->cfg, all, mask, f);
 	}
 	free(all);
+	free(steps);
 	int bad = ferror(f);
 	if (f != stdout)
 		bad |= fclose(f) != 0;
