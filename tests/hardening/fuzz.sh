@@ -10,8 +10,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${2:-"$root/build/fuzz-hardening"}
 mkdir -p "$out/corpus-walk"
+# the model's presets, built into libmmu as meson does (mmu-model/meson.build)
+python3 "$root/mmu-model/presets/embed.py" "$root"/mmu-model/presets/*.conf "$out/mmu_presets.c"
 ${CC_FUZZ:-clang} -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-I"$root/mmu-model" -I"$root/pvdmt" "$here/fuzz_walk.c" "$root"/mmu-model/mmu_*.c -lm \
+	-I"$root/mmu-model" -I"$root/pvdmt" "$here/fuzz_walk.c" "$root"/mmu-model/mmu_*.c "$out/mmu_presets.c" -lm \
 	-o "$out/fuzz_walk"
 cp "$here/corpus/walk/"* "$out/corpus-walk/"
 echo "fuzz.sh: fuzz_walk for ${secs}s"

@@ -20,7 +20,10 @@ for t in $targets; do
 	if [ "$t" = replay ]; then
 		# the pipeline: every replay source, hostmm and the model
 		srcs="$(ls "$root"/tools/replay/*.c | grep -v dmtvm_replay.c) $root/hostmm/*.c"
-		srcs="$srcs $root/mmu-model/mmu_*.c"
+		# the model's presets, built into libmmu as meson does
+		python3 "$root/mmu-model/presets/embed.py" "$root"/mmu-model/presets/*.conf \
+			"$out/mmu_presets.c"
+		srcs="$srcs $root/mmu-model/mmu_*.c $out/mmu_presets.c"
 	else
 		src="$here/fuzz_trace.c"
 		[ "$t" = lackey ] && def="-DFUZZ_FORMAT=TRACE_FMT_LACKEY"

@@ -13,10 +13,12 @@ clang $CF "$ROOT/tests/vmm/fuzz_image.c" "$V/image.c" "$V/kernel_elf.c" "$V/crc3
 clang $CF "$ROOT/tests/vmm/fuzz_json.c" "$V/json.c" "$V/jsonw.c" -o "$WORK/fuzz_json"
 # The hypercall target includes the MMU model and the EPT builder (xlate).
 H=$ROOT/hostmm
+# the model's presets, built into libmmu as meson does (mmu-model/meson.build)
+python3 "$ROOT/mmu-model/presets/embed.py" "$ROOT"/mmu-model/presets/*.conf "$WORK/mmu_presets.c"
 clang $CF -DDMTVM_HAVE_REPLAY -I"$H" -I"$ROOT/mmu-model" "$ROOT/tests/vmm/fuzz_hypercall.c" \
 	"$V/hypercall.c" "$V/console.c" "$V/hc_lifecycle.c" "$V/hc_zero.c" "$V/time.c" "$V/hostmem.c" \
 	"$V/xlate.c" "$V/hc_xlate.c" "$V/xlate_l2.c" "$V/nkvm.c" "$V/jsonw.c" "$H/physmem.c" "$H/pgtable.c" "$H/simhv.c" \
-	"$H/u64map.c" "$ROOT"/mmu-model/mmu_*.c -I"$V/platform" "$V"/platform/ptrace*.c \
+	"$H/u64map.c" "$ROOT"/mmu-model/mmu_*.c "$WORK/mmu_presets.c" -I"$V/platform" "$V"/platform/ptrace*.c \
 	-lpthread -o "$WORK/fuzz_hypercall"
 clang $CF "$ROOT/tests/vmm/fuzz_ptrace_insn.c" "$V/platform/ptrace_insn.c" -o "$WORK/fuzz_ptrace_insn"
 clang $CF "$ROOT/tests/vmm/fuzz_ptrace_access.c" "$V/platform/ptrace_access.c" -o "$WORK/fuzz_ptrace_access"
