@@ -41,7 +41,7 @@
  * memory. USER_TOP is far below the canonical boundary, so a `syscall`
  * anywhere in user space leaves a canonical RCX for sysret.
  */
-#define USER_TOP	DMTVM_USER_TOP /* 0x7e0000000000 */
+#define USER_TOP	DMTVM_USER_TOP		     /* 0x7e0000000000 */
 #define USER_PML4_SLOTS ((unsigned)(USER_TOP >> 39)) /* 252: PML4 slots a process owns */
 _Static_assert((USER_TOP & ((1ULL << 39) - 1)) == 0, "USER_TOP on a PML4 slot boundary");
 _Static_assert(DMTVM_DIRECT_MAP_BASE >= USER_TOP && DMTVM_KERNEL_VIRT_BASE >= USER_TOP,

@@ -312,7 +312,8 @@ static long sys_mmap(struct syscall_args *a)
 		 * leaves a gap below each mapping, so consecutive mallocs never merge
 		 * into one VMA and arrays under tea_min never reach a TEA.
 		 */
-		uint64_t align = len >= HPAGE_SIZE && !(len & (HPAGE_SIZE - 1)) ? HPAGE_SIZE : PAGE_SIZE;
+		uint64_t align =
+		    len >= HPAGE_SIZE && !(len & (HPAGE_SIZE - 1)) ? HPAGE_SIZE : PAGE_SIZE;
 		if (!addr || !user_range_ok(addr, len) || vma_overlaps(&mm->vmas, addr, addr + len))
 			addr = vma_find_gap(&mm->vmas, len, align, 1ULL << 32, mm->mmap_top);
 		if (!addr)

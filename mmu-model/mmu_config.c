@@ -43,8 +43,7 @@ static const struct key_desc mmu_keys[] = {
     K(ecpt_ways),	 K(max_vcpus),	    K(phys_bits),
     K(pwc_pml4e_ways),	 K(pwc_pdpte_ways), K(pwc_pde_ways),
     KB(pwc_line_tags),	 KB(pwc_global),    KB(pwc_data_walk),
-    KB(cache_fast_path), K(warmup_refs),
-    KB(own_tables_warm),
+    KB(cache_fast_path), K(warmup_refs),    KB(own_tables_warm),
 };
 
 #define NKEYS (sizeof(mmu_keys) / sizeof(mmu_keys[0]))

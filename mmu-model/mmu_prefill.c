@@ -29,7 +29,8 @@ static void fill_range(const struct prefill *p, uint64_t addr, uint64_t len)
 	for (uint64_t a = addr, end = addr + len; a < end;) {
 		uint64_t span = mmu_walk_own_prefill(p->st, p->ctx, a);
 		if (!span)
-			span = MMU_PAGE_SIZE; /* no translation (a guest or EPT fault): skip a page */
+			span =
+			    MMU_PAGE_SIZE; /* no translation (a guest or EPT fault): skip a page */
 		a = (a & ~(span - 1)) + span;
 	}
 }

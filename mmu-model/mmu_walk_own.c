@@ -345,7 +345,8 @@ static uint64_t own_span(struct mmu_scheme_state *st, uint64_t addr)
 	uint64_t table = st->cur_root;
 
 	for (int l = 4; l >= 1; l--) {
-		uint64_t *e = mmu_pstore_entry(&st->store, table + ((addr >> (12 + 9 * (l - 1))) & 511) * 8);
+		uint64_t *e =
+		    mmu_pstore_entry(&st->store, table + ((addr >> (12 + 9 * (l - 1))) & 511) * 8);
 		if (!e || !(*e & 7))
 			return 0;
 		if (l == 1 || (*e & (X86_PS | AGILE_SWITCH)))
@@ -355,8 +356,7 @@ static uint64_t own_span(struct mmu_scheme_state *st, uint64_t addr)
 	return 0;
 }
 
-uint64_t mmu_walk_own_prefill(struct mmu_scheme_state *st, const struct mmu_ctx *ctx,
-			      uint64_t addr)
+uint64_t mmu_walk_own_prefill(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uint64_t addr)
 {
 	struct wk w;
 	uint64_t span;

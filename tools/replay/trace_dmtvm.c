@@ -69,10 +69,11 @@ long trace_dmtvm_read(struct trace_reader *r, struct trace_rec *recs, size_t max
 		if (avail < 8) {
 			if (r->eof) {
 				if (avail == 0 && r->inv_pending)
-					return trace_fail(r, 1,
-							  "%s: ends inside an invalidation (control "
-							  "type 4 without its type 5)",
-							  r->src.name);
+					return trace_fail(
+					    r, 1,
+					    "%s: ends inside an invalidation (control "
+					    "type 4 without its type 5)",
+					    r->src.name);
 				if (avail == 0)
 					break;
 				return trace_fail(r, 1,
@@ -100,8 +101,8 @@ long trace_dmtvm_read(struct trace_reader *r, struct trace_rec *recs, size_t max
 			r->units++;
 			o->vcpu = (uint8_t)dmtvm_trace_vcpu(v);
 			o->pad = 0;
-			if (r->inv_pending && !(kind == DMTVM_TRACE_CONTROL &&
-						       size == DMTVM_TRACE_INVALIDATE_LEN))
+			if (r->inv_pending &&
+			    !(kind == DMTVM_TRACE_CONTROL && size == DMTVM_TRACE_INVALIDATE_LEN))
 				return bad_record(r, v,
 						  "an invalidation (control type 4) not followed "
 						  "by its length (type 5)");
@@ -117,9 +118,10 @@ long trace_dmtvm_read(struct trace_reader *r, struct trace_rec *recs, size_t max
 				}
 				if (size == DMTVM_TRACE_INVALIDATE_LEN) {
 					if (!r->inv_pending)
-						return bad_record(r, v,
-								  "an invalidation length (control "
-								  "type 5) without its address (4)");
+						return bad_record(
+						    r, v,
+						    "an invalidation length (control "
+						    "type 5) without its address (4)");
 					uint64_t pages = (o->va + 4095) >> 12;
 					r->inv_pending = 0;
 					o->kind = TRACE_INVALIDATE;
