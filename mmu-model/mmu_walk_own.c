@@ -39,6 +39,27 @@ static uint64_t *own_entry(struct mmu_pstore *s, uint64_t root, uint64_t addr, i
 	}
 }
 
+/* The first leaf (or large leaf, or Agile switch) entry on the way to addr in
+ * the current own table, with its level in *level; NULL if a table on the way
+ * is missing or the entry is not present (x86: P; EPT02: any of RWX). */
+static uint64_t *own_leaf(struct mmu_scheme_state *st, uint64_t addr, int *level)
+{
+	uint64_t table = st->cur_root;
+
+	for (int l = 4; l >= 1; l--) {
+		uint64_t *e =
+		    mmu_pstore_entry(&st->store, table + ((addr >> (12 + 9 * (l - 1))) & 511) * 8);
+		if (!e || !(*e & 7))
+			return NULL;
+		if (l == 1 || (*e & (X86_PS | AGILE_SWITCH))) {
+			*level = l;
+			return e;
+		}
+		table = *e & ADDR_MASK;
+	}
+	return NULL;
+}
+
 /* Software 2D walk (the hypervisor's, on a shadow fault): no counting. */
 static int soft_2d(struct wk *w, uint64_t va, enum mmu_kind kind, uint64_t *hpa, unsigned *shift)
 {
@@ -322,18 +343,10 @@ void mmu_walk_invalidate(struct mmu_scheme_state *st, const struct mmu_ctx *ctx,
 		return;
 	/* Drop the first leaf (or Agile switch) entry on the way to each page. */
 	for (uint64_t a = va & ~0xfffULL; a < va + len; a += 4096) {
-		uint64_t table = st->cur_root;
-		for (int l = 4; l >= 1; l--) {
-			uint64_t *e = mmu_pstore_entry(
-			    &st->store, table + ((a >> (12 + 9 * (l - 1))) & 511) * 8);
-			if (!e || !(*e & X86_P))
-				break;
-			if (l == 1 || (*e & (X86_PS | AGILE_SWITCH))) {
-				*e = 0;
-				break;
-			}
-			table = *e & ADDR_MASK;
-		}
+		int level;
+		uint64_t *e = own_leaf(st, a, &level);
+		if (e)
+			*e = 0;
 	}
 }
 
@@ -342,18 +355,9 @@ void mmu_walk_invalidate(struct mmu_scheme_state *st, const struct mmu_ctx *ctx,
 /* Bytes the own entry for addr maps (a leaf, a large leaf or an Agile switch), 0 if none. */
 static uint64_t own_span(struct mmu_scheme_state *st, uint64_t addr)
 {
-	uint64_t table = st->cur_root;
+	int level;
 
-	for (int l = 4; l >= 1; l--) {
-		uint64_t *e =
-		    mmu_pstore_entry(&st->store, table + ((addr >> (12 + 9 * (l - 1))) & 511) * 8);
-		if (!e || !(*e & 7))
-			return 0;
-		if (l == 1 || (*e & (X86_PS | AGILE_SWITCH)))
-			return 1ULL << (12 + 9 * (l - 1));
-		table = *e & ADDR_MASK;
-	}
-	return 0;
+	return own_leaf(st, addr, &level) ? 1ULL << (12 + 9 * (level - 1)) : 0;
 }
 
 uint64_t mmu_walk_own_prefill(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uint64_t addr)
