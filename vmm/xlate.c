@@ -242,8 +242,10 @@ void xlate_sims_reset(const struct xlate_sims *m)
 		mmu_sim_reset_counters(m->sims[i]);
 }
 
-uint32_t xlate_sims_counters(const struct xlate_sims *m, struct mmu_counters *c,
-			     struct mmu_steps *st)
+/* Gathers every scheme's counters (and steps, when st is not NULL) from the
+ * instance that runs it; returns the mask. */
+static uint32_t sims_counters(const struct xlate_sims *m, struct mmu_counters *c,
+			      struct mmu_steps *st)
 {
 	uint32_t mask = 0;
 	memset(c, 0, sizeof(*c) * MMU_NSCHEMES);
@@ -261,6 +263,22 @@ uint32_t xlate_sims_counters(const struct xlate_sims *m, struct mmu_counters *c,
 		mask |= ms;
 	}
 	return mask;
+}
+
+void xlate_sims_json(const struct xlate_sims *m, FILE *f)
+{
+	struct mmu_counters c[MMU_NSCHEMES];
+	struct mmu_steps *st = calloc(MMU_NSCHEMES, sizeof(*st)); /* NULL: steps left out */
+	uint32_t mask = sims_counters(m, c, st);
+	mmu_report_json_steps(mmu_sim_config(m->sims[0]), c, st, mask, f);
+	free(st);
+}
+
+void xlate_sims_table(const struct xlate_sims *m, FILE *out)
+{
+	struct mmu_counters c[MMU_NSCHEMES];
+	uint32_t mask = sims_counters(m, c, NULL);
+	mmu_report_table_counters(mmu_sim_config(m->sims[0]), c, mask, out);
 }
 
 void xlate_invalidate(struct vmm_xlate *x, uint64_t va, uint64_t len)
@@ -594,12 +612,8 @@ char *vmm_xlate_counters_json(struct vmm *vm)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	struct mmu_counters c[MMU_NSCHEMES];
-	struct mmu_steps *st = calloc(MMU_NSCHEMES, sizeof(*st));
 	pthread_mutex_lock(&x->lock);
-	uint32_t mask = xlate_sims_counters(&x->model, c, st);
-	mmu_report_json_steps(mmu_sim_config(x->model.sims[0]), c, st, mask, f);
-	free(st);
+	xlate_sims_json(&x->model, f);
 	pthread_mutex_unlock(&x->lock);
 	return xlate_one_line(f, &buf, &len);
 }
@@ -809,9 +823,7 @@ void vmm_xlate_report_table(struct vmm *vm, FILE *out)
 		"(%.2f M records/s)\n",
 		(unsigned long long)x->records, (unsigned long long)x->flushes,
 		(unsigned long long)x->simulated, s, s > 0 ? (double)x->simulated / s / 1e6 : 0.0);
-	struct mmu_counters c[MMU_NSCHEMES];
-	uint32_t mask = xlate_sims_counters(&x->model, c, NULL);
-	mmu_report_table_counters(mmu_sim_config(x->model.sims[0]), c, mask, out);
+	xlate_sims_table(&x->model, out);
 	if (x->check_n)
 		fprintf(out,
 			"dmtvm: translate check: KVM_TRANSLATE %llu checked, %llu mismatches (%llu "

@@ -103,10 +103,11 @@ enum xlate_roi xlate_sims_run(struct vmm_xlate *x, const struct xlate_sims *m,
 void xlate_sims_invalidate(const struct xlate_sims *m, const struct mmu_ctx *ctx, uint64_t va,
 			   uint64_t len);
 void xlate_sims_reset(const struct xlate_sims *m);
-/* The counters of every scheme, gathered from the instance that runs it; returns the mask. */
-/* Gathers every sim's schemes' counters (and steps, when st is not NULL). */
-uint32_t xlate_sims_counters(const struct xlate_sims *m, struct mmu_counters *c,
-			     struct mmu_steps *st);
+/* The counters of every scheme, gathered from the instance that runs it:
+ * as a dmtvm.counters/1 JSON document with per-step outcomes, or as the
+ * end-of-run table. */
+void xlate_sims_json(const struct xlate_sims *m, FILE *f);
+void xlate_sims_table(const struct xlate_sims *m, FILE *out);
 /* A guest DMT register in the model's form (tea_hpa: the level's to set). */
 void xlate_guest_reg(const struct dmtvm_dmt_reg *r, struct mmu_dmt_reg *g);
 /* Copies count trace records at guest-virtual va through the tables at cr3

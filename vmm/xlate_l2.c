@@ -293,13 +293,8 @@ char *vmm_xlate_l2_counters_json(struct vmm *vm)
 	size_t len = 0;
 	pthread_mutex_lock(&x->lock);
 	FILE *f = x->l2 ? open_memstream(&buf, &len) : NULL;
-	if (f) {
-		struct mmu_counters c[MMU_NSCHEMES];
-		struct mmu_steps *st = calloc(MMU_NSCHEMES, sizeof(*st));
-		uint32_t mask = xlate_sims_counters(&x->l2->model, c, st);
-		mmu_report_json_steps(mmu_sim_config(x->l2->model.sims[0]), c, st, mask, f);
-		free(st);
-	}
+	if (f)
+		xlate_sims_json(&x->l2->model, f);
 	pthread_mutex_unlock(&x->lock);
 	return f ? xlate_one_line(f, &buf, &len) : NULL;
 }
@@ -316,7 +311,5 @@ void vmm_xlate_l2_report_table(struct vmm *vm, FILE *out)
 		"flushes, %llu simulated, %llu page-table updates, %.3f s in the model\n",
 		(unsigned long long)l2->records, (unsigned long long)l2->flushes,
 		(unsigned long long)l2->simulated, (unsigned long long)l2->pt_updates, s);
-	struct mmu_counters c[MMU_NSCHEMES];
-	uint32_t mask = xlate_sims_counters(&l2->model, c, NULL);
-	mmu_report_table_counters(mmu_sim_config(l2->model.sims[0]), c, mask, out);
+	xlate_sims_table(&l2->model, out);
 }
