@@ -202,6 +202,8 @@ void mmu_walk_select_root(struct mmu_scheme_state *st, const struct mmu_ctx *ctx
 void mmu_walk_invalidate(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uint64_t va,
 			 uint64_t len);
 void mmu_scheme_state_clear_tables(struct mmu_scheme_state *st);
+/* Does the scheme keep own tables (shadow, Agile, EPT02) when the caller keeps none? */
+bool mmu_scheme_has_own_tables(enum mmu_scheme s);
 /*
  * mmu_walk_own.c: fills st's own table for addr (shadow, Agile: a guest VA;
  * EPT02: a guest-physical address) as the hypervisor's on-demand fill does,

@@ -634,15 +634,15 @@ void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uin
 
 void mmu_sim_prefill(struct mmu_sim *sim, const struct mmu_ctx *ctx)
 {
-	static const enum mmu_scheme own[] = {MMU_X86_SHADOW, MMU_AGILE, MMU_X86_NESTED_EPT02};
-
 	if (!sim->cfg.own_tables_warm)
 		return;
 	for (unsigned l = 0; l < MMU_MAX_LANES; l++)
 		sim->memo[l].gen++; /* the tables may have changed since the last run */
-	for (unsigned i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		if ((sim->mask & MMU_SCHEME_BIT(own[i])) && mmu_scheme_applies(own[i], ctx))
-			mmu_prefill_scheme(&sim->st[own[i]], ctx);
+	for (int s = 0; s < MMU_NSCHEMES; s++)
+		if ((sim->mask & MMU_SCHEME_BIT(s)) &&
+		    mmu_scheme_has_own_tables((enum mmu_scheme)s) &&
+		    mmu_scheme_applies((enum mmu_scheme)s, ctx))
+			mmu_prefill_scheme(&sim->st[s], ctx);
 }
 
 void mmu_sim_invalidate(struct mmu_sim *sim, const struct mmu_ctx *ctx, uint64_t va, uint64_t len)

@@ -278,7 +278,7 @@ int mmu_wk_ept02_xlate(struct wk *w, uint64_t gpa, unsigned need, uint64_t *hpa,
 
 /* ---- own roots and invalidation ---- */
 
-static bool has_own_tables(enum mmu_scheme s)
+bool mmu_scheme_has_own_tables(enum mmu_scheme s)
 {
 	return s == MMU_X86_SHADOW || s == MMU_AGILE || s == MMU_X86_NESTED_EPT02;
 }
@@ -298,7 +298,7 @@ void mmu_walk_select_root(struct mmu_scheme_state *st, const struct mmu_ctx *ctx
 	uint64_t k0, k1;
 
 	st->cur_root = 0;
-	if (!has_own_tables(st->id))
+	if (!mmu_scheme_has_own_tables(st->id))
 		return;
 	if (st->id == MMU_X86_NESTED_EPT02) {
 		if (ctx->ept02_root)
