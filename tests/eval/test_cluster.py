@@ -44,15 +44,7 @@ if MODE == 'parallel' and not shutil.which('parallel'):
     sys.exit(dmtvm_platform.skip('GNU parallel is not installed (Debian parallel; '
                                  'tools/setup-deps installs it)'))
 
-fails = 0
-
-
-def check(what, cond, detail=''):
-    global fails
-    print(('ok   ' if cond else 'FAIL ') + what + ('' if cond else ': ' + str(detail)[-3000:]),
-          flush=True)
-    if not cond:
-        fails += 1
+from evaltest import check, finish, run_eval  # noqa: E402
 
 
 # meson's timeout sends SIGTERM: leave through `finally` (daemons stopped)
@@ -72,8 +64,7 @@ OPTS = ['--build', BUILD, '--sizes=tiny', '--workloads', 'gups,stream', '--thp',
 
 
 def run(*args, env=None, timeout=300):
-    return subprocess.run([sys.executable, EVAL] + list(args), capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return run_eval(EVAL, args, timeout, env)
 
 
 def normalized(path, root):
@@ -376,5 +367,4 @@ finally:
         cluster.stop()  # its daemons, by pid, and its directory
     if not os.environ.get('DMT_EVAL_KEEP'):
         shutil.rmtree(tmp, ignore_errors=True)
-print('%s: %d failures' % (os.path.basename(sys.argv[0]), fails))
-sys.exit(1 if fails else 0)
+finish()

@@ -14,7 +14,6 @@ usage: test_ladder.py DMT_EVAL BUILD_DIR
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from fractions import Fraction
@@ -25,20 +24,12 @@ import dmtvm_platform  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.realpath(EVAL)))
 import dmteval_ladder as LAD  # noqa: E402
 
-fails = 0
-
-
-def check(what, cond, detail=''):
-    global fails
-    print(('ok   ' if cond else 'FAIL ') + what + ('' if cond else ': ' + str(detail)))
-    if not cond:
-        fails += 1
+from evaltest import check, finish, run_eval  # noqa: E402
 
 
 def run(*args):
-    return subprocess.run([sys.executable, EVAL, '--build', BUILD, '--ladder', '--sizes', 'tiny',
-                           '--workloads', 'gups'] + list(args),
-                          capture_output=True, text=True, timeout=120)
+    return run_eval(EVAL, ['--build', BUILD, '--ladder', '--sizes', 'tiny', '--workloads', 'gups']
+                    + list(args), 120)
 
 
 def lat(cfg, o):
@@ -127,5 +118,4 @@ try:
         check_source(os.path.join(tmp, 'guest'), 'guest')
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-print('%d failure(s)' % fails)
-sys.exit(1 if fails else 0)
+finish()

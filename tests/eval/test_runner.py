@@ -17,20 +17,12 @@ import sys
 import tempfile
 
 EVAL, BUILD = sys.argv[1], sys.argv[2]
-fails = 0
-
-
-def check(what, cond, detail=''):
-    global fails
-    print(('ok   ' if cond else 'FAIL ') + what + ('' if cond else ': ' + str(detail)))
-    if not cond:
-        fails += 1
+from evaltest import check, finish, run_eval  # noqa: E402
 
 
 def run(*args):
-    return subprocess.run([sys.executable, EVAL, '--build', BUILD, '--source=host',
-                           '--nested-source=replay'] + list(args),
-                          capture_output=True, text=True, timeout=300)
+    return run_eval(EVAL, ['--build', BUILD, '--source=host', '--nested-source=replay']
+                    + list(args), 300)
 
 
 tmp = tempfile.mkdtemp(prefix='dmt-eval-test-')
@@ -215,5 +207,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print('%d failure(s)' % fails)
-sys.exit(1 if fails else 0)
+finish()

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -27,19 +26,11 @@ if _why:
 sys.path.insert(0, os.path.dirname(os.path.realpath(EVAL)))
 import dmteval_run as X  # noqa: E402
 
-fails = 0
-
-
-def check(what, cond, detail=''):
-    global fails
-    print(('ok   ' if cond else 'FAIL ') + what + ('' if cond else ': ' + str(detail)))
-    if not cond:
-        fails += 1
+from evaltest import check, finish, run_eval  # noqa: E402
 
 
 def run(*args):
-    return subprocess.run([sys.executable, EVAL, '--build', BUILD] + list(args),
-                          capture_output=True, text=True, timeout=120)
+    return run_eval(EVAL, ['--build', BUILD] + list(args), 120)
 
 
 # --mem = footprint * 1.25 + 64 MiB, rounded up to 2 MiB
@@ -259,5 +250,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print('%d failure(s)' % fails)
-sys.exit(1 if fails else 0)
+finish()
