@@ -26,7 +26,6 @@ Plan directory (on a file system that every node sees at the same path):
 
 import datetime
 import hashlib
-import json
 import os
 import shlex
 import shutil
@@ -76,22 +75,6 @@ def _slurm_job():
 def die(msg, code=2):
     print('dmt-eval: ' + msg, file=sys.stderr)
     sys.exit(code)
-
-
-def _atomic_json(path, obj):
-    tmp = path + '.tmp.%d' % os.getpid()
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1, sort_keys=True)
-        f.write('\n')
-    os.replace(tmp, path)
-
-
-def _load_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 def sha256(path):
@@ -274,14 +257,14 @@ def write_plan(a, dirname):
     d = os.path.abspath(dirname)
     os.makedirs(os.path.join(d, 'cells'), exist_ok=True)
     plan = make_plan(a)
-    old = _load_json(os.path.join(d, 'plan.json'))
+    old = X._load_json(os.path.join(d, 'plan.json'))
     if old is not None:
         diff = _diff_manifest(old, plan)
         if diff:
             die('--plan %s: a plan with other inputs is there (%s differ); use another '
                 'directory' % (d, ', '.join(diff)), 1)
         plan['planned'] = old['planned']
-    _atomic_json(os.path.join(d, 'plan.json'), plan)
+    X._atomic_json(os.path.join(d, 'plan.json'), plan)
     with open(os.path.join(d, 'jobs.txt.tmp'), 'w') as f:
         for c in plan['cells']:
             f.write(shlex.join([EVAL, '--cell', d, str(c['n'])]) + '\n')
@@ -297,7 +280,7 @@ def write_plan(a, dirname):
 
 
 def load_plan(d):
-    plan = _load_json(os.path.join(d, 'plan.json'))
+    plan = X._load_json(os.path.join(d, 'plan.json'))
     if plan is None or plan.get('schema') != PLAN_SCHEMA:
         die('%s: no plan (plan.json of schema %s); make one with --plan' % (d, PLAN_SCHEMA), 2)
     return plan
@@ -316,7 +299,7 @@ def cell_dir(d, n):
 
 
 def status(d, n):
-    s = _load_json(os.path.join(cell_dir(d, n), 'status.json'))
+    s = X._load_json(os.path.join(cell_dir(d, n), 'status.json'))
     if s is not None:
         s['_path'] = os.path.join(cell_dir(d, n), 'status.json')
     return s
@@ -324,7 +307,7 @@ def status(d, n):
 
 def status_of(s):
     """The status file of status s read again."""
-    return _load_json(s['_path']) if s and s.get('_path') else s
+    return X._load_json(s['_path']) if s and s.get('_path') else s
 
 
 def _label(c):
@@ -355,14 +338,14 @@ def run_cell(d, n, parse):
         st.update(state='failed', rc=1, reason='inputs differ from the plan here: ' +
                   ', '.join('%s (%s, plan %s)' % (k, seen[k][:16], plan['inputs'].get(k, '')[:16])
                             for k in diff))
-        _atomic_json(os.path.join(cd, 'status.json'), st)
+        X._atomic_json(os.path.join(cd, 'status.json'), st)
         print('dmt-eval: cell %d %s FAILED: %s; not run' % (n, _label(c), st['reason']))
         return 1
     prev = status(d, n)
     if prev and prev.get('inputs') != seen and os.path.isdir(os.path.join(cd, 'runs')):
         shutil.rmtree(os.path.join(cd, 'runs'))  # runs of other inputs: not resumed
     st['state'] = 'running'
-    _atomic_json(os.path.join(cd, 'status.json'), st)
+    X._atomic_json(os.path.join(cd, 'status.json'), st)
     t0 = time.monotonic()
     cmd = [sys.executable, EVAL] + plan['argv'] + ['--out', cd, '--workloads', c['workload'],
                                                    '--thp', c['thp'], '--jobs', '1',
@@ -387,13 +370,13 @@ def run_cell(d, n, parse):
               elapsed_s=round(dt, 3), rc=rc)
     if rc == 0 and not missing:
         st['state'] = 'done'
-        _atomic_json(os.path.join(cd, 'status.json'), st)
+        X._atomic_json(os.path.join(cd, 'status.json'), st)
         print('dmt-eval: cell %d %s: done in %.1f s on %s' % (n, _label(c), dt, st['host']))
         return 0
     st['state'] = 'failed'
     st['reason'] = why or ('exit status %d: %s' % (rc, X._last_line(log)) if rc
                            else 'runs %s not stored' % ', '.join(missing))
-    _atomic_json(os.path.join(cd, 'status.json'), st)
+    X._atomic_json(os.path.join(cd, 'status.json'), st)
     print('dmt-eval: cell %d %s FAILED (%s); log %s; rerun alone: %s'
           % (n, _label(c), st['reason'], log, st['rerun']))
     return rc if why else 1  # 128 + the signal when stopped
@@ -466,7 +449,7 @@ def show_status(d):
         if s and s.get('state') == 'running' and c['n'] not in gone:
             print('dmt-eval: cell %d %s running on %s (pid %s) since %s; log %s'
                   % (c['n'], _label(c), s.get('host'), s.get('pid'), s.get('start'), s.get('log')))
-    m = _load_json(os.path.join(d, 'merge.json'))
+    m = X._load_json(os.path.join(d, 'merge.json'))
     if m:
         print('dmt-eval: merged %s: %d cells, %d refused, %d missing (exit %d)'
               % (m['when'], m['merged'], len(m['refused']), len(m['missing']), m['rc']))
@@ -527,7 +510,7 @@ def merge(dirs, out, main):
         (' and %d more' % (len(missing) - 1) if len(missing) > 1 else '')), flush=True)
     rc = main(ref['argv'] + ['--out', out, '--stored-only'])
     rc = 1 if (refused or missing) else rc
-    _atomic_json(os.path.join(out, 'merge.json'), {
+    X._atomic_json(os.path.join(out, 'merge.json'), {
         'when': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
         'dirs': dirs, 'merged': len(take), 'refused': refused,
         'missing': ['cell %d (%s)' % (c['n'], _label(c)) for c in missing], 'rc': rc})
@@ -673,7 +656,7 @@ def submit_slurm(d, opts):
         ids['merge'] = _run(cmd).split(';')[0]
     except PlanError as e:
         die('--submit slurm: %s' % e, 1)
-    _atomic_json(os.path.join(sd, 'jobs.json'), ids)
+    X._atomic_json(os.path.join(sd, 'jobs.json'), ids)
     print('dmt-eval: job array %s (%d cells), merge job %s after it; progress: dmt-eval '
           '--status %s; outputs in %s' % (ids.get('cells', '-'), len(todo), ids['merge'], d, sd),
           flush=True)
@@ -683,7 +666,7 @@ def submit_slurm(d, opts):
         while _run(['squeue', '-h', '-o', '%i', '-j', ','.join(ids.values())]):
             time.sleep(2)
     _failed_lines(d, plan)
-    m = _load_json(os.path.join(d, 'merge.json'))
+    m = X._load_json(os.path.join(d, 'merge.json'))
     if m is None:
         print('dmt-eval: the merge job %s wrote no merge.json (see %s)'
               % (ids['merge'], os.path.join(sd, 'merge.out')), file=sys.stderr)

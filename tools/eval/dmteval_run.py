@@ -114,11 +114,20 @@ class RunError(Exception):
 
 
 def _atomic_json(path, obj):
-    tmp = path + '.tmp'
+    tmp = path + '.tmp.%d' % os.getpid()  # writers in other processes use other names
     with open(tmp, 'w') as f:
         json.dump(obj, f, indent=1, sort_keys=True)
         f.write('\n')
     os.replace(tmp, path)
+
+
+def _load_json(path):
+    """The JSON document at path; None when absent or damaged."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def count_records(path):
@@ -228,13 +237,9 @@ def _cell_path(ctx, name, args, page):
 
 
 def _load_cell(path):
-    try:
-        with open(path) as f:
-            cell = json.load(f)
-        if cell.get('counters', {}).get('schema') == 'dmtvm.counters/1':
-            return cell
-    except (OSError, ValueError):
-        pass  # absent or damaged: run again
+    cell = _load_json(path)  # absent or damaged: None, run again
+    if isinstance(cell, dict) and cell.get('counters', {}).get('schema') == 'dmtvm.counters/1':
+        return cell
     return None
 
 
