@@ -572,7 +572,7 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 	w.refs = w.pwc_hits = 0;
 	w.cycles = w.ov_max = 0;
 	w.fault = w.fault_dim = w.fault_level = 0;
-	w.rsvd = ((1ULL << 52) - 1) & ~((1ULL << st->cfg->phys_bits) - 1);
+	w.rsvd = wk_rsvd(st->cfg);
 	w.leaf_level = w.leaf_level_h = 0;
 	w.leaf_gpa = 0;
 	w.tk[0] = w.tk[1] = 0;

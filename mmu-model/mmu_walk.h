@@ -66,6 +66,12 @@ struct wk {
 	uint64_t tk[2];
 };
 
+/* Reserved physical-address bits of entries (bits phys_bits..51). */
+static inline uint64_t wk_rsvd(const struct mmu_config *cfg)
+{
+	return ((1ULL << 52) - 1) & ~((1ULL << cfg->phys_bits) - 1);
+}
+
 /* Records the outcome of a trajectory step in the walk's key. */
 static inline void set_step(struct wk *w, int step, unsigned code)
 {

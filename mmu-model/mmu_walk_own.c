@@ -377,7 +377,7 @@ uint64_t mmu_walk_own_prefill(struct mmu_scheme_state *st, const struct mmu_ctx 
 	w.ctx = ctx;
 	w.silent = true; /* the hypervisor's software walks: nothing counted, no caches */
 	w.row = -1;
-	w.rsvd = ((1ULL << 52) - 1) & ~((1ULL << st->cfg->phys_bits) - 1);
+	w.rsvd = wk_rsvd(st->cfg);
 	if (st->id == MMU_X86_SHADOW)
 		r = shadow_fill(&w, addr, MMU_LOAD);
 	else if (st->id == MMU_AGILE)
