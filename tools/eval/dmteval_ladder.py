@@ -23,7 +23,6 @@ with --source=host, by replaying host traces; each stored under
 OUT/ladder/ (resumable). All ratios are exact fractions until printed.
 """
 
-import json
 import math
 import os
 import subprocess
@@ -86,11 +85,9 @@ def run_ladder_cell(ctx, name, args, page, k):
     """One run of configuration k (the preset plus STEPS[:k]); cached.
     Returns (cell, fresh)."""
     path = _path(ctx, name, args, page, k)
-    try:
-        with open(path) as f:
-            return json.load(f), False
-    except (OSError, ValueError):
-        pass
+    cell = X._load_json(path)
+    if cell is not None:
+        return cell, False
     sets = config_sets(k)
     cid = '%s_%s_c%d' % (X.cell_id(name, args), page, k)
     log = os.path.join(ctx['out'], 'logs', 'ladder_' + cid + '.log')
@@ -104,26 +101,14 @@ def run_ladder_cell(ctx, name, args, page, k):
             r = subprocess.run(cmd, stdout=lf, stderr=lf)
         if r.returncode != 0:
             raise X.RunError('%s: exit status %d (see %s)' % (' '.join(cmd), r.returncode, log))
-        try:
-            with open(report) as f:
-                counters = json.load(f).get('counters') or {}
-        except (OSError, ValueError) as e:
-            raise X.RunError('%s: no JSON report (%s)' % (' '.join(cmd), e)) from None
+        counters = X._report_json(cmd, report).get('counters') or {}
         os.unlink(report)
     else:
         trace, _, _ = X.produce_trace(ctx, name, args)
         cmd = (ctx['replay'] + X.replay_args(page) + ['--model-preset=' + PRESET] +
                [x for s in sets for x in ('--set', s)] + [trace])
-        with open(log, 'w') as lf:
-            r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=lf, text=True)
-        if r.returncode != 0:
-            raise X.RunError('%s: exit status %d (see %s)' % (' '.join(cmd), r.returncode, log))
-        try:
-            counters = json.loads(r.stdout)
-        except ValueError as e:
-            raise X.RunError('%s: output is not JSON (%s)' % (' '.join(cmd), e)) from None
-    if counters.get('schema') != 'dmtvm.counters/1':
-        raise X.RunError('%s: counters schema %r' % (' '.join(cmd), counters.get('schema')))
+        counters = X._replay_json(cmd, log)
+    X._counters(cmd, counters)
     schemes = counters.get('schemes', {})
     cell = {'workload': name, 'args': args, 'page': page, 'config': k, 'sets': sets,
             'preset': PRESET, 'source': ctx['source'], 'command': cmd,

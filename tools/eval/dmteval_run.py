@@ -247,6 +247,35 @@ def cell_done(ctx, name, args, page):
     return _load_cell(_cell_path(ctx, name, args, page)) is not None
 
 
+def _replay_json(cmd, log):
+    """Run a dmtvm-replay command: stderr to log, stdout parsed as JSON."""
+    with open(log, 'w') as lf:
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=lf, text=True)
+    if r.returncode != 0:
+        raise RunError('%s: exit status %d (see %s)' % (' '.join(cmd), r.returncode, log))
+    try:
+        return json.loads(r.stdout)
+    except ValueError as e:
+        raise RunError('%s: output is not JSON (%s)' % (' '.join(cmd), e)) from None
+
+
+def _report_json(cmd, report):
+    """The --report-file a `dmtvm run` command wrote."""
+    try:
+        with open(report) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise RunError('%s: no JSON report (%s)' % (' '.join(cmd), e)) from None
+
+
+def _counters(cmd, counters):
+    """counters, when it is a dmtvm.counters/1 document."""
+    if counters.get('schema') != 'dmtvm.counters/1':
+        raise RunError('%s: counters schema %r, expected dmtvm.counters/1'
+                       % (' '.join(cmd), counters.get('schema')))
+    return counters
+
+
 def run_cell(ctx, name, args, page, trace):
     """One replay of `trace` under every scheme; result cached in runs/.
     Returns (cell dict, fresh: bool)."""
@@ -261,18 +290,8 @@ def run_cell(ctx, name, args, page, trace):
     cmd = ctx['replay'] + replay_args(page) + [trace]
     log = os.path.join(ctx['out'], 'logs', cid + '.log')
     t0 = time.monotonic()
-    with open(log, 'w') as lf:
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=lf, text=True)
+    counters = _counters(cmd, _replay_json(cmd, log))
     dt = time.monotonic() - t0
-    if r.returncode != 0:
-        raise RunError('%s: exit status %d (see %s)' % (' '.join(cmd), r.returncode, log))
-    try:
-        counters = json.loads(r.stdout)
-    except ValueError as e:
-        raise RunError('%s: output is not JSON (%s)' % (' '.join(cmd), e)) from None
-    if counters.get('schema') != 'dmtvm.counters/1':
-        raise RunError('%s: schema %r, expected dmtvm.counters/1' % (' '.join(cmd),
-                                                                     counters.get('schema')))
     acc = int(counters.get('replay', {}).get('trace', {}).get('simulated', 0))
     cell = {'workload': name, 'args': args, 'page': page, 'trace': trace,
             'command': cmd, 'elapsed_s': round(dt, 3), 'accesses': acc,
@@ -382,29 +401,14 @@ def run_cell_guest(ctx, name, args, page):
                            % (name, ' '.join(args), fmt_num(ctx['max_trace'])))
         if status != 0:
             raise RunError('%s: exit status %d (see %s)' % (' '.join(cmd), status, log))
-        try:
-            with open(report) as f:
-                rep = json.load(f)
-        except (OSError, ValueError) as e:
-            raise RunError('%s: no JSON report (%s)' % (' '.join(cmd), e)) from None
-        counters = rep.get('counters') or {}
-        if counters.get('schema') != 'dmtvm.counters/1':
-            raise RunError('%s: counters schema %r, expected dmtvm.counters/1'
-                           % (' '.join(cmd), counters.get('schema')))
+        rep = _report_json(cmd, report)
+        counters = _counters(cmd, rep.get('counters') or {})
         if replay:  # nested rows: replay of this run's own trace (simos tables)
             ncmd = ctx['replay'] + nested_replay_args(page) + [trace]
             nlog = os.path.join(ctx['out'], 'logs', cid + '_nested.log')
             t1 = time.monotonic()
-            with open(nlog, 'w') as lf:
-                nr = subprocess.run(ncmd, stdout=subprocess.PIPE, stderr=lf, text=True)
+            nested = _replay_json(ncmd, nlog)
             ndt = time.monotonic() - t1
-            if nr.returncode != 0:
-                raise RunError('%s: exit status %d (see %s)' % (' '.join(ncmd), nr.returncode,
-                                                                nlog))
-            try:
-                nested = json.loads(nr.stdout)
-            except ValueError as e:
-                raise RunError('%s: output is not JSON (%s)' % (' '.join(ncmd), e)) from None
     finally:
         if os.path.exists(trace) and not ctx.get('keep_traces'):
             os.unlink(trace)
@@ -527,11 +531,7 @@ def run_cell_nested(ctx, name, args, page):
     if r.returncode != 0:  # the last line says which level failed and why
         raise RunError('exit status %d: %s (command and output: %s)'
                        % (r.returncode, _last_line(log), log))
-    try:
-        with open(report) as f:
-            rep = json.load(f)
-    except (OSError, ValueError) as e:
-        raise RunError('%s: no JSON report (%s)' % (' '.join(cmd), e)) from None
+    rep = _report_json(cmd, report)
     l2 = (rep.get('counters') or {}).get('l2') or {}
     if l2.get('schema') != 'dmtvm.counters/1':
         raise RunError('%s: no L2 counters (counters.l2 schema %r; did L2 trace?)'
