@@ -79,8 +79,9 @@ static int check_mem(uint64_t mem, const char *arg)
 			return DMTVM_EXIT_BAD_INPUT;
 		}
 	}
-	uint64_t boot_limit = (DMTVM_KERNEL_MIN_PADDR - DMTVM_BOOT_PT_GPA) / 4096 - 5;
-	if (mem > boot_limit * GIB)
+#define BOOT_LIMIT_GIB ((DMTVM_KERNEL_MIN_PADDR - DMTVM_BOOT_PT_GPA) / 4096 - 5)
+	_Static_assert(BOOT_LIMIT_GIB == 235, "the message below names the boot-table limit");
+	if (mem > BOOT_LIMIT_GIB * GIB)
 		return bad("--mem=%s: boot page tables limit guest RAM to 235G", arg);
 	struct rlimit rl;
 	/* dmtvm itself (libraries, threads' stacks, the image) needs ~256 MiB of it. */
