@@ -51,8 +51,9 @@ struct mmu_sim {
 	_Alignas(64) atomic_uchar claimed[NGROUPS + MMU_NSCHEMES];
 	atomic_uchar begun[NGROUPS];
 	atomic_uint lanes_done;
-	uint64_t seen;		   /* accesses run so far (warmup_refs) */
-	uint64_t gctx[NGROUPS][3]; /* pwc_global: (asid, cr3, ept) the set was filled under */
+	uint64_t seen;		      /* accesses run so far (warmup_refs) */
+	uint64_t gctx[NGROUPS][3];    /* pwc_global: (asid, cr3, ept) the set was filled under */
+	struct mmu_access *trace_buf; /* mmu_sim_run_trace's accesses (TRACE_CHUNK) */
 };
 
 static const char *const scheme_names[MMU_NSCHEMES] = {
@@ -206,6 +207,7 @@ void mmu_sim_destroy(struct mmu_sim *sim)
 		free(st->traj);
 		mmu_cache_free(&sim->cache[s]);
 	}
+	free(sim->trace_buf);
 	for (int g = 0; g < NGROUPS; g++) {
 		free(sim->grp[g].ev);
 		if (!sim->grp[g].v)
@@ -608,12 +610,23 @@ void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mm
 	run_batch(sim, ctx, acc, n);
 }
 
+/* Accesses per mmu_sim_run call of a trace, as dmtvm replay's default
+ * batch: with many schemes in one simulator, long scheme-major runs keep
+ * each scheme's tag arrays in the host's caches (bench-model -a -b). */
+#define TRACE_CHUNK 65536
+
 void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uint64_t *recs,
 		       size_t n)
 {
-	struct mmu_access buf[256];
-	size_t k = 0;
+	struct mmu_access small[256], *buf = sim->trace_buf;
+	size_t cap = TRACE_CHUNK, k = 0;
 
+	if (!buf && n > 256)
+		buf = sim->trace_buf = malloc(TRACE_CHUNK * sizeof(*buf));
+	if (!buf) { /* a short trace, or no memory: short calls */
+		buf = small;
+		cap = 256;
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned kind = dmtvm_trace_kind(recs[i]);
 		if (kind == DMTVM_TRACE_CONTROL)
@@ -623,7 +636,7 @@ void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uin
 		buf[k].kind = (uint8_t)kind;
 		buf[k].vcpu = (uint8_t)dmtvm_trace_vcpu(recs[i]);
 		buf[k].pad = 0;
-		if (++k == 256) {
+		if (++k == cap) {
 			mmu_sim_run(sim, ctx, buf, k);
 			k = 0;
 		}

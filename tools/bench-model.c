@@ -11,7 +11,8 @@
  * on -t threads (mmu_sim_run_lane); medians of 5 runs each.
  *
  *   bench-model [-n accesses (2000000)] [-p 4k|2m (4k)] [-v vma (1g)]
- *               [-s schemes (all)] [-t threads (2)] [-b batch (4096)] [-a (all-14 only)]
+ *               [-s schemes (all)] [-t threads (2)] [-b batch (65536, as dmtvm replay)]
+ *               [-a (all-14 only)]
  *               [-C cpus (e.g. 1 or 0,1: run only there)]
  *   bench-model -c [-n accesses (1000000)] [-t threads]: the cost curve,
  *               64 MiB, 1 GiB and 16 GiB VMAs x 4 KiB and 2 MiB pages
@@ -77,7 +78,7 @@ static struct mmu_sim *make_sim(const struct mmu_config *cfg, uint32_t mask)
 	return sim;
 }
 
-static size_t batch = 4096;
+static size_t batch = 65536; /* dmtvm replay's default --batch */
 
 /* Median accesses/s over 5 runs, each from a reset (cold) simulator. */
 static double bench(const struct mmu_config *cfg, uint32_t mask, const struct mmu_ctx *ctx,

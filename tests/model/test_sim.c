@@ -5,6 +5,7 @@
  * trajectory histograms of known walks, skipped schemes.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "world.h"
@@ -234,6 +235,47 @@ Test(sim, trace_records_are_accepted)
 	cr_expect_eq(C(MMU_X86_NATIVE)->accesses[MMU_LOAD], 1);
 	cr_expect_eq(C(MMU_X86_NATIVE)->accesses[MMU_STORE], 1);
 	cr_expect_eq(C(MMU_X86_NATIVE)->walks, 1);
+}
+
+/* A trace longer than mmu_sim_run_trace's chunk of accesses (65536), with
+ * control records among the accesses, counts as its accesses run one call
+ * each: every counter word of every scheme. */
+Test(sim, long_trace_counts_as_its_accesses)
+{
+	enum { N = 150000 };
+	uint64_t *recs = malloc(N * sizeof(*recs)), x = 12345;
+	struct mmu_sim *one_by_one;
+	char err[256];
+	size_t walks = 0;
+
+	cr_assert(recs);
+	mk(MMU_ALL_SCHEMES);
+	one_by_one = mmu_sim_create(&cfg, MMU_ALL_SCHEMES, err, sizeof(err));
+	cr_assert(one_by_one, "%s", err);
+	for (size_t i = 0; i < N; i++) {
+		uint64_t va = W_VA4K + ((x >> 20) & ((4ULL << 20) - 8)), kind = (x >> 11) & 1;
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		if (i % 1000 == 999) { /* a control record (an ASID record) */
+			recs[i] = (7ULL << 48) | (3ULL << 56);
+			continue;
+		}
+		recs[i] = (va & 0xffffffffffffULL) | (8ULL << 48) | (kind << 56);
+		mmu_sim_run(one_by_one, &W.ctx,
+			    &(struct mmu_access){.va = va, .size = 8, .kind = (uint8_t)kind}, 1);
+	}
+	mmu_sim_run_trace(sim, &W.ctx, recs, N);
+	for (int s = 0; s < MMU_NSCHEMES; s++) {
+		const struct mmu_counters *a = C((enum mmu_scheme)s);
+		const struct mmu_counters *b = mmu_sim_counters(one_by_one, (enum mmu_scheme)s);
+		cr_expect(!memcmp(a, b, sizeof(*a)), "%s differs",
+			  mmu_scheme_name((enum mmu_scheme)s));
+		walks += a->walks;
+	}
+	cr_expect_eq(C(MMU_X86_NATIVE)->accesses[MMU_LOAD] + C(MMU_X86_NATIVE)->accesses[MMU_STORE],
+		     N - N / 1000);
+	cr_expect_gt(walks, 1000); /* the stream misses the TLBs */
+	mmu_sim_destroy(one_by_one);
+	free(recs);
 }
 
 Test(sim, reset_empties_everything)
