@@ -10,32 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "world.h"
-
-static struct mmu_config cfg;
-static struct world W;
-static struct mmu_sim *sim;
+#include "sim_fixture.h"
 
 static void setup(void)
 {
 	mmu_config_default(&cfg);
 	world_build(&W, 1, false);
-}
-
-static void teardown(void)
-{
-	mmu_sim_destroy(sim);
-	sim = NULL;
-	world_free(&W);
-}
-
-static void mk(uint32_t mask)
-{
-	char err[256];
-
-	mmu_sim_destroy(sim);
-	sim = mmu_sim_create(&cfg, mask, err, sizeof(err));
-	cr_assert(sim, "%s", err);
 }
 
 static void one_on(const struct mmu_ctx *ctx, uint64_t va, unsigned vcpu)
@@ -73,7 +53,7 @@ static unsigned step(const char *name)
 #define NAT MMU_SCHEME_BIT(MMU_X86_NATIVE)
 #define V2D MMU_SCHEME_BIT(MMU_X86_2D)
 
-TestSuite(artifact, .init = setup, .fini = teardown);
+TestSuite(artifact, .init = setup, .fini = sim_fixture_fini);
 
 /*
  * A self-referencing PML4: PML4[1] points to the PML4 itself, so a VA with

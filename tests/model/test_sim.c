@@ -8,32 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "world.h"
-
-static struct mmu_config cfg;
-static struct world W;
-static struct mmu_sim *sim;
+#include "sim_fixture.h"
 
 static void setup(void)
 {
 	mmu_config_default(&cfg);
 	cfg.pwc = false;
 	world_build(&W, 1, false);
-}
-
-static void teardown(void)
-{
-	mmu_sim_destroy(sim);
-	sim = NULL;
-	world_free(&W);
-}
-
-static void mk(uint32_t mask)
-{
-	char err[256];
-
-	sim = mmu_sim_create(&cfg, mask, err, sizeof(err));
-	cr_assert(sim, "%s", err);
 }
 
 static void one(uint64_t va, enum mmu_kind kind)
@@ -50,7 +31,7 @@ static const struct mmu_counters *C(enum mmu_scheme s)
 
 #define VA (W_VA4K + 0x123456)
 
-TestSuite(sim, .init = setup, .fini = teardown);
+TestSuite(sim, .init = setup, .fini = sim_fixture_fini);
 
 Test(sim, tlb_hit_costs_no_refs)
 {
@@ -306,9 +287,8 @@ Test(sim, data_accesses_in_the_cache_model_when_asked)
 	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
 	one(VA, MMU_LOAD);
 	cr_expect_eq(C(MMU_X86_NATIVE)->data_cycles, 0);
-	mmu_sim_destroy(sim);
 	cfg.cache_data = true;
-	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
+	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE)); /* a new simulator in place of the first */
 	one(VA, MMU_LOAD);
 	one(VA, MMU_STORE);
 	cr_expect_eq(C(MMU_X86_NATIVE)->data_cycles, 200 + 4);
