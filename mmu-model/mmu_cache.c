@@ -55,6 +55,14 @@ static inline uint64_t *order_of(struct mmu_cache_level *l, uint64_t s)
 	return &l->order[s];
 }
 
+/* Where mmu_cache_prefetch finds a set's tags and order word. */
+static void set_prefetch(struct mmu_cache_level *l)
+{
+	l->pf_tags = l->tags32 ? (const char *)l->tags32 : (const char *)l->tags;
+	l->pf_stride = l->stride * (l->tags32 ? 4 : 8);
+	l->pf_order = l->order_in_set ? NULL : (const char *)l->order;
+}
+
 static int level_init(struct mmu_cache_level *l, uint32_t size, uint32_t ways, uint32_t line)
 {
 	uint32_t sets = size / line / ways;
@@ -69,22 +77,27 @@ static int level_init(struct mmu_cache_level *l, uint32_t size, uint32_t ways, u
 	 * order word in its last 8 bytes (never compared: the match is masked
 	 * to the set's ways) */
 	l->order_in_set = !l->wide && ways <= 14;
-	l->stride = l->mru_array      ? ways
-		    : l->wide	      ? (ways + 1) & ~1u
-		    : l->order_in_set ? 16
-				      : (ways + 3) & ~3u;
+	l->stride = l->mru_array ? ways : l->wide ? (ways + 1) & ~1u : 16; /* 32-bit: 16 slots */
 	if (l->wide)
 		l->tags = zalloc64((size_t)sets * l->stride * sizeof(uint64_t));
 	else
 		l->tags32 = zalloc64((size_t)sets * l->stride * sizeof(uint32_t));
 	if (!l->tags && !l->tags32)
 		return -1;
-	if (l->mru_array)
+	if (l->mru_array) {
+		set_prefetch(l);
 		return 0;
+	}
 	if (!l->order_in_set && !(l->order = malloc((size_t)sets * sizeof(uint64_t))))
 		return -1;
 	for (uint32_t s = 0; s < sets; s++)
 		*order_of(l, s) = mmu_lru_init(l->ways);
+	l->full = (uint32_t)((2ULL << (ways - 1)) - 1);
+	l->vshift = 4 * (ways - 1);
+	l->omask = ways >= 16 ? ~0ULL : (1ULL << (4 * ways)) - 1;
+	l->obase = l->order_in_set ? (uint64_t *)(l->tags32 + 14) : l->order;
+	l->oshift = l->order_in_set ? 6 : 3;
+	set_prefetch(l);
 	return 0;
 }
 
@@ -112,6 +125,9 @@ static int level_widen(struct mmu_cache_level *l)
 	l->order_in_set = false;
 	l->stride = stride;
 	l->wide = true;
+	l->obase = order;
+	l->oshift = 3;
+	set_prefetch(l);
 	return 0;
 }
 
@@ -181,25 +197,21 @@ static bool mru_access(struct mmu_cache_level *l, uint64_t s, uint64_t tag)
 	return hit;
 }
 
-/* Looks line up in one level; on a hit makes it MRU; on a miss fills it into
- * the LRU way. Returns whether it hit. */
-static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_level *l,
-							       uint64_t line)
+/* The general case of level_access: sets wider than 16 ways, 64-bit tags,
+ * and the first tag that does not fit in 32 bits (the level widens). */
+static __attribute__((noinline)) bool level_access_slow(struct mmu_cache_level *l, uint64_t s,
+							uint64_t tag)
 {
-	uint64_t tag = (line >> l->set_shift) + 1, s = line & l->set_mask, o, *op;
-	/* 2 << (ways - 1): no undefined shift by 64 for 64-way sets */
-	uint32_t m, full = (uint32_t)((2ULL << (l->ways - 1)) - 1);
+	uint64_t o, *op;
+	uint32_t m;
 	unsigned w;
 
-	if (__builtin_expect(l->mru_array, 0))
+	if (l->mru_array)
 		return mru_access(l, s, tag);
-	if (__builtin_expect(!l->wide && tag > UINT32_MAX, 0) && level_widen(l))
+	if (!l->wide && level_widen(l))
 		return false; /* out of memory: counted as a miss, nothing kept */
-	if (l->tags32)
-		m = mmu_lru_match32x16(l->tags32 + s * l->stride, (uint32_t)tag) & full;
-	else
-		m = mmu_lru_match64(l->tags + s * l->stride, tag, l->stride);
-	op = order_of(l, s);
+	m = mmu_lru_match64(l->tags + s * l->stride, tag, l->stride);
+	op = &l->order[s];
 	o = *op;
 	if (m) {
 		*op = mmu_lru_touch(o, (unsigned)__builtin_ctz(m));
@@ -207,31 +219,34 @@ static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_
 	}
 	w = mmu_lru_victim(o, l->ways);
 	*op = mmu_lru_fill(o, l->ways);
-	if (l->tags32)
-		l->tags32[s * l->stride + w] = (uint32_t)tag;
-	else
-		l->tags[s * l->stride + w] = tag;
+	l->tags[s * l->stride + w] = tag;
 	return false;
 }
 
-static inline void level_prefetch(struct mmu_cache_level *l, uint64_t line)
+/* Looks line up in one level; on a hit makes it MRU; on a miss fills it into
+ * the LRU way. Returns whether it hit. The hot path: 32-bit tags, a set of
+ * up to 16 ways in 16 slots, its geometry precomputed (level_init). */
+static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_level *l,
+							       uint64_t line)
 {
-	uint64_t s = line & l->set_mask;
+	uint64_t tag = (line >> l->set_shift) + 1, s = line & l->set_mask, o, *op;
+	uint32_t *set, m;
+	unsigned w;
 
-	if (l->tags32)
-		__builtin_prefetch(l->tags32 + s * l->stride);
-	else
-		__builtin_prefetch(l->tags + s * l->stride);
-	if (l->order)
-		__builtin_prefetch(l->order + s);
-}
-
-void mmu_cache_prefetch(struct mmu_cache *c, uint64_t pa)
-{
-	uint64_t line = fold(pa) >> c->line_shift;
-
-	level_prefetch(&c->lv[1], line);
-	level_prefetch(&c->lv[2], line);
+	if (__builtin_expect(!l->tags32 || tag > UINT32_MAX, 0))
+		return level_access_slow(l, s, tag);
+	set = l->tags32 + s * 16;
+	op = (uint64_t *)((char *)l->obase + (s << l->oshift));
+	m = mmu_lru_match32x16(set, (uint32_t)tag) & l->full;
+	o = *op;
+	if (m) {
+		*op = mmu_lru_touch(o, (unsigned)__builtin_ctz(m));
+		return true;
+	}
+	w = (unsigned)(o >> l->vshift) & 15;
+	*op = ((o << 4) | w) & l->omask;
+	set[w] = (uint32_t)tag;
+	return false;
 }
 
 /* The artifact's fast path: a level whose last line is this one answers

@@ -17,6 +17,15 @@ struct mmu_cache_level {
 	uint32_t *tags32;
 	uint64_t *order; /* per set: LRU order, 4-bit way numbers, MRU in bits 3:0 */
 	uint32_t ways, stride, set_mask, set_shift;
+	/* the 32-bit hot path (mmu_cache.c): set s's order word is at obase +
+	 * (s << oshift) bytes; full = the ways' match bits; vshift = the LRU
+	 * nibble's shift; omask = the nibbles of an order word in use */
+	uint64_t *obase, omask;
+	uint32_t oshift, full, vshift;
+	/* set s's tags start at pf_tags + s * pf_stride bytes; its order word,
+	 * when not in the set, at pf_order + s * 8 (mmu_cache_prefetch) */
+	const char *pf_tags, *pf_order;
+	uint32_t pf_stride;
 	bool mru_array;	   /* > 16 ways: tags kept MRU first, no order word */
 	bool wide;	   /* 64-bit tags */
 	bool order_in_set; /* order word in the set's last 8 bytes, not in order[] */
@@ -40,8 +49,21 @@ void mmu_cache_clear(struct mmu_cache *c);
  * saw last answers DRAM, as the artifact's simulator does). */
 int mmu_cache_access(struct mmu_cache *c, uint64_t pa);
 /* Starts loading the L2 and LLC sets of pa (they are far apart in host
- * memory): call it as early as the address is known. */
-void mmu_cache_prefetch(struct mmu_cache *c, uint64_t pa);
+ * memory): call it as early as the address is known. Inline, and without
+ * the cache's address folding: a fold keeps a level's set index (or, on a
+ * level of 64-bit tags, may name another set: a prefetch is only a hint). */
+static inline void mmu_cache_prefetch(const struct mmu_cache *c, uint64_t pa)
+{
+	uint64_t line = pa >> c->line_shift;
+
+	for (int i = 1; i < 3; i++) {
+		const struct mmu_cache_level *l = &c->lv[i];
+		uint64_t s = line & l->set_mask;
+		__builtin_prefetch(l->pf_tags + s * l->pf_stride);
+		if (l->pf_order)
+			__builtin_prefetch(l->pf_order + s * 8);
+	}
+}
 
 /* ---- set-associative TLB (mmu_tlb.c), also the nested TLB ---- */
 struct mmu_tlb_entry {

@@ -51,12 +51,12 @@ static inline uint32_t mmu_lru_match32x16(const uint32_t *set, uint32_t tag)
 #ifdef __SSE2__
 	__m128i t = _mm_set1_epi32((int)tag);
 	const __m128i *v = (const __m128i *)set;
-	uint32_t m0 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[0], t)));
-	uint32_t m1 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[1], t)));
-	uint32_t m2 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[2], t)));
-	uint32_t m3 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[3], t)));
+	/* the four 0 / -1 compare results narrowed to one byte per way (the
+	 * saturating packs keep 0 and -1), then one mask */
+	__m128i lo = _mm_packs_epi32(_mm_cmpeq_epi32(v[0], t), _mm_cmpeq_epi32(v[1], t));
+	__m128i hi = _mm_packs_epi32(_mm_cmpeq_epi32(v[2], t), _mm_cmpeq_epi32(v[3], t));
 
-	return m0 | m1 << 4 | m2 << 8 | m3 << 12;
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(lo, hi));
 #else
 	return mmu_lru_match32(set, tag, 16);
 #endif
