@@ -96,8 +96,54 @@ struct mmu_pwc {
 
 void mmu_pwc_init(struct mmu_pwc *p, uint32_t entries, uint32_t ways);
 
-bool mmu_pwc_lookup(struct mmu_pwc *p, uint64_t tag, uint64_t *val);
-void mmu_pwc_insert(struct mmu_pwc *p, uint64_t tag, uint64_t val);
+/* Sets keep their entries MRU first; a hit moves to the front, an insert
+ * enters at the front (dropping the LRU entry, or the same key). */
+static inline bool mmu_pwc_lookup(struct mmu_pwc *p, uint64_t tag, uint64_t *val)
+{
+	uint64_t key = tag + 1;
+	uint64_t *k, *v;
+
+	if (!p->n)
+		return false;
+	k = p->key + (tag & p->set_mask) * p->ways;
+	v = p->val + (tag & p->set_mask) * p->ways;
+	for (uint32_t i = 0; i < p->ways; i++) {
+		if (k[i] == key) {
+			uint64_t x = v[i];
+			for (; i > 0; i--) {
+				k[i] = k[i - 1];
+				v[i] = v[i - 1];
+			}
+			k[0] = key;
+			v[0] = x;
+			*val = x;
+			return true;
+		}
+	}
+	return false;
+}
+
+static inline void mmu_pwc_insert(struct mmu_pwc *p, uint64_t tag, uint64_t val)
+{
+	uint64_t key = tag + 1;
+	uint64_t *k, *v;
+	uint32_t i;
+
+	if (!p->n)
+		return;
+	k = p->key + (tag & p->set_mask) * p->ways;
+	v = p->val + (tag & p->set_mask) * p->ways;
+	for (i = 0; i < p->ways - 1; i++)
+		if (k[i] == key)
+			break;
+	for (; i > 0; i--) {
+		k[i] = k[i - 1];
+		v[i] = v[i - 1];
+	}
+	k[0] = key;
+	v[0] = val;
+}
+
 void mmu_pwc_clear(struct mmu_pwc *p);
 
 /* Walk caches of one vCPU for one scheme: [dim][0 = PML4E, 1 = PDPTE, 2 = PDE]. */

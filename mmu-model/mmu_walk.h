@@ -222,8 +222,45 @@ static inline struct mmu_pwc *host_pwc(struct wk *w)
 	return host_walk_cached(w) ? vpwc(w, MMU_DIM_HOST) : NULL;
 }
 
-int mmu_wk_x86_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim);
-int mmu_wk_ept_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim);
+/* An entry's present and reserved bits (a fault if it has none or any). */
+static inline int mmu_wk_x86_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim)
+{
+	uint64_t r = rsvd;
+
+	if (!(e & X86_P))
+		return set_fault(w, MMU_FAULT_NOT_PRESENT, dim, level);
+	if (level == 4)
+		r |= X86_PS;
+	else if (level == 3 && (e & X86_PS))
+		r |= 0x3fffe000ULL; /* bits 29:13 of a 1 GiB leaf */
+	else if (level == 2 && (e & X86_PS))
+		r |= 0x1fe000ULL; /* bits 20:13 of a 2 MiB leaf */
+	if (e & r)
+		return set_fault(w, MMU_FAULT_RESERVED, dim, level);
+	return 0;
+}
+
+static inline int mmu_wk_ept_check(struct wk *w, uint64_t e, int level, uint64_t rsvd, int dim)
+{
+	uint64_t r = rsvd;
+
+	if (!(e & EPT_RWX))
+		return set_fault(w, MMU_FAULT_NOT_PRESENT, dim, level);
+	if ((e & (EPT_R | EPT_W)) == EPT_W) /* write without read: misconfiguration */
+		return set_fault(w, MMU_FAULT_RESERVED, dim, level);
+	if (level == 4)
+		r |= 0xf8ULL; /* bits 7:3 */
+	else if (level == 3 && (e & EPT_PS))
+		r |= 0x3ffff000ULL;
+	else if (level == 2 && (e & EPT_PS))
+		r |= 0x1ff000ULL;
+	else if (level > 1)
+		r |= 0x78ULL; /* bits 6:3 of a non-leaf entry */
+	if (e & r)
+		return set_fault(w, MMU_FAULT_RESERVED, dim, level);
+	return 0;
+}
+
 int mmu_wk_ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
 		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
 		    unsigned *shift);
