@@ -474,7 +474,7 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 			pa = base | (va & ((1ULL << s) - 1));
 		} else if ((s = mmu_tlb_lookup(&gv->stlb, va, cfg->tlb_2m, &base))) {
 			gr->l2_hits++;
-			mmu_tlb_insert(l1, va, s, base);
+			mmu_tlb_insert_missed(l1, va, s, base);
 			pa = base | (va & ((1ULL << s) - 1));
 		} else {
 			uint32_t e = gr->ne++;
@@ -495,8 +495,8 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 			}
 			if (have) {
 				base = pa & ~((1ULL << s) - 1);
-				mmu_tlb_insert(&gv->stlb, va, s, base);
-				mmu_tlb_insert(l1, va, s, base);
+				mmu_tlb_insert_missed(&gv->stlb, va, s, base);
+				mmu_tlb_insert_missed(l1, va, s, base);
 			}
 		}
 		if (cfg->cache_data && have)

@@ -123,3 +123,12 @@ void mmu_tlb_flush_page(struct mmu_tlb *t, uint64_t addr)
 			}
 	}
 }
+
+void mmu_tlb_insert_missed(struct mmu_tlb *t, uint64_t addr, unsigned shift, uint64_t base)
+{
+	struct mmu_tlb_entry *e = t->e + (size_t)((addr >> shift) & t->set_mask) * t->ways;
+	uint64_t key = tlb_key(addr, shift);
+
+	count_keys(t, e[t->ways - 1].key, key); /* the LRU entry is dropped */
+	to_front(e, t->ways - 1, (struct mmu_tlb_entry){key, base});
+}
