@@ -211,6 +211,11 @@ struct mmu_scheme_state {
 	uint64_t cur_root; /* own root for the current batch (0 = none yet) */
 	struct mmu_counters ctr;
 	struct mmu_traj *traj; /* trajectory tally (mmu_formula.c); NULL: none */
+	/* x86-2d's twin: asap, when the sim has both. ASAP's walk is x86-2d's
+	 * walk (the same references, walk caches and caches) with levels 2 and
+	 * 1 overlapped: x86-2d's walks also count asap's cycles and trajectory,
+	 * and asap's other counters are x86-2d's (mmu_sim.c). NULL: none. */
+	struct mmu_scheme_state *twin;
 };
 
 /*

@@ -155,6 +155,13 @@ struct mmu_sim *mmu_sim_create(const struct mmu_config *cfg, uint32_t mask, char
 		mmu_pstore_init(&st->store, store_base(st->id));
 		if (!(mask & MMU_SCHEME_BIT(s)))
 			continue;
+		if (s == MMU_ASAP && (mask & MMU_SCHEME_BIT(MMU_X86_2D))) {
+			/* x86-2d's walks count it (struct mmu_scheme_state) */
+			sim->st[MMU_X86_2D].twin = st;
+			if (mmu_scheme_has_traj(st->id) && !(st->traj = mmu_traj_new(st->id, cfg)))
+				goto oom;
+			continue;
+		}
 		sim->grp[mmu_scheme_group(st->id)].mask |= MMU_SCHEME_BIT(s);
 		if (mmu_cache_init(&sim->cache[s], cfg))
 			goto oom;
@@ -303,7 +310,8 @@ void mmu_sim_reset(struct mmu_sim *sim)
 	for (int s = 0; s < MMU_NSCHEMES; s++) {
 		if (!(sim->mask & MMU_SCHEME_BIT(s)))
 			continue;
-		mmu_cache_clear(&sim->cache[s]);
+		if (sim->st[s].cache)
+			mmu_cache_clear(&sim->cache[s]);
 		mmu_scheme_state_clear_tables(&sim->st[s]);
 	}
 }
@@ -341,6 +349,12 @@ static void sync_counters(struct mmu_sim *sim)
 		c->tlb_l2_hits = gr->l2_hits;
 		c->tlb_misses = gr->misses;
 		c->skipped = gr->skipped;
+	}
+	if (sim->st[MMU_X86_2D].twin) { /* asap: x86-2d's counters, its own cycles */
+		struct mmu_counters *c = &sim->st[MMU_ASAP].ctr;
+		uint64_t cycles = c->walk_cycles;
+		*c = sim->st[MMU_X86_2D].ctr;
+		c->walk_cycles = cycles;
 	}
 }
 
@@ -527,7 +541,7 @@ static unsigned make_tasks(const struct mmu_sim *sim, struct mmu_task *t)
 		for (int i = 0; i < MMU_NSCHEMES; i++) {
 			int s = by_cost[i], g = mmu_scheme_group((enum mmu_scheme)s);
 			bool first = __builtin_ctz(sim->grp[g].mask | 1u << 31) == s;
-			if ((sim->mask & MMU_SCHEME_BIT(s)) && first == (pass == 1))
+			if ((sim->grp[g].mask & MMU_SCHEME_BIT(s)) && first == (pass == 1))
 				t[k++] = (struct mmu_task){(int8_t)g, (int8_t)s};
 		}
 	return k;

@@ -263,6 +263,7 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 
 		w->row = 4 - level;
 		w->overlap = w->asap && level <= 2;
+		w->tw_pf = level <= 2;
 		if (hx != HX_NONE && !from_pwc) {
 			unsigned hs;
 			if (mmu_wk_host_xlate(w, hx, table, EPT_R, &ta, &hs))
@@ -284,7 +285,7 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 			break;
 		table = e & ADDR_MASK;
 	}
-	w->overlap = false;
+	w->overlap = w->tw_pf = false;
 	w->leaf_level = level;
 	w->last_rw = rw;
 	w->last_nx = nx;
@@ -529,10 +530,10 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 	w.cfg = st->cfg;
 	w.ctx = ctx;
 	w.vp = get_vpwc(st, vcpu);
-	w.silent = w.asap = w.overlap = w.no_traj = false;
+	w.silent = w.asap = w.overlap = w.no_traj = w.twin = w.tw_pf = false;
 	w.row = -1;
 	w.refs = w.pwc_hits = 0;
-	w.cycles = w.ov_max = 0;
+	w.cycles = w.ov_max = w.tw_cycles = w.tw_ov_max = 0;
 	w.fault = w.fault_dim = w.fault_level = 0;
 	w.rsvd = wk_rsvd(st->cfg);
 	w.leaf_level = w.leaf_level_h = 0;
@@ -546,6 +547,7 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 				    HX_NONE, MMU_DIM_GUEST, pg, w.rsvd, kind, &pa, &shift);
 		break;
 	case MMU_X86_2D:
+		w.twin = st->twin != NULL;
 		r = mmu_wk_x86_walk(&w, NULL, ctx->cr3, va, HX_EPT, MMU_DIM_GUEST, pg, w.rsvd, kind,
 				    &pa, &shift);
 		break;
@@ -605,6 +607,11 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 			w.fault = MMU_FAULT_BAD_PA;
 	} else if (!w.no_traj && st->traj) {
 		mmu_traj_add(st->traj, w.tk[0] | MMU_TK_GLEAF(w.leaf_level), w.tk[1]);
+	}
+	if (w.twin) { /* asap's own: its cycles and trajectory */
+		st->twin->ctr.walk_cycles += w.tw_cycles + w.tw_ov_max;
+		if (!r && st->twin->traj)
+			mmu_traj_add(st->twin->traj, w.tk[0] | MMU_TK_GLEAF(w.leaf_level), w.tk[1]);
 	}
 	if (res) {
 		memset(res, 0, sizeof(*res));

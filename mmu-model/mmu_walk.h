@@ -45,10 +45,13 @@ struct wk {
 	bool silent;	     /* software walk (fills): no counting, no caches */
 	bool asap;	     /* ASAP: guest levels 2 and 1 are prefetched */
 	bool overlap;	     /* refs now being issued are overlapped */
+	bool twin;	     /* also count the cycles of asap (st->twin) */
+	bool tw_pf;	     /* refs now being issued are of guest levels 2, 1 */
 	bool no_traj;
 	int row; /* trajectory row: 0..3 = guest level 4..1, 4 = data; -1 none */
 	uint32_t refs, pwc_hits;
 	uint64_t cycles, ov_max;
+	uint64_t tw_cycles, tw_ov_max; /* asap's, when twin */
 	int fault, fault_dim, fault_level;
 	uint64_t rsvd; /* reserved bits 51:phys_bits in real memory */
 	/* outputs of the last x86 / EPT walk (for fills and FPT) */
@@ -113,6 +116,14 @@ static inline void add_cycles(struct wk *w, uint64_t lat)
 			w->ov_max = lat;
 	} else {
 		w->cycles += lat;
+	}
+	if (w->twin) {
+		if (w->tw_pf) {
+			if (lat > w->tw_ov_max)
+				w->tw_ov_max = lat;
+		} else {
+			w->tw_cycles += lat;
+		}
 	}
 }
 

@@ -259,6 +259,61 @@ Test(sim, long_trace_counts_as_its_accesses)
 	free(recs);
 }
 
+/* A stream with both page sizes, faults, loads and stores, in calls of
+ * varied length, with invlpg and full flushes between them. */
+static void run_mixed(struct mmu_sim *s)
+{
+	uint64_t x = 99;
+
+	for (int call = 0; call < 60; call++) {
+		struct mmu_access a[700];
+		size_t n = 1 + (size_t)(x >> 40) % 700;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t r = x >> 16,
+				 va = (r & 1 ? W_VA2M : W_VA4K) + (r >> 2) % (4ULL << 20);
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			if (r % 97 == 0)
+				va = W_VA4K + (64ULL << 20); /* unmapped: a fault */
+			a[i] = (struct mmu_access){
+			    .va = va & ~7ULL, .size = 8, .kind = (uint8_t)((r >> 30) & 1)};
+		}
+		mmu_sim_run(s, &W.ctx, a, n);
+		if (call % 7 == 3)
+			mmu_sim_invalidate(s, &W.ctx, W_VA4K + (x >> 44) % (4ULL << 20), 4096);
+		if (call % 19 == 11)
+			mmu_sim_invalidate(s, &W.ctx, 0, 0);
+	}
+}
+
+/* With x86-2d in the simulator, x86-2d's walks count asap (the same walk,
+ * levels 2 and 1 overlapped): every counter and step outcome must be those
+ * of asap simulated alone. */
+Test(sim, asap_counted_by_x86_2d_equals_asap_alone)
+{
+	for (int data = 0; data < 2; data++) {
+		struct mmu_sim *alone;
+		char err[256];
+		cfg.pwc = true;
+		cfg.cache_data = data;
+		mk(MMU_SCHEME_BIT(MMU_X86_2D) | MMU_SCHEME_BIT(MMU_ASAP));
+		alone = mmu_sim_create(&cfg, MMU_SCHEME_BIT(MMU_ASAP), err, sizeof(err));
+		cr_assert(alone, "%s", err);
+		run_mixed(sim);
+		run_mixed(alone);
+		cr_expect(!memcmp(C(MMU_ASAP), mmu_sim_counters(alone, MMU_ASAP),
+				  sizeof(struct mmu_counters)),
+			  "cache_data %d: counters differ", data);
+		cr_expect(!memcmp(mmu_sim_steps(sim, MMU_ASAP), mmu_sim_steps(alone, MMU_ASAP),
+				  sizeof(struct mmu_steps)),
+			  "cache_data %d: step outcomes differ", data);
+		/* the stream walks, faults, and asap's overlap shows in its cycles */
+		cr_expect_gt(C(MMU_ASAP)->walks, 1000);
+		cr_expect_gt(C(MMU_ASAP)->faults, 10);
+		cr_expect_lt(C(MMU_ASAP)->walk_cycles, C(MMU_X86_2D)->walk_cycles);
+		mmu_sim_destroy(alone);
+	}
+}
+
 Test(sim, reset_empties_everything)
 {
 	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
