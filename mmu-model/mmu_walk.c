@@ -148,52 +148,36 @@ static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
 		    unsigned *shift);
 
-/* A software walk of the host EPT (no counting, no walk caches), answered
- * from the memo of this mmu_sim_run when the same page was walked before:
- * the outputs (result, rec_h, leaf_level_h, last_ept_perm, a PROT fault)
- * are exactly those of the walk. */
-static int ept_walk_memo(struct wk *w, uint64_t root, uint64_t gpa, int dim, uint64_t rsvd,
-			 unsigned need, uint64_t *out, unsigned *shift)
+/* A software walk the memo did not answer (mmu_wk_ept_walk): walks, and
+ * keeps the outputs in the memo entry of the page. */
+static int ept_walk_memo_fill(struct wk *w, uint64_t root, uint64_t gpa, int dim, uint64_t rsvd,
+			      unsigned need, uint64_t *out, unsigned *shift)
 {
 	struct mmu_memo *memo = w->st->memo;
-	uint64_t gpn = gpa >> 12;
-	struct mmu_swmemo *m = &memo->sw[(gpn ^ (gpn >> 10)) & (MMU_SWMEMO_N - 1)];
+	struct mmu_swmemo *m = mmu_swmemo_of(memo, gpa);
 	uint64_t mask;
-	int r;
+	int r = ept_walk(w, &w->ctx->hpa, root, gpa, dim, NULL, rsvd, need, HX_NONE, out, shift);
 
-	if (m->gen == memo->gen && m->gpn == gpn && m->root == root && m->rsvd == rsvd) {
-		for (uint32_t l = 4; l >= m->level; l--)
-			w->rec_h[l] = m->rec_h[l];
-		w->leaf_level_h = (int)m->level;
-		w->last_ept_perm = m->perm;
-		if ((m->perm & need) != need)
-			return set_fault(w, MMU_FAULT_PROT, dim, (int)m->level);
-		*shift = 12 + 9 * (m->level - 1);
-		*out = m->base | (gpa & ((1ULL << *shift) - 1));
-		return 0;
-	}
-	r = ept_walk(w, &w->ctx->hpa, root, gpa, dim, NULL, rsvd, need, HX_NONE, out, shift);
 	if (r)
 		return r;
 	m->gen = memo->gen;
-	m->gpn = gpn;
+	m->gpn = gpa >> 12;
 	m->root = root;
 	m->rsvd = rsvd;
 	m->level = (uint32_t)w->leaf_level_h;
 	m->perm = (uint32_t)w->last_ept_perm;
 	mask = (1ULL << (12 + 9 * (m->level - 1))) - 1;
 	m->base = *out & ~mask;
-	for (uint32_t l = 4; l >= m->level; l--)
-		m->rec_h[l] = w->rec_h[l];
+	memcpy(&m->rec_h[1], &w->rec_h[1], 4 * sizeof(w->rec_h[1]));
 	return 0;
 }
 
-int mmu_wk_ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
-		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
-		    unsigned *shift)
+int mmu_wk_ept_walk_full(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa,
+			 int dim, struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx,
+			 uint64_t *out, unsigned *shift)
 {
-	if (w->silent && !pwc && thx == HX_NONE && sp == &w->ctx->hpa && w->st->memo)
-		return ept_walk_memo(w, root, gpa, dim, rsvd, need, out, shift);
+	if (wk_memo_walk(w, sp, pwc, thx))
+		return ept_walk_memo_fill(w, root, gpa, dim, rsvd, need, out, shift);
 	return ept_walk(w, sp, root, gpa, dim, pwc, rsvd, need, thx, out, shift);
 }
 

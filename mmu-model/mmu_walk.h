@@ -272,9 +272,55 @@ static inline int mmu_wk_ept_check(struct wk *w, uint64_t e, int level, uint64_t
 	return 0;
 }
 
-int mmu_wk_ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
-		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
-		    unsigned *shift);
+/* Is this EPT walk a software walk of the host EPT (no counting, no walk
+ * caches), which the memo of this mmu_sim_run answers? */
+static inline bool wk_memo_walk(const struct wk *w, const struct mmu_space *sp,
+				const struct mmu_pwc *pwc, enum hx thx)
+{
+	return w->silent && !pwc && thx == HX_NONE && sp == &w->ctx->hpa && w->st->memo;
+}
+
+static inline struct mmu_swmemo *mmu_swmemo_of(struct mmu_memo *memo, uint64_t gpa)
+{
+	uint64_t gpn = gpa >> 12;
+
+	return &memo->sw[(gpn ^ (gpn >> 10)) & (MMU_SWMEMO_N - 1)];
+}
+
+/* The EPT walk, or the memo's fill on a miss (mmu_walk.c). */
+int mmu_wk_ept_walk_full(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa,
+			 int dim, struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx,
+			 uint64_t *out, unsigned *shift);
+
+/*
+ * One EPT-format radix walk of gpa from root (mmu_walk.c's ept_walk). A
+ * software walk of the host EPT is answered from the memo of this
+ * mmu_sim_run when the same page was walked before: the outputs (result,
+ * rec_h, leaf_level_h, last_ept_perm, a PROT fault) are exactly those of
+ * the walk. Inline: the software walks are most often answered there.
+ */
+static inline int mmu_wk_ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root,
+				  uint64_t gpa, int dim, struct mmu_pwc *pwc, uint64_t rsvd,
+				  unsigned need, enum hx thx, uint64_t *out, unsigned *shift)
+{
+	if (wk_memo_walk(w, sp, pwc, thx)) {
+		const struct mmu_memo *memo = w->st->memo;
+		const struct mmu_swmemo *m = mmu_swmemo_of(w->st->memo, gpa);
+		if (m->gen == memo->gen && m->gpn == gpa >> 12 && m->root == root &&
+		    m->rsvd == rsvd) {
+			/* levels below the leaf's are copied too: nobody reads them */
+			memcpy(&w->rec_h[1], &m->rec_h[1], 4 * sizeof(w->rec_h[1]));
+			w->leaf_level_h = (int)m->level;
+			w->last_ept_perm = m->perm;
+			if ((m->perm & need) != need)
+				return set_fault(w, MMU_FAULT_PROT, dim, (int)m->level);
+			*shift = 12 + 9 * (m->level - 1);
+			*out = m->base | (gpa & ((1ULL << *shift) - 1));
+			return 0;
+		}
+	}
+	return mmu_wk_ept_walk_full(w, sp, root, gpa, dim, pwc, rsvd, need, thx, out, shift);
+}
 int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t va,
 		    enum hx hx, int dim, struct mmu_pwc *pwc, uint64_t rsvd, enum mmu_kind kind,
 		    uint64_t *out, unsigned *shift);
