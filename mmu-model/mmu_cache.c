@@ -6,11 +6,19 @@
  * - sets of up to 16 ways use the mmu_lru.h primitives (unordered tags, one
  *   LRU order word); wider sets (no room in the word) keep an MRU-first
  *   array of 64-bit tags. Both give the same hits and victims.
- * - tags are 32-bit while they fit (a set of up to 14 ways and its order
- *   word are one 64-byte line of the host), and a level widens itself to 64-bit tags, once, on the
- * first tag that does not fit. So that the model-private addresses (2^51 and up) fit too, the cache
- * sees addresses through fold(), a bijection that swaps the low 2^38 bytes of each private region
- * with a block at 2^43. It keeps the low 38 bits (the set index), so hits and misses are unchanged.
+ * - tags are as narrow as they fit, and a level widens itself, once per
+ *   step, on the first tag that does not fit:
+ *   16-bit for large levels of up to 12 ways (the LLC): a set and its
+ *     order word are 32 bytes, so the LLC's tags take half the host memory;
+ *   32-bit: a set of up to 14 ways and its order word are one 64-byte line
+ *     of the host (15 and 16 ways: the order words apart);
+ *   64-bit: the order words apart.
+ * So that the model-private addresses (2^51 and up) fit too, the cache
+ * sees addresses through fold(), a bijection that swaps the low 2^33 bytes
+ * of each private region with a block at 2^36 (64 GiB). It keeps the low 33
+ * bits (the set index of every level that is not 64-bit from the start),
+ * so hits and misses are unchanged, and the tags of addresses below 128 GiB
+ * fit in 16 bits on a level whose line and set bits are 21 or more.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +26,11 @@
 #include "mmu_internal.h"
 #include "mmu_lru.h"
 
-#define FOLD_BITS    38
-#define FOLD_LOW     (1ULL << 43)
-#define FOLD_REGIONS 5 /* shadow, agile, EPT02, ECPT guest, ECPT host */
+#define FOLD_BITS    33
+#define FOLD_LOW     (1ULL << 36)
+#define FOLD_REGIONS 5	/* shadow, agile, EPT02, ECPT guest, ECPT host */
+#define NARROW_SHIFT 21 /* line + set bits from which a level starts 16-bit */
+#define NARROW_WAYS  12 /* 12 tags + an order word: 32 bytes */
 
 static inline uint64_t fold(uint64_t pa)
 {
@@ -47,87 +57,117 @@ static void *zalloc64(size_t bytes)
 	return p;
 }
 
-/* The LRU order word of set s. */
-static inline uint64_t *order_of(struct mmu_cache_level *l, uint64_t s)
+/* The LRU order word of set s (not of an mru_array level). */
+static inline uint64_t *order_of(const struct mmu_cache_level *l, uint64_t s)
 {
-	if (l->order_in_set)
-		return (uint64_t *)(l->tags32 + s * 16 + 14);
-	return &l->order[s];
+	return (uint64_t *)((char *)l->obase + (s << l->oshift));
 }
 
-/* Where mmu_cache_prefetch finds a set's tags and order word. */
-static void set_prefetch(struct mmu_cache_level *l)
+/* Where the order words are (after the tags changed width) and where
+ * mmu_cache_prefetch finds a set. */
+static void set_layout(struct mmu_cache_level *l)
 {
-	l->pf_tags = l->tags32 ? (const char *)l->tags32 : (const char *)l->tags;
-	l->pf_stride = l->stride * (l->tags32 ? 4 : 8);
-	l->pf_order = l->order_in_set ? NULL : (const char *)l->order;
+	if (l->tags16) {
+		l->obase = (uint64_t *)(l->tags16 + NARROW_WAYS);
+		l->oshift = 5;
+		l->pf_tags = (const char *)l->tags16;
+		l->pf_stride = 32;
+	} else if (l->tags32) {
+		l->obase = l->order ? l->order : (uint64_t *)(l->tags32 + 14);
+		l->oshift = l->order ? 3 : 6;
+		l->pf_tags = (const char *)l->tags32;
+		l->pf_stride = 64;
+	} else {
+		l->obase = l->order;
+		l->oshift = 3;
+		l->pf_tags = (const char *)l->tags;
+		l->pf_stride = l->stride * 8;
+	}
+	l->pf_order = (const char *)l->order;
 }
 
 static int level_init(struct mmu_cache_level *l, uint32_t size, uint32_t ways, uint32_t line)
 {
-	uint32_t sets = size / line / ways;
+	uint32_t sets = size / line / ways, bits = (uint32_t)__builtin_ctz(line);
+	/* fold() must not touch the set index */
+	bool wide = ways > MMU_LRU_MAX_WAYS || bits + __builtin_ctz(sets) > FOLD_BITS;
 
 	l->ways = ways;
 	l->set_mask = sets - 1;
 	l->set_shift = (uint32_t)__builtin_ctz(sets);
 	l->mru_array = ways > MMU_LRU_MAX_WAYS;
-	/* fold() must not touch the set index */
-	l->wide = l->mru_array || __builtin_ctz(line) + l->set_shift > FOLD_BITS;
-	/* 32-bit sets of up to 14 ways are one 64-byte line of the host, their
-	 * order word in its last 8 bytes (never compared: the match is masked
-	 * to the set's ways) */
-	l->order_in_set = !l->wide && ways <= 14;
-	l->stride = l->mru_array ? ways : l->wide ? (ways + 1) & ~1u : 16; /* 32-bit: 16 slots */
-	if (l->wide)
+	l->stride = l->mru_array ? ways : wide ? (ways + 1) & ~1u : 16;
+	if (wide)
 		l->tags = zalloc64((size_t)sets * l->stride * sizeof(uint64_t));
+	else if (ways <= NARROW_WAYS && bits + l->set_shift >= NARROW_SHIFT)
+		l->tags16 = zalloc64((size_t)sets * 16 * sizeof(uint16_t));
 	else
-		l->tags32 = zalloc64((size_t)sets * l->stride * sizeof(uint32_t));
-	if (!l->tags && !l->tags32)
+		l->tags32 = zalloc64((size_t)sets * 16 * sizeof(uint32_t));
+	if (!l->tags && !l->tags16 && !l->tags32)
 		return -1;
 	if (l->mru_array) {
-		set_prefetch(l);
+		set_layout(l);
 		return 0;
 	}
-	if (!l->order_in_set && !(l->order = malloc((size_t)sets * sizeof(uint64_t))))
+	/* 64-bit tags and 32-bit sets of 15 or 16 ways: order words apart */
+	if ((wide || (!l->tags16 && ways > 14)) &&
+	    !(l->order = malloc((size_t)sets * sizeof(uint64_t))))
 		return -1;
+	set_layout(l);
 	for (uint32_t s = 0; s < sets; s++)
 		*order_of(l, s) = mmu_lru_init(l->ways);
 	l->full = (uint32_t)((2ULL << (ways - 1)) - 1);
 	l->vshift = 4 * (ways - 1);
 	l->omask = ways >= 16 ? ~0ULL : (1ULL << (4 * ways)) - 1;
-	l->obase = l->order_in_set ? (uint64_t *)(l->tags32 + 14) : l->order;
-	l->oshift = l->order_in_set ? 6 : 3;
-	set_prefetch(l);
+	return 0;
+}
+
+/* A tag did not fit in 16 bits: the level moves to 32-bit tags for good
+ * (up to 12 ways: the order word stays in the set). */
+static int level_widen32(struct mmu_cache_level *l)
+{
+	size_t sets = (size_t)l->set_mask + 1;
+	uint32_t *t = zalloc64(sets * 16 * sizeof(uint32_t));
+
+	if (!t)
+		return -1;
+	for (size_t s = 0; s < sets; s++) {
+		for (uint32_t i = 0; i < l->ways; i++)
+			t[s * 16 + i] = l->tags16[s * 16 + i];
+		memcpy(t + s * 16 + 14, order_of(l, s), sizeof(uint64_t));
+	}
+	free(l->tags16);
+	l->tags16 = NULL;
+	l->tags32 = t;
+	set_layout(l);
 	return 0;
 }
 
 /* A tag did not fit in 32 bits: the level moves to 64-bit tags for good. */
-static int level_widen(struct mmu_cache_level *l)
+static int level_widen64(struct mmu_cache_level *l)
 {
 	uint32_t stride = (l->ways + 1) & ~1u;
 	size_t sets = (size_t)l->set_mask + 1;
 	uint64_t *t = zalloc64(sets * stride * sizeof(uint64_t));
-	uint64_t *order = l->order_in_set ? malloc(sets * sizeof(uint64_t)) : l->order;
+	uint64_t *order = l->order ? l->order : malloc(sets * sizeof(uint64_t));
 
 	if (!t || !order) {
 		free(t);
+		if (order != l->order)
+			free(order);
 		return -1;
 	}
 	for (size_t s = 0; s < sets; s++) {
 		for (uint32_t i = 0; i < l->ways; i++)
-			t[s * stride + i] = l->tags32[s * l->stride + i];
+			t[s * stride + i] = l->tags32[s * 16 + i];
 		order[s] = *order_of(l, s);
 	}
 	free(l->tags32);
 	l->tags32 = NULL;
 	l->tags = t;
 	l->order = order;
-	l->order_in_set = false;
 	l->stride = stride;
-	l->wide = true;
-	l->obase = order;
-	l->oshift = 3;
-	set_prefetch(l);
+	set_layout(l);
 	return 0;
 }
 
@@ -153,12 +193,15 @@ int mmu_cache_init(struct mmu_cache *c, const struct mmu_config *cfg)
 void mmu_cache_free(struct mmu_cache *c)
 {
 	for (int i = 0; i < 3; i++) {
-		free(c->lv[i].tags);
-		free(c->lv[i].tags32);
-		free(c->lv[i].order);
-		c->lv[i].tags = NULL;
-		c->lv[i].tags32 = NULL;
-		c->lv[i].order = NULL;
+		struct mmu_cache_level *l = &c->lv[i];
+		free(l->tags16);
+		free(l->tags32);
+		free(l->tags);
+		free(l->order);
+		l->tags16 = NULL;
+		l->tags32 = NULL;
+		l->tags = NULL;
+		l->order = NULL;
 	}
 }
 
@@ -167,11 +210,13 @@ void mmu_cache_clear(struct mmu_cache *c)
 	memset(c->last, 0xff, sizeof(c->last));
 	for (int i = 0; i < 3; i++) {
 		struct mmu_cache_level *l = &c->lv[i];
-		size_t sets = (size_t)l->set_mask + 1, n = sets * l->stride;
-		if (l->tags32)
-			memset(l->tags32, 0, n * sizeof(uint32_t));
+		size_t sets = (size_t)l->set_mask + 1;
+		if (l->tags16)
+			memset(l->tags16, 0, sets * 16 * sizeof(uint16_t));
+		else if (l->tags32)
+			memset(l->tags32, 0, sets * 16 * sizeof(uint32_t));
 		else
-			memset(l->tags, 0, n * sizeof(uint64_t));
+			memset(l->tags, 0, sets * l->stride * sizeof(uint64_t));
 		for (size_t s = 0; !l->mru_array && s < sets; s++)
 			*order_of(l, s) = mmu_lru_init(l->ways);
 	}
@@ -197,56 +242,73 @@ static bool mru_access(struct mmu_cache_level *l, uint64_t s, uint64_t tag)
 	return hit;
 }
 
-/* The general case of level_access: sets wider than 16 ways, 64-bit tags,
- * and the first tag that does not fit in 32 bits (the level widens). */
-static __attribute__((noinline)) bool level_access_slow(struct mmu_cache_level *l, uint64_t s,
-							uint64_t tag)
+/* Set s's LRU order after the ways' match bits m: on a hit the way becomes
+ * MRU (returns true); on a miss the LRU way does, *victim names it. */
+static inline bool order_step(const struct mmu_cache_level *l, uint64_t s, uint32_t m,
+			      unsigned *victim)
 {
-	uint64_t o, *op;
-	uint32_t m;
-	unsigned w;
+	uint64_t *op = order_of(l, s), o = *op;
 
-	if (l->mru_array)
-		return mru_access(l, s, tag);
-	if (!l->wide && level_widen(l))
-		return false; /* out of memory: counted as a miss, nothing kept */
-	m = mmu_lru_match64(l->tags + s * l->stride, tag, l->stride);
-	op = &l->order[s];
-	o = *op;
 	if (m) {
 		*op = mmu_lru_touch(o, (unsigned)__builtin_ctz(m));
 		return true;
 	}
-	w = mmu_lru_victim(o, l->ways);
-	*op = mmu_lru_fill(o, l->ways);
+	*victim = (unsigned)(o >> l->vshift) & 15;
+	*op = ((o << 4) | *victim) & l->omask;
+	return false;
+}
+
+static inline bool access32(struct mmu_cache_level *l, uint64_t s, uint64_t tag)
+{
+	uint32_t *set = l->tags32 + s * 16;
+	unsigned w;
+
+	if (order_step(l, s, mmu_lru_match32x16(set, (uint32_t)tag) & l->full, &w))
+		return true;
+	set[w] = (uint32_t)tag;
+	return false;
+}
+
+/* The general case of level_access: sets wider than 16 ways, 64-bit tags,
+ * and the first tag that does not fit (the level widens). */
+static __attribute__((noinline)) bool level_access_slow(struct mmu_cache_level *l, uint64_t s,
+							uint64_t tag)
+{
+	unsigned w;
+
+	if (l->mru_array)
+		return mru_access(l, s, tag);
+	if (l->tags16 && level_widen32(l))
+		return false; /* out of memory: counted as a miss, nothing kept */
+	if (l->tags32 && tag <= UINT32_MAX)
+		return access32(l, s, tag);
+	if (l->tags32 && level_widen64(l))
+		return false;
+	if (order_step(l, s, mmu_lru_match64(l->tags + s * l->stride, tag, l->stride), &w))
+		return true;
 	l->tags[s * l->stride + w] = tag;
 	return false;
 }
 
 /* Looks line up in one level; on a hit makes it MRU; on a miss fills it into
- * the LRU way. Returns whether it hit. The hot path: 32-bit tags, a set of
- * up to 16 ways in 16 slots, its geometry precomputed (level_init). */
+ * the LRU way. Returns whether it hit. The hot paths: 16- and 32-bit tags,
+ * 16 slots a set, the geometry precomputed (level_init). */
 static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_level *l,
 							       uint64_t line)
 {
-	uint64_t tag = (line >> l->set_shift) + 1, s = line & l->set_mask, o, *op;
-	uint32_t *set, m;
+	uint64_t tag = (line >> l->set_shift) + 1, s = line & l->set_mask;
 	unsigned w;
 
-	if (__builtin_expect(!l->tags32 || tag > UINT32_MAX, 0))
-		return level_access_slow(l, s, tag);
-	set = l->tags32 + s * 16;
-	op = (uint64_t *)((char *)l->obase + (s << l->oshift));
-	m = mmu_lru_match32x16(set, (uint32_t)tag) & l->full;
-	o = *op;
-	if (m) {
-		*op = mmu_lru_touch(o, (unsigned)__builtin_ctz(m));
-		return true;
+	if (l->tags16 && tag <= UINT16_MAX) {
+		uint16_t *set = l->tags16 + s * 16;
+		if (order_step(l, s, mmu_lru_match16x16(set, (uint16_t)tag) & l->full, &w))
+			return true;
+		set[w] = (uint16_t)tag;
+		return false;
 	}
-	w = (unsigned)(o >> l->vshift) & 15;
-	*op = ((o << 4) | w) & l->omask;
-	set[w] = (uint32_t)tag;
-	return false;
+	if (__builtin_expect(l->tags32 && tag <= UINT32_MAX, 1))
+		return access32(l, s, tag);
+	return level_access_slow(l, s, tag);
 }
 
 /* The artifact's fast path: a level whose last line is this one answers

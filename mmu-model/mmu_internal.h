@@ -12,23 +12,24 @@
 /* ---- cache hierarchy (mmu_cache.c): L1, L2, LLC, LRU, line tags ---- */
 struct mmu_cache_level {
 	/* sets * stride tags, unordered (MRU first when mru_array); 0 = empty,
-	 * else (line >> set bits) + 1: 32-bit until one does not fit (wide). */
-	uint64_t *tags;
+	 * else (line >> set bits) + 1, in the narrowest of 16 (tags16), 32
+	 * (tags32) and 64 bits (tags) that has held every tag so far. */
+	uint16_t *tags16;
 	uint32_t *tags32;
-	uint64_t *order; /* per set: LRU order, 4-bit way numbers, MRU in bits 3:0 */
+	uint64_t *tags;
+	uint64_t *order; /* per set: LRU order, 4-bit way numbers, MRU in bits 3:0;
+			    NULL when the order word is in the set (or mru_array) */
 	uint32_t ways, stride, set_mask, set_shift;
-	/* the 32-bit hot path (mmu_cache.c): set s's order word is at obase +
-	 * (s << oshift) bytes; full = the ways' match bits; vshift = the LRU
-	 * nibble's shift; omask = the nibbles of an order word in use */
+	/* set s's order word is at obase + (s << oshift) bytes; full = the
+	 * ways' match bits; vshift = the LRU nibble's shift; omask = the
+	 * nibbles of an order word in use */
 	uint64_t *obase, omask;
 	uint32_t oshift, full, vshift;
 	/* set s's tags start at pf_tags + s * pf_stride bytes; its order word,
 	 * when not in the set, at pf_order + s * 8 (mmu_cache_prefetch) */
 	const char *pf_tags, *pf_order;
 	uint32_t pf_stride;
-	bool mru_array;	   /* > 16 ways: tags kept MRU first, no order word */
-	bool wide;	   /* 64-bit tags */
-	bool order_in_set; /* order word in the set's last 8 bytes, not in order[] */
+	bool mru_array; /* > 16 ways: 64-bit tags kept MRU first, no order word */
 };
 
 struct mmu_cache {

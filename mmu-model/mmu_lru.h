@@ -62,6 +62,25 @@ static inline uint32_t mmu_lru_match32x16(const uint32_t *set, uint32_t tag)
 #endif
 }
 
+/* The same for 16-bit tags: reads 16 tags (32 bytes, 16-byte aligned) from
+ * set; the caller masks off the bits of ways it does not have. */
+static inline uint32_t mmu_lru_match16x16(const uint16_t *set, uint16_t tag)
+{
+#ifdef __SSE2__
+	__m128i t = _mm_set1_epi16((short)tag);
+	const __m128i *v = (const __m128i *)set;
+
+	return (uint32_t)_mm_movemask_epi8(
+	    _mm_packs_epi16(_mm_cmpeq_epi16(v[0], t), _mm_cmpeq_epi16(v[1], t)));
+#else
+	uint32_t m = 0;
+
+	for (uint32_t i = 0; i < 16; i++)
+		m |= (uint32_t)(set[i] == tag) << i;
+	return m;
+#endif
+}
+
 /* Same for 64-bit tags; stride a multiple of 2. */
 static inline uint32_t mmu_lru_match64(const uint64_t *set, uint64_t tag, uint32_t stride)
 {

@@ -3,8 +3,8 @@
  * test_lru.c: the cache model and the TLBs (order words, 32-bit tags that
  * widen, folded private addresses, wide sets) against a plain MRU-first
  * reference, access by access, over addresses in every range the model
- * uses: low RAM, the fold block at 2^43, the private regions at 2^51, and
- * high addresses that force 64-bit tags.
+ * uses: low RAM, the fold block at 2^36, the private regions at 2^51, and
+ * high addresses that force 32-bit (LLC) and 64-bit tags.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -68,28 +68,38 @@ static uint64_t rnd(void)
 	return rng;
 }
 
-/* An address from one of the ranges, clustered so that lines repeat. */
-static uint64_t some_pa(void)
+/* An address from one of the ranges, clustered so that lines repeat; when
+ * narrow only those whose LLC tags fit in 16 bits: below 128 GiB and not in
+ * the fold block (its addresses are swapped with the private regions'). */
+static uint64_t some_pa(bool narrow)
 {
+	static const int narrow_ranges[4] = {0, 1, 3, 4};
 	uint64_t r = rnd(), off = (r >> 8) & 0x3ffc0;
 
-	switch (r % 6) {
+	switch (narrow ? narrow_ranges[r % 4] : (int)(r % 8)) {
 	case 0:
-	case 1:
 		return 0x100000 + off;
+	case 1: /* 64 lines in each of 64 sets of every level: full sets, evictions */
+		return (1ULL << 30) + ((r >> 20) % 64 << 21) + (off & 0xfc0);
 	case 2:
-		return (1ULL << 43) + ((r >> 40) % 5 << 38) + off; /* the fold block */
+		return (1ULL << 36) + ((r >> 40) % 5 << 33) + off; /* the fold block */
 	case 3:
-		return MMU_PRIV_BASE + ((r >> 40) % 5 << 48) + off; /* private regions */
 	case 4:
+		return MMU_PRIV_BASE + ((r >> 40) % 5 << 48) + off; /* private regions */
+	case 5:
 		return MMU_PRIV_BASE + (1ULL << 40) + off; /* private, beyond the fold */
+	case 6:
+		return (1ULL << 43) + off; /* 32-bit LLC tags */
 	default:
 		return (r >> 5 & 1 ? 1ULL << 47 : 1ULL << 50) + off; /* forces wide tags */
 	}
 }
 
+/* The cache against the reference for 200000 accesses (a clear halfway);
+ * the first `narrow` accesses are of addresses below 128 GiB only, so that
+ * the levels that start with 16-bit tags keep them until then. */
 static void check_cache(uint32_t l1, uint32_t w1, uint32_t l2, uint32_t w2, uint32_t l3,
-			uint32_t w3)
+			uint32_t w3, int narrow)
 {
 	struct mmu_config cfg;
 	struct mmu_cache c;
@@ -103,7 +113,7 @@ static void check_cache(uint32_t l1, uint32_t w1, uint32_t l2, uint32_t w2, uint
 	for (int i = 0; i < 3; i++)
 		ref_init(&ref[i], size[i] / 64 / ways[i], ways[i]);
 	for (int n = 0; n < 200000; n++) {
-		uint64_t pa = some_pa(), line = pa >> 6;
+		uint64_t pa = some_pa(n < narrow), line = pa >> 6;
 		int want = MMU_SRV_DRAM;
 		for (int i = 0; i < 3; i++) {
 			if (ref_access(&ref[i], line, line, true, 0, NULL)) {
@@ -112,8 +122,10 @@ static void check_cache(uint32_t l1, uint32_t w1, uint32_t l2, uint32_t w2, uint
 			}
 		}
 		int got = mmu_cache_access(&c, pa);
-		cr_assert_eq(got, want, "access %d pa 0x%llx: served %d, reference %d", n,
-			     (unsigned long long)pa, got, want);
+		if (n == narrow - 1 && l3 == (22 << 20) && w3 == 11)
+			cr_assert(c.lv[2].tags16, "the narrow phase widened the LLC");
+		cr_assert_eq(got, want, "LLC %u/%u: access %d pa 0x%llx: served %d, reference %d",
+			     l3, w3, n, (unsigned long long)pa, got, want);
 		if (n == 100000) { /* a reset empties every level of both */
 			mmu_cache_clear(&c);
 			for (int i = 0; i < 3; i++)
@@ -127,14 +139,24 @@ static void check_cache(uint32_t l1, uint32_t w1, uint32_t l2, uint32_t w2, uint
 
 Test(lru, cache_default_geometry)
 {
-	check_cache(32768, 8, 1 << 20, 16, 22 << 20, 11);
+	check_cache(32768, 8, 1 << 20, 16, 22 << 20, 11, 0);
+}
+
+/* The LLC's 16-bit tags: kept throughout, then widened with full sets. */
+Test(lru, cache_narrow_tags_then_widened)
+{
+	check_cache(32768, 8, 1 << 20, 16, 22 << 20, 11, 200000);
+	check_cache(32768, 8, 1 << 20, 16, 22 << 20, 11, 60000);
+	/* a small L2, so that the LLC's full sets serve many hits */
+	check_cache(4096, 2, 65536, 4, 22 << 20, 11, 200000);
+	check_cache(4096, 2, 65536, 4, 24 << 20, 12, 60000);
 }
 
 Test(lru, cache_small_odd_and_wide_sets)
 {
-	check_cache(1024, 2, 16384, 16, 65536, 32);
-	check_cache(4096, 1, 8192, 4, 1 << 20, 64);
-	check_cache(2048, 16, 12288, 3, 40960, 5);
+	check_cache(1024, 2, 16384, 16, 65536, 32, 0);
+	check_cache(4096, 1, 8192, 4, 1 << 20, 64, 0);
+	check_cache(2048, 16, 12288, 3, 40960, 5, 0);
 }
 
 static void check_tlb(uint32_t entries, uint32_t ways)
@@ -172,8 +194,13 @@ static void check_tlb(uint32_t entries, uint32_t ways)
 				exp = 21;
 			cr_assert_eq(got, exp, "lookup %d va 0x%llx: %u, reference %u", n,
 				     (unsigned long long)va, got, exp);
-			if (got)
+			if (got) {
 				cr_assert_eq(base, want);
+			} else if (r % 5 == 0) { /* the fill after a miss */
+				uint64_t pb = (r >> 24) << 12;
+				mmu_tlb_insert_missed(&t, va, shift, pb);
+				ref_access(&ref, key, va >> shift, true, pb, NULL);
+			}
 		}
 	}
 	ref_free(&ref);
