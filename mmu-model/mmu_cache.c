@@ -14,11 +14,12 @@
  *     of the host (15 and 16 ways: the order words apart);
  *   64-bit: the order words apart.
  * So that the model-private addresses (2^51 and up) fit too, the cache
- * sees addresses through fold(), a bijection that swaps the low 2^33 bytes
- * of each private region with a block at 2^36 (64 GiB). It keeps the low 33
- * bits (the set index of every level that is not 64-bit from the start),
- * so hits and misses are unchanged, and the tags of addresses below 128 GiB
- * fit in 16 bits on a level whose line and set bits are 21 or more.
+ * sees addresses through fold(), a bijection that swaps the low 2 GiB of
+ * each private region with a block at 116-126 GiB (above the host RAM of
+ * the VMM and replay, which starts at 64 GiB). It keeps the low 31 bits
+ * (the set index of every level that is not 64-bit from the start), so hits
+ * and misses are unchanged, and the tags of addresses below 128 GiB fit in
+ * 16 bits on a level whose line and set bits are 21 or more.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,11 @@
 #include "mmu_internal.h"
 #include "mmu_lru.h"
 
-#define FOLD_BITS    33
-#define FOLD_LOW     (1ULL << 36)
-#define FOLD_REGIONS 5	/* shadow, agile, EPT02, ECPT guest, ECPT host */
-#define NARROW_SHIFT 21 /* line + set bits from which a level starts 16-bit */
-#define NARROW_WAYS  12 /* 12 tags + an order word: 32 bytes */
+#define FOLD_BITS    31
+#define FOLD_LOW     (116ULL << 30) /* above the host RAM of the VMM and replay (64 GiB + RAM) */
+#define FOLD_REGIONS 5		    /* shadow, agile, EPT02, ECPT guest, ECPT host */
+#define NARROW_SHIFT 21		    /* line + set bits from which a level starts 16-bit */
+#define NARROW_WAYS  12		    /* 12 tags + an order word: 32 bytes */
 
 static inline uint64_t fold(uint64_t pa)
 {

@@ -3,7 +3,7 @@
  * test_lru.c: the cache model and the TLBs (order words, 32-bit tags that
  * widen, folded private addresses, wide sets) against a plain MRU-first
  * reference, access by access, over addresses in every range the model
- * uses: low RAM, the fold block at 2^36, the private regions at 2^51, and
+ * uses: low RAM, the fold block at 116 GiB, the private regions at 2^51, and
  * high addresses that force 32-bit (LLC) and 64-bit tags.
  */
 #include <criterion/criterion.h>
@@ -82,7 +82,7 @@ static uint64_t some_pa(bool narrow)
 	case 1: /* 64 lines in each of 64 sets of every level: full sets, evictions */
 		return (1ULL << 30) + ((r >> 20) % 64 << 21) + (off & 0xfc0);
 	case 2:
-		return (1ULL << 36) + ((r >> 40) % 5 << 33) + off; /* the fold block */
+		return (116ULL << 30) + ((r >> 40) % 5 << 31) + off; /* the fold block */
 	case 3:
 	case 4:
 		return MMU_PRIV_BASE + ((r >> 40) % 5 << 48) + off; /* private regions */
