@@ -190,9 +190,19 @@ struct mmu_swmemo {
 	uint64_t rec_h[5]; /* entry addresses, levels 4..level */
 	uint32_t level, perm;
 };
+/* The frames of the caller's spaces the walks read, by page: a callback
+ * per reference costs more than the reference's table read. */
+#define MMU_FMEMO_N 256 /* mmu_walk.h's frame_of() hashes to 8 bits */
+struct mmu_fmemo {
+	const struct mmu_space *sp;
+	uint64_t page, gen;
+	const uint8_t *f;
+};
+
 struct mmu_memo {
 	uint64_t gen; /* one per mmu_sim_run call */
 	struct mmu_swmemo sw[MMU_SWMEMO_N];
+	struct mmu_fmemo fm[MMU_FMEMO_N];
 };
 
 #define MMU_MAX_ROOTS 64

@@ -179,6 +179,29 @@ static inline void pwc_hit(struct wk *w, int dim, int level)
 		set_step(w, step, MMU_STEP_PWC);
 }
 
+/* The frame of page in sp (NULL: none), remembered for this call in the
+ * lane's memo. Not the model's own tables: a scheme may free and reuse them
+ * within a call. */
+static inline const uint8_t *frame_of(struct wk *w, const struct mmu_space *sp, uint64_t page)
+{
+	struct mmu_memo *m = w->st->memo;
+	struct mmu_fmemo *e;
+	const uint8_t *f;
+
+	if (!sp || !sp->frame)
+		return NULL;
+	if (!m || sp->frame == mmu_pstore_frame)
+		return sp->frame(sp->ctx, page);
+	/* hashed: a 2D walk reads a table at gPA X at hPA X + offset */
+	e = &m->fm[((page ^ (uintptr_t)sp) * 0x9E3779B97F4A7C15ULL) >> 56];
+	if (e->gen == m->gen && e->page == page && e->sp == sp)
+		return e->f;
+	f = sp->frame(sp->ctx, page);
+	if (f)
+		*e = (struct mmu_fmemo){sp, page, m->gen, f};
+	return f;
+}
+
 /* Reads the 8-byte entry at pa from sp; a missing frame is a fault. */
 static inline __attribute__((always_inline)) int rd(struct wk *w, const struct mmu_space *sp,
 						    uint64_t pa, int dim, int level, uint64_t *out)
@@ -187,7 +210,7 @@ static inline __attribute__((always_inline)) int rd(struct wk *w, const struct m
 
 	if (!w->silent && w->st->cache)
 		mmu_cache_prefetch(w->st->cache, pa);
-	f = sp && sp->frame ? sp->frame(sp->ctx, pa & ~0xfffULL) : NULL;
+	f = frame_of(w, sp, pa & ~0xfffULL);
 	if (!f)
 		return set_fault(w, MMU_FAULT_BAD_PA, dim, level);
 	/* Start the host's load of the entry, then model the cache lookup

@@ -314,6 +314,34 @@ Test(sim, asap_counted_by_x86_2d_equals_asap_alone)
 	}
 }
 
+/* The frames a walk was given are remembered for the rest of its call
+ * only: after memory changed between calls (here: every frame is gone),
+ * the next call's walk must ask again (and fault). */
+static const void *(*world_frame)(void *ctx, uint64_t pa);
+static bool frames_gone;
+
+static const void *going_frame(void *ctx, uint64_t pa)
+{
+	return frames_gone ? NULL : world_frame(ctx, pa);
+}
+
+Test(sim, frames_are_asked_again_in_the_next_call)
+{
+	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
+	world_frame = W.ctx.gpa.frame;
+	W.ctx.gpa.frame = going_frame;
+	frames_gone = false;
+	one(VA, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_NATIVE)->faults, 0);
+	cr_expect_eq(C(MMU_X86_NATIVE)->walks, 1);
+	frames_gone = true;
+	mmu_sim_invalidate(sim, &W.ctx, VA, 4096);
+	one(VA, MMU_LOAD);
+	cr_expect_eq(C(MMU_X86_NATIVE)->walks, 2);
+	cr_expect_eq(C(MMU_X86_NATIVE)->faults, 1, "a frame from the last call was used");
+	W.ctx.gpa.frame = world_frame;
+}
+
 Test(sim, reset_empties_everything)
 {
 	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
