@@ -41,7 +41,9 @@
 /*
  * One physical address space. frame(ctx, pa) returns a pointer to the 4 KiB
  * frame that holds pa (i.e. the frame starting at pa & ~0xfff), or NULL when
- * pa is outside the memory. The pointer must stay valid during mmu_sim_run.
+ * pa is outside the memory. The pointer must stay valid during mmu_sim_run,
+ * and frame() must give the same frame for a page throughout one call (the
+ * model remembers the frames it was given for the rest of the call).
  */
 struct mmu_space {
 	const void *(*frame)(void *ctx, uint64_t pa);
