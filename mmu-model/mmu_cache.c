@@ -84,7 +84,6 @@ static void set_layout(struct mmu_cache_level *l)
 		l->pf_tags = (const char *)l->tags;
 		l->pf_stride = l->stride * 8;
 	}
-	l->pf_order = (const char *)l->order;
 }
 
 static int level_init(struct mmu_cache_level *l, uint32_t size, uint32_t ways, uint32_t line)
@@ -117,9 +116,9 @@ static int level_init(struct mmu_cache_level *l, uint32_t size, uint32_t ways, u
 	set_layout(l);
 	for (uint32_t s = 0; s < sets; s++)
 		*order_of(l, s) = mmu_lru_init(l->ways);
-	l->full = (uint32_t)((2ULL << (ways - 1)) - 1);
-	l->vshift = 4 * (ways - 1);
-	l->omask = ways >= 16 ? ~0ULL : (1ULL << (4 * ways)) - 1;
+	l->full = mmu_lru_ways(ways);
+	l->vshift = mmu_lru_vshift(ways);
+	l->omask = mmu_lru_omask(ways);
 	return 0;
 }
 
@@ -254,8 +253,19 @@ static inline bool order_step(const struct mmu_cache_level *l, uint64_t s, uint3
 		*op = mmu_lru_touch(o, (unsigned)__builtin_ctz(m));
 		return true;
 	}
-	*victim = (unsigned)(o >> l->vshift) & 15;
-	*op = ((o << 4) | *victim) & l->omask;
+	*victim = mmu_lru_victim(o, l->vshift);
+	*op = mmu_lru_fill(o, *victim, l->omask);
+	return false;
+}
+
+static inline bool access16(struct mmu_cache_level *l, uint64_t s, uint64_t tag)
+{
+	uint16_t *set = l->tags16 + s * 16;
+	unsigned w;
+
+	if (order_step(l, s, mmu_lru_match16x16(set, (uint16_t)tag) & l->full, &w))
+		return true;
+	set[w] = (uint16_t)tag;
 	return false;
 }
 
@@ -298,15 +308,9 @@ static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_
 							       uint64_t line)
 {
 	uint64_t tag = (line >> l->set_shift) + 1, s = line & l->set_mask;
-	unsigned w;
 
-	if (l->tags16 && tag <= UINT16_MAX) {
-		uint16_t *set = l->tags16 + s * 16;
-		if (order_step(l, s, mmu_lru_match16x16(set, (uint16_t)tag) & l->full, &w))
-			return true;
-		set[w] = (uint16_t)tag;
-		return false;
-	}
+	if (l->tags16 && tag <= UINT16_MAX)
+		return access16(l, s, tag);
 	if (__builtin_expect(l->tags32 && tag <= UINT32_MAX, 1))
 		return access32(l, s, tag);
 	return level_access_slow(l, s, tag);

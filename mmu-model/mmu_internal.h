@@ -20,14 +20,12 @@ struct mmu_cache_level {
 	uint64_t *order; /* per set: LRU order, 4-bit way numbers, MRU in bits 3:0;
 			    NULL when the order word is in the set (or mru_array) */
 	uint32_t ways, stride, set_mask, set_shift;
-	/* set s's order word is at obase + (s << oshift) bytes; full = the
-	 * ways' match bits; vshift = the LRU nibble's shift; omask = the
-	 * nibbles of an order word in use */
+	/* set s's order word is at obase + (s << oshift) bytes; its tags start
+	 * at pf_tags + s * pf_stride bytes (for mmu_cache_prefetch); the ways'
+	 * match bits, LRU nibble shift and order-word mask (mmu_lru.h) */
 	uint64_t *obase, omask;
 	uint32_t oshift, full, vshift;
-	/* set s's tags start at pf_tags + s * pf_stride bytes; its order word,
-	 * when not in the set, at pf_order + s * 8 (mmu_cache_prefetch) */
-	const char *pf_tags, *pf_order;
+	const char *pf_tags;
 	uint32_t pf_stride;
 	bool mru_array; /* > 16 ways: 64-bit tags kept MRU first, no order word */
 };
@@ -61,8 +59,8 @@ static inline void mmu_cache_prefetch(const struct mmu_cache *c, uint64_t pa)
 		const struct mmu_cache_level *l = &c->lv[i];
 		uint64_t s = line & l->set_mask;
 		__builtin_prefetch(l->pf_tags + s * l->pf_stride);
-		if (l->pf_order)
-			__builtin_prefetch(l->pf_order + s * 8);
+		if (l->order) /* not in the set */
+			__builtin_prefetch(l->order + s);
 	}
 }
 

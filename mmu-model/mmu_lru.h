@@ -26,6 +26,12 @@ static inline uint64_t mmu_lru_init(unsigned ways)
 	return ways >= 16 ? MMU_LRU_INIT : MMU_LRU_INIT & ((1ULL << (4 * ways)) - 1);
 }
 
+/* The match bits of a set's `ways` ways (masks what a match read beyond). */
+static inline uint32_t mmu_lru_ways(unsigned ways)
+{
+	return (uint32_t)((2ULL << (ways - 1)) - 1); /* no shift by 32 or 64 */
+}
+
 /* Bit i set: way i holds tag. set is 16-byte aligned, stride a multiple of 4. */
 static inline uint32_t mmu_lru_match32(const uint32_t *set, uint32_t tag, uint32_t stride)
 {
@@ -116,18 +122,29 @@ static inline uint64_t mmu_lru_touch(uint64_t order, unsigned w)
 	return (order & (~0ULL << (4 * p) << 4)) | (younger << 4) | w;
 }
 
-/* The LRU way of a set of `ways` ways. */
-static inline unsigned mmu_lru_victim(uint64_t order, unsigned ways)
+/* A set's geometry for victim and fill, computed once per cache level:
+ * the shift of its LRU nibble and the nibbles of its order word in use. */
+static inline unsigned mmu_lru_vshift(unsigned ways)
 {
-	return (unsigned)(order >> (4 * (ways - 1))) & 15;
+	return 4 * (ways - 1);
 }
 
-/* The order after filling the LRU way: it becomes MRU. */
-static inline uint64_t mmu_lru_fill(uint64_t order, unsigned ways)
+static inline uint64_t mmu_lru_omask(unsigned ways)
 {
-	uint64_t mask = ways >= 16 ? ~0ULL : (1ULL << (4 * ways)) - 1;
+	return ways >= 16 ? ~0ULL : (1ULL << (4 * ways)) - 1;
+}
 
-	return ((order << 4) | mmu_lru_victim(order, ways)) & mask;
+/* The LRU way of a set (vshift = mmu_lru_vshift(ways)). */
+static inline unsigned mmu_lru_victim(uint64_t order, unsigned vshift)
+{
+	return (unsigned)(order >> vshift) & 15;
+}
+
+/* The order after filling the LRU way `victim`: it becomes MRU (omask =
+ * mmu_lru_omask(ways)). */
+static inline uint64_t mmu_lru_fill(uint64_t order, unsigned victim, uint64_t omask)
+{
+	return ((order << 4) | victim) & omask;
 }
 
 #endif /* MMU_LRU_H */
