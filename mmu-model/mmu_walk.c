@@ -246,8 +246,7 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 		unsigned idx = (unsigned)(va >> (12 + 9 * (level - 1))) & 511;
 
 		w->row = 4 - level;
-		w->overlap = w->asap && level <= 2;
-		w->tw_pf = level <= 2;
+		w->asap_pf = level <= 2;
 		if (hx != HX_NONE && !from_pwc) {
 			unsigned hs;
 			if (mmu_wk_host_xlate(w, hx, table, EPT_R, &ta, &hs))
@@ -269,7 +268,7 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 			break;
 		table = e & ADDR_MASK;
 	}
-	w->overlap = w->tw_pf = false;
+	w->asap_pf = false;
 	w->leaf_level = level;
 	w->last_rw = rw;
 	w->last_nx = nx;
@@ -514,10 +513,10 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 	w.cfg = st->cfg;
 	w.ctx = ctx;
 	w.vp = get_vpwc(st, vcpu);
-	w.silent = w.asap = w.overlap = w.no_traj = w.twin = w.tw_pf = false;
+	w.silent = w.asap = w.asap_pf = w.overlap = w.no_traj = false;
 	w.row = -1;
 	w.refs = w.pwc_hits = 0;
-	w.cycles = w.ov_max = w.tw_cycles = w.tw_ov_max = 0;
+	w.cycles = w.ov_max = w.asap_cycles = w.asap_ov_max = 0;
 	w.fault = w.fault_dim = w.fault_level = 0;
 	w.rsvd = wk_rsvd(st->cfg);
 	w.leaf_level = w.leaf_level_h = 0;
@@ -531,15 +530,12 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 				    HX_NONE, MMU_DIM_GUEST, pg, w.rsvd, kind, &pa, &shift);
 		break;
 	case MMU_X86_2D:
-		w.twin = st->twin != NULL;
-		r = mmu_wk_x86_walk(&w, NULL, ctx->cr3, va, HX_EPT, MMU_DIM_GUEST, pg, w.rsvd, kind,
-				    &pa, &shift);
-		break;
 	case MMU_ASAP:
-		w.asap = true;
+		w.asap = st->id == MMU_ASAP || st->twin;
 		r = mmu_wk_x86_walk(&w, NULL, ctx->cr3, va, HX_EPT, MMU_DIM_GUEST, pg, w.rsvd, kind,
 				    &pa, &shift);
-		w.cycles += w.ov_max;
+		if (st->id == MMU_ASAP)
+			w.cycles = w.asap_cycles + w.asap_ov_max;
 		break;
 	case MMU_X86_SHADOW:
 		r = mmu_wk_shadow_walk(&w, va, kind, &pa, &shift);
@@ -592,8 +588,8 @@ void mmu_walk_scheme(struct mmu_scheme_state *st, const struct mmu_ctx *ctx, uns
 	} else if (!w.no_traj && st->traj) {
 		mmu_traj_add(st->traj, w.tk[0] | MMU_TK_GLEAF(w.leaf_level), w.tk[1]);
 	}
-	if (w.twin) { /* asap's own: its cycles and trajectory */
-		st->twin->ctr.walk_cycles += w.tw_cycles + w.tw_ov_max;
+	if (st->twin) { /* asap's own: its cycles and trajectory */
+		st->twin->ctr.walk_cycles += w.asap_cycles + w.asap_ov_max;
 		if (!r && st->twin->traj)
 			mmu_traj_add(st->twin->traj, w.tk[0] | MMU_TK_GLEAF(w.leaf_level), w.tk[1]);
 	}

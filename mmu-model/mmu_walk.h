@@ -43,15 +43,18 @@ struct wk {
 	const struct mmu_ctx *ctx;
 	struct mmu_vpwc *vp; /* NULL: no walk caches */
 	bool silent;	     /* software walk (fills): no counting, no caches */
-	bool asap;	     /* ASAP: guest levels 2 and 1 are prefetched */
-	bool overlap;	     /* refs now being issued are overlapped */
-	bool twin;	     /* also count the cycles of asap (st->twin) */
-	bool tw_pf;	     /* refs now being issued are of guest levels 2, 1 */
+	bool overlap;	     /* refs now being issued are overlapped (ECPT's probes) */
+	/* ASAP's cycles are summed beside the walk's own (asap_cycles): refs of
+	 * guest levels 2 and 1 (asap_pf) are prefetched, only their slowest
+	 * counts (asap_ov_max). The asap scheme books them; x86-2d does for its
+	 * twin (struct mmu_scheme_state). */
+	bool asap;
+	bool asap_pf;
 	bool no_traj;
 	int row; /* trajectory row: 0..3 = guest level 4..1, 4 = data; -1 none */
 	uint32_t refs, pwc_hits;
 	uint64_t cycles, ov_max;
-	uint64_t tw_cycles, tw_ov_max; /* asap's, when twin */
+	uint64_t asap_cycles, asap_ov_max;
 	int fault, fault_dim, fault_level;
 	uint64_t rsvd; /* reserved bits 51:phys_bits in real memory */
 	/* outputs of the last x86 / EPT walk (for fills and FPT) */
@@ -117,12 +120,12 @@ static inline void add_cycles(struct wk *w, uint64_t lat)
 	} else {
 		w->cycles += lat;
 	}
-	if (w->twin) {
-		if (w->tw_pf) {
-			if (lat > w->tw_ov_max)
-				w->tw_ov_max = lat;
+	if (w->asap) {
+		if (w->asap_pf) {
+			if (lat > w->asap_ov_max)
+				w->asap_ov_max = lat;
 		} else {
-			w->tw_cycles += lat;
+			w->asap_cycles += lat;
 		}
 	}
 }
