@@ -258,17 +258,6 @@ static inline bool order_step(const struct mmu_cache_level *l, uint64_t s, uint3
 	return false;
 }
 
-static inline bool access16(struct mmu_cache_level *l, uint64_t s, uint64_t tag)
-{
-	uint16_t *set = l->tags16 + s * 16;
-	unsigned w;
-
-	if (order_step(l, s, mmu_lru_match16x16(set, (uint16_t)tag) & l->full, &w))
-		return true;
-	set[w] = (uint16_t)tag;
-	return false;
-}
-
 static inline bool access32(struct mmu_cache_level *l, uint64_t s, uint64_t tag)
 {
 	uint32_t *set = l->tags32 + s * 16;
@@ -308,9 +297,15 @@ static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_
 							       uint64_t line)
 {
 	uint64_t tag = (line >> l->set_shift) + 1, s = line & l->set_mask;
+	unsigned w;
 
-	if (l->tags16 && tag <= UINT16_MAX)
-		return access16(l, s, tag);
+	if (l->tags16 && tag <= UINT16_MAX) { /* as access32, 16-bit */
+		uint16_t *set = l->tags16 + s * 16;
+		if (order_step(l, s, mmu_lru_match16x16(set, (uint16_t)tag) & l->full, &w))
+			return true;
+		set[w] = (uint16_t)tag;
+		return false;
+	}
 	if (__builtin_expect(l->tags32 && tag <= UINT32_MAX, 1))
 		return access32(l, s, tag);
 	return level_access_slow(l, s, tag);
