@@ -43,7 +43,8 @@ static inline void pwc_row(struct wk *w, int dim, int level)
  * level whose table the hit names (1..3, *v = the cached entry), or 4 on a
  * miss (the walk starts at the root).
  */
-static inline int pwc_probe(struct wk *w, struct mmu_pwc *pwc, uint64_t addr, int dim, uint64_t *v)
+static inline __attribute__((always_inline)) int pwc_probe(struct wk *w, struct mmu_pwc *pwc,
+							   uint64_t addr, int dim, uint64_t *v)
 {
 	for (int i = 2; i >= 0; i--) {
 		if (pwc_lookup(w, &pwc[i], addr >> (39 - 9 * i), v)) {
@@ -144,46 +145,14 @@ pwc_start(struct wk *w, struct mmu_pwc *pwc, const struct mmu_space *sp, uint64_
 	return level;
 }
 
-static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
-		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
-		    unsigned *shift);
-
-/* A software walk the memo did not answer (mmu_wk_ept_walk): walks, and
- * keeps the outputs in the memo entry of the page. */
-static int ept_walk_memo_fill(struct wk *w, uint64_t root, uint64_t gpa, int dim, uint64_t rsvd,
-			      unsigned need, uint64_t *out, unsigned *shift)
-{
-	struct mmu_memo *memo = w->st->memo;
-	struct mmu_swmemo *m = mmu_swmemo_of(memo, gpa);
-	uint64_t mask;
-	int r = ept_walk(w, &w->ctx->hpa, root, gpa, dim, NULL, rsvd, need, HX_NONE, out, shift);
-
-	if (r)
-		return r;
-	m->gen = memo->gen;
-	m->gpn = gpa >> 12;
-	m->root = root;
-	m->rsvd = rsvd;
-	m->level = (uint32_t)w->leaf_level_h;
-	m->perm = (uint32_t)w->last_ept_perm;
-	mask = (1ULL << (12 + 9 * (m->level - 1))) - 1;
-	m->base = *out & ~mask;
-	memcpy(&m->rec_h[1], &w->rec_h[1], 4 * sizeof(w->rec_h[1]));
-	return 0;
-}
-
-int mmu_wk_ept_walk_full(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa,
-			 int dim, struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx,
-			 uint64_t *out, unsigned *shift)
-{
-	if (wk_memo_walk(w, sp, pwc, thx))
-		return ept_walk_memo_fill(w, root, gpa, dim, rsvd, need, out, shift);
-	return ept_walk(w, sp, root, gpa, dim, pwc, rsvd, need, thx, out, shift);
-}
-
-static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
-		    struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
-		    unsigned *shift)
+/*
+ * The EPT walk's one body, inlined into each caller below so that the
+ * compiler specialises it for a constant thx (the host walk: HX_NONE).
+ */
+static inline __attribute__((always_inline)) int
+ept_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
+	   struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
+	   unsigned *shift)
 {
 	uint64_t table = root & ADDR_MASK, e = 0;
 	uint64_t perm = EPT_RWX;
@@ -224,14 +193,89 @@ static int ept_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 	return 0;
 }
 
+/* A software walk the memo did not answer (mmu_wk_ept_walk): walks, and
+ * keeps the outputs in the memo entry of the page. */
+static int ept_walk_memo_fill(struct wk *w, uint64_t root, uint64_t gpa, int dim, uint64_t rsvd,
+			      unsigned need, uint64_t *out, unsigned *shift)
+{
+	struct mmu_memo *memo = w->st->memo;
+	struct mmu_swmemo *m = mmu_swmemo_of(memo, gpa);
+	uint64_t mask;
+	int r = ept_walk_t(w, &w->ctx->hpa, root, gpa, dim, NULL, rsvd, need, HX_NONE, out, shift);
+
+	if (r)
+		return r;
+	m->gen = memo->gen;
+	m->gpn = gpa >> 12;
+	m->root = root;
+	m->rsvd = rsvd;
+	m->level = (uint32_t)w->leaf_level_h;
+	m->perm = (uint32_t)w->last_ept_perm;
+	mask = (1ULL << (12 + 9 * (m->level - 1))) - 1;
+	m->base = *out & ~mask;
+	memcpy(&m->rec_h[1], &w->rec_h[1], 4 * sizeof(w->rec_h[1]));
+	return 0;
+}
+
+int mmu_wk_ept_walk_full(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa,
+			 int dim, struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx,
+			 uint64_t *out, unsigned *shift)
+{
+	if (wk_memo_walk(w, sp, pwc, thx))
+		return ept_walk_memo_fill(w, root, gpa, dim, rsvd, need, out, shift);
+	if (thx == HX_NONE) /* the same body, specialised for the one-dimensional walk */
+		return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, HX_NONE, out, shift);
+	return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, thx, out, shift);
+}
+
+/* gPA -> hPA by the host EPT (HX_EPT): the nested TLB, else the EPT walk. */
+static int host_xlate_ept(struct wk *w, uint64_t gpa, unsigned need, uint64_t *hpa,
+			  unsigned *hshift)
+{
+	const struct mmu_ctx *ctx = w->ctx;
+	bool ntlb = w->vp && w->vp->has_ntlb && host_walk_cached(w);
+	int r;
+
+	if (w->silent) /* a software walk: the memo may answer it */
+		return mmu_wk_ept_walk(w, &ctx->hpa, ctx->ept_root, gpa, MMU_DIM_HOST, NULL,
+				       w->rsvd, need, HX_NONE, hpa, hshift);
+	if (ntlb) {
+		uint64_t base;
+		unsigned s = mmu_tlb_lookup(&w->vp->ntlb, gpa, true, &base);
+		if (s) {
+			pwc_hit(w, MMU_DIM_HOST, 1);
+			*hpa = base | (gpa & ((1ULL << s) - 1));
+			*hshift = s;
+			return 0;
+		}
+	}
+	r = ept_walk_t(w, &ctx->hpa, ctx->ept_root, gpa, MMU_DIM_HOST, host_pwc(w), w->rsvd, need,
+		       HX_NONE, hpa, hshift);
+	if (!r && ntlb)
+		mmu_tlb_insert(&w->vp->ntlb, gpa, *hshift > 21 ? 21 : *hshift,
+			       *hpa & ~((1ULL << (*hshift > 21 ? 21 : *hshift)) - 1));
+	return r;
+}
+
+/* mmu_wk_host_xlate with the common case (HX_EPT) called directly. */
+static inline __attribute__((always_inline)) int
+host_xlate_t(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uint64_t *hpa, unsigned *hshift)
+{
+	if (hx == HX_EPT)
+		return host_xlate_ept(w, gpa, need, hpa, hshift);
+	return mmu_wk_host_xlate(w, hx, gpa, need, hpa, hshift);
+}
+
 /*
  * One x86 radix walk of va from root. Table addresses are physical in sp
  * (hx == HX_NONE) or guest-physical, each translated by hx and read in the
  * host space (the 2D / 3D walk). The data address is translated by hx too.
+ * One body, inlined below for the native (HX_NONE) and 2D (HX_EPT) walks.
  */
-int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t va,
-		    enum hx hx, int dim, struct mmu_pwc *pwc, uint64_t rsvd, enum mmu_kind kind,
-		    uint64_t *out, unsigned *shift)
+static inline __attribute__((always_inline)) int
+x86_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t va, enum hx hx,
+	   int dim, struct mmu_pwc *pwc, uint64_t rsvd, enum mmu_kind kind, uint64_t *out,
+	   unsigned *shift)
 {
 	uint64_t table = root & ADDR_MASK, e = 0, perm = 1, gpa;
 	bool rw, nx, from_pwc = false, line = pwc && w->cfg->pwc_line_tags;
@@ -249,7 +293,7 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 		w->asap_pf = level <= 2;
 		if (hx != HX_NONE && !from_pwc) {
 			unsigned hs;
-			if (mmu_wk_host_xlate(w, hx, table, EPT_R, &ta, &hs))
+			if (host_xlate_t(w, hx, table, EPT_R, &ta, &hs))
 				return -1;
 		}
 		if (pwc && level < 4 && !from_pwc && !line)
@@ -279,13 +323,24 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 	gshift = 12 + 9 * (unsigned)(level - 1);
 	if (hx != HX_NONE) {
 		w->row = 4;
-		if (mmu_wk_host_xlate(w, hx, gpa, need_ept(kind), out, &hshift))
+		if (host_xlate_t(w, hx, gpa, need_ept(kind), out, &hshift))
 			return -1;
 	} else {
 		*out = gpa;
 	}
 	*shift = gshift < hshift ? gshift : hshift;
 	return 0;
+}
+
+int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t va,
+		    enum hx hx, int dim, struct mmu_pwc *pwc, uint64_t rsvd, enum mmu_kind kind,
+		    uint64_t *out, unsigned *shift)
+{
+	if (hx == HX_NONE)
+		return x86_walk_t(w, sp, root, va, HX_NONE, dim, pwc, rsvd, kind, out, shift);
+	if (hx == HX_EPT)
+		return x86_walk_t(w, sp, root, va, HX_EPT, dim, pwc, rsvd, kind, out, shift);
+	return x86_walk_t(w, sp, root, va, hx, dim, pwc, rsvd, kind, out, shift);
 }
 
 static const struct mmu_dmt_reg *find_reg(const struct mmu_dmt_reg *regs, uint32_t n, uint32_t max,
@@ -354,7 +409,6 @@ int mmu_wk_host_xlate(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uin
 	const struct mmu_ctx *ctx = w->ctx;
 	uint64_t l1;
 	unsigned s1, s2;
-	int r;
 
 	switch (hx) {
 	case HX_NONE:
@@ -362,22 +416,7 @@ int mmu_wk_host_xlate(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uin
 		*hshift = 30;
 		return 0;
 	case HX_EPT:
-		if (w->vp && w->vp->has_ntlb && !w->silent && host_walk_cached(w)) {
-			uint64_t base;
-			unsigned s = mmu_tlb_lookup(&w->vp->ntlb, gpa, true, &base);
-			if (s) {
-				pwc_hit(w, MMU_DIM_HOST, 1);
-				*hpa = base | (gpa & ((1ULL << s) - 1));
-				*hshift = s;
-				return 0;
-			}
-		}
-		r = mmu_wk_ept_walk(w, &ctx->hpa, ctx->ept_root, gpa, MMU_DIM_HOST, host_pwc(w),
-				    w->rsvd, need, HX_NONE, hpa, hshift);
-		if (!r && w->vp && w->vp->has_ntlb && !w->silent && host_walk_cached(w))
-			mmu_tlb_insert(&w->vp->ntlb, gpa, *hshift > 21 ? 21 : *hshift,
-				       *hpa & ~((1ULL << (*hshift > 21 ? 21 : *hshift)) - 1));
-		return r;
+		return host_xlate_ept(w, gpa, need, hpa, hshift);
 	case HX_EPT_DMT:
 		if (!host_tea(w, ctx->host_regs, ctx->n_host_regs, gpa, need, MMU_DIM_HOST, true,
 			      HX_NONE, hpa, hshift))
