@@ -495,10 +495,10 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 			gr->misses++;
 			have = false;
 			gr->ev[e] = (struct mmu_event){va, EV_WALK, (uint8_t)kind, (uint8_t)vcpu};
-			for (int sc = 0; sc < MMU_NSCHEMES && !have; sc++) {
-				if (!(gr->mask & MMU_SCHEME_BIT(sc)))
-					continue;
-				catch_up(sim, sc, ctx, gr, e);
+			for (uint32_t m = gr->mask; m && !have; m &= m - 1) {
+				int sc = __builtin_ctz(m);
+				if (gr->cursor[sc] < e)
+					catch_up(sim, sc, ctx, gr, e);
 				run_event(sim, sc, ctx, &gr->ev[e], &res);
 				gr->cursor[sc] = e + 1;
 				if (!res.fault) {

@@ -13,12 +13,18 @@
 
 #include "mmu_walk.h"
 
-/*
- * One EPT-format radix walk of gpa from root. Tables are read in sp at their
- * address, or, when thx != HX_NONE, their address is first translated by thx
- * (EPT12 tables live in L1-physical memory and are read at their hPA).
- * pwc: [3] walk caches of this dimension, or NULL.
- */
+/* traj_step's table, [row + 1][dim][level]: in row r < 4 (guest level 4 - r)
+ * a guest reference is step Gx = 16 + r and a host one GxHy = 4r + 4 - y; in
+ * row 4 (the data) a host reference is UDHy = 24 - y; nothing else is a step. */
+const int8_t mmu_wk_traj_steps[6][MMU_NDIMS][5] = {
+    /* row -1 */ {{-1, -1, -1, -1, -1}, {-1, -1, -1, -1, -1}, {-1, -1, -1, -1, -1}},
+    /* row 0 */ {{-1, 16, 16, 16, 16}, {-1, 3, 2, 1, 0}, {-1, -1, -1, -1, -1}},
+    /* row 1 */ {{-1, 17, 17, 17, 17}, {-1, 7, 6, 5, 4}, {-1, -1, -1, -1, -1}},
+    /* row 2 */ {{-1, 18, 18, 18, 18}, {-1, 11, 10, 9, 8}, {-1, -1, -1, -1, -1}},
+    /* row 3 */ {{-1, 19, 19, 19, 19}, {-1, 15, 14, 13, 12}, {-1, -1, -1, -1, -1}},
+    /* row 4 */ {{-1, -1, -1, -1, -1}, {-1, 23, 22, 21, 20}, {-1, -1, -1, -1, -1}},
+};
+
 /* One walk-cache lookup; with cache_fast_path a tag equal to the last one
  * this cache saw misses (the artifact's caching_device). */
 static inline bool pwc_lookup(struct wk *w, struct mmu_pwc *p, uint64_t tag, uint64_t *v)
@@ -146,8 +152,12 @@ pwc_start(struct wk *w, struct mmu_pwc *pwc, const struct mmu_space *sp, uint64_
 }
 
 /*
- * The EPT walk's one body, inlined into each caller below so that the
- * compiler specialises it for a constant thx (the host walk: HX_NONE).
+ * One EPT-format radix walk of gpa from root. Tables are read in sp at their
+ * address, or, when thx != HX_NONE, their address is first translated by thx
+ * (EPT12 tables live in L1-physical memory and are read at their hPA).
+ * pwc: [3] walk caches of this dimension, or NULL. One body, inlined into
+ * each caller below so that the compiler specialises it for a constant thx
+ * (the host walk: HX_NONE).
  */
 static inline __attribute__((always_inline)) int
 ept_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,

@@ -131,16 +131,15 @@ static inline void add_cycles(struct wk *w, uint64_t lat)
 }
 
 /* The trajectory step of a reference of (dim, level) in the current row, or
- * -1 (GxHy = row * 4 + 4 - y, Gx = 16 + row, UDHy = 20 + 4 - y). */
+ * -1 (GxHy = row * 4 + 4 - y, Gx = 16 + row, UDHy = 20 + 4 - y): a table
+ * indexed [row + 1][dim][level] (mmu_walk.c), as it runs for every reference. */
+extern const int8_t mmu_wk_traj_steps[6][MMU_NDIMS][5];
+
 static inline int traj_step(const struct wk *w, int dim, int level)
 {
-	if (w->row < 0 || w->no_traj || level < 1)
+	if (w->no_traj)
 		return -1;
-	if (dim == MMU_DIM_GUEST)
-		return w->row < 4 ? 16 + w->row : -1;
-	if (dim == MMU_DIM_HOST)
-		return (w->row < 4 ? w->row * 4 : 20) + (4 - level);
-	return -1;
+	return mmu_wk_traj_steps[w->row + 1][dim][level];
 }
 
 /* Counts one walk reference to pa (the read itself is done by rd()). rd()
@@ -149,19 +148,18 @@ static inline int traj_step(const struct wk *w, int dim, int level)
 static inline __attribute__((always_inline)) void cnt(struct wk *w, uint64_t pa, int dim, int level)
 {
 	struct mmu_counters *c;
+	struct mmu_cache *cache;
 	int srv, step;
 
 	if (w->silent)
 		return;
 	c = &w->st->ctr;
-	srv = w->st->cache ? mmu_cache_access(w->st->cache, pa) : MMU_SRV_DRAM;
+	cache = w->st->cache;
+	srv = cache ? mmu_cache_access(cache, pa) : MMU_SRV_DRAM;
 	w->refs++;
 	c->refs_dim_level[dim][level]++;
 	c->served[srv]++;
-	add_cycles(w, srv == MMU_SRV_DRAM ? w->cfg->lat_dram
-		      : srv == MMU_SRV_L1 ? w->cfg->lat_l1
-		      : srv == MMU_SRV_L2 ? w->cfg->lat_l2
-					  : w->cfg->lat_llc);
+	add_cycles(w, cache ? cache->lat[srv - MMU_SRV_L1] : w->cfg->lat_dram);
 	if ((step = traj_step(w, dim, level)) >= 0) {
 		c->traj[step]++;
 		set_step(w, step, (unsigned)(MMU_STEP_PWC + srv));
