@@ -151,17 +151,48 @@ pwc_start(struct wk *w, struct mmu_pwc *pwc, const struct mmu_space *sp, uint64_
 	return level;
 }
 
+/* The upper-level memo entry of addr's 2 MiB region (struct mmu_upmemo). */
+static inline struct mmu_upmemo *upmemo_of(struct mmu_upmemo *a, uint64_t addr)
+{
+	uint64_t r = addr >> 21;
+
+	return &a[(r ^ (r >> 9)) & (MMU_UPMEMO_N - 1)];
+}
+
+static inline bool upmemo_hit(const struct mmu_upmemo *u, uint64_t gen, uint64_t addr,
+			      uint64_t root, uint64_t rsvd)
+{
+	return u->gen == gen && u->region == addr >> 21 && u->root == root && u->rsvd == rsvd;
+}
+
+/* Keeps levels 4..2 of a walk that reached its level-1 table. */
+static inline void upmemo_keep(struct mmu_upmemo *u, uint64_t gen, uint64_t addr, uint64_t root,
+			       uint64_t rsvd, uint64_t table, uint64_t perm, const uint64_t *rec,
+			       const uint64_t *rec_t)
+{
+	u->gen = gen;
+	u->region = addr >> 21;
+	u->root = root;
+	u->rsvd = rsvd;
+	u->table = table;
+	u->perm = perm;
+	memcpy(u->rec, rec, sizeof(u->rec));
+	if (rec_t)
+		memcpy(u->rec_t, rec_t, sizeof(u->rec_t));
+}
+
 /*
  * One EPT-format radix walk of gpa from root. Tables are read in sp at their
  * address, or, when thx != HX_NONE, their address is first translated by thx
  * (EPT12 tables live in L1-physical memory and are read at their hPA).
- * pwc: [3] walk caches of this dimension, or NULL. One body, inlined into
- * each caller below so that the compiler specialises it for a constant thx
- * (the host walk: HX_NONE).
+ * pwc: [3] walk caches of this dimension, or NULL. up: a software walk of
+ * the host EPT that uses the lane's upper-level memo (w->st->memo->eup).
+ * One body, inlined into each caller below so that the compiler specialises
+ * it for a constant thx (the host walk: HX_NONE) and up.
  */
 static inline __attribute__((always_inline)) int
 ept_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa, int dim,
-	   struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, uint64_t *out,
+	   struct mmu_pwc *pwc, uint64_t rsvd, unsigned need, enum hx thx, bool up, uint64_t *out,
 	   unsigned *shift)
 {
 	uint64_t table = root & ADDR_MASK, e = 0;
@@ -169,6 +200,14 @@ ept_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa
 	bool from_pwc = false, line = pwc && w->cfg->pwc_line_tags;
 	int level = pwc_start(w, pwc, thx == HX_NONE ? sp : &w->ctx->l1, root, gpa, dim, true,
 			      &table, &perm, &from_pwc);
+	struct mmu_upmemo *um = up ? upmemo_of(w->st->memo->eup, gpa) : NULL;
+
+	if (up && upmemo_hit(um, w->st->memo->gen, gpa, root, rsvd)) {
+		level = 1;
+		table = um->table;
+		perm = um->perm;
+		memcpy(&w->rec_h[2], um->rec, sizeof(um->rec));
+	}
 
 	for (;; level--) {
 		uint64_t ta = table;
@@ -191,6 +230,9 @@ ept_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa
 		if (level == 1 || (level < 4 && (e & EPT_PS)))
 			break;
 		table = e & ADDR_MASK;
+		if (up && level == 2)
+			upmemo_keep(um, w->st->memo->gen, gpa, root, rsvd, table, perm,
+				    &w->rec_h[2], NULL);
 	}
 	w->leaf_level_h = level;
 	if (w->row >= 0 && !w->silent)
@@ -211,7 +253,8 @@ static int ept_walk_memo_fill(struct wk *w, uint64_t root, uint64_t gpa, int dim
 	struct mmu_memo *memo = w->st->memo;
 	struct mmu_swmemo *m = mmu_swmemo_of(memo, gpa);
 	uint64_t mask;
-	int r = ept_walk_t(w, &w->ctx->hpa, root, gpa, dim, NULL, rsvd, need, HX_NONE, out, shift);
+	int r = ept_walk_t(w, &w->ctx->hpa, root, gpa, dim, NULL, rsvd, need, HX_NONE, true, out,
+			   shift);
 
 	if (r)
 		return r;
@@ -234,8 +277,9 @@ int mmu_wk_ept_walk_full(struct wk *w, const struct mmu_space *sp, uint64_t root
 	if (wk_memo_walk(w, sp, pwc, thx))
 		return ept_walk_memo_fill(w, root, gpa, dim, rsvd, need, out, shift);
 	if (thx == HX_NONE) /* the same body, specialised for the one-dimensional walk */
-		return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, HX_NONE, out, shift);
-	return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, thx, out, shift);
+		return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, HX_NONE, false, out,
+				  shift);
+	return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, thx, false, out, shift);
 }
 
 /* gPA -> hPA by the host EPT (HX_EPT): the nested TLB, else the EPT walk. */
@@ -260,7 +304,7 @@ static int host_xlate_ept(struct wk *w, uint64_t gpa, unsigned need, uint64_t *h
 		}
 	}
 	r = ept_walk_t(w, &ctx->hpa, ctx->ept_root, gpa, MMU_DIM_HOST, host_pwc(w), w->rsvd, need,
-		       HX_NONE, hpa, hshift);
+		       HX_NONE, false, hpa, hshift);
 	if (!r && ntlb)
 		mmu_tlb_insert(&w->vp->ntlb, gpa, *hshift > 21 ? 21 : *hshift,
 			       *hpa & ~((1ULL << (*hshift > 21 ? 21 : *hshift)) - 1));
@@ -280,11 +324,13 @@ host_xlate_t(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uint64_t *hp
  * One x86 radix walk of va from root. Table addresses are physical in sp
  * (hx == HX_NONE) or guest-physical, each translated by hx and read in the
  * host space (the 2D / 3D walk). The data address is translated by hx too.
- * One body, inlined below for the native (HX_NONE) and 2D (HX_EPT) walks.
+ * up: a software 2D walk (HX_EPT) that uses the lane's upper-level memo
+ * (w->st->memo->xup). One body, inlined below for the native (HX_NONE), 2D
+ * (HX_EPT) and software 2D walks.
  */
 static inline __attribute__((always_inline)) int
 x86_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t va, enum hx hx,
-	   int dim, struct mmu_pwc *pwc, uint64_t rsvd, enum mmu_kind kind, uint64_t *out,
+	   int dim, struct mmu_pwc *pwc, uint64_t rsvd, enum mmu_kind kind, bool up, uint64_t *out,
 	   unsigned *shift)
 {
 	uint64_t table = root & ADDR_MASK, e = 0, perm = 1, gpa;
@@ -292,6 +338,15 @@ x86_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t va,
 	int level = pwc_start(w, pwc, hx == HX_NONE ? sp : &w->ctx->gpa, root, va, dim, false,
 			      &table, &perm, &from_pwc);
 	unsigned gshift, hshift = 30;
+	struct mmu_upmemo *um = up ? upmemo_of(w->st->memo->xup, va) : NULL;
+
+	if (up && upmemo_hit(um, w->st->memo->gen, va, root, rsvd)) {
+		level = 1;
+		table = um->table;
+		perm = um->perm;
+		memcpy(&w->rec[2], um->rec, sizeof(um->rec));
+		memcpy(&w->rec_t[2], um->rec_t, sizeof(um->rec_t));
+	}
 
 	rw = perm & 1;
 	nx = perm & 2;
@@ -321,6 +376,9 @@ x86_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t va,
 		if (x86_leaf(e, level))
 			break;
 		table = e & ADDR_MASK;
+		if (up && level == 2)
+			upmemo_keep(um, w->st->memo->gen, va, root, rsvd, table,
+				    (rw ? 1 : 0) | (nx ? 2 : 0), &w->rec[2], &w->rec_t[2]);
 	}
 	w->asap_pf = false;
 	w->leaf_level = level;
@@ -347,10 +405,13 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 		    uint64_t *out, unsigned *shift)
 {
 	if (hx == HX_NONE)
-		return x86_walk_t(w, sp, root, va, HX_NONE, dim, pwc, rsvd, kind, out, shift);
+		return x86_walk_t(w, sp, root, va, HX_NONE, dim, pwc, rsvd, kind, false, out,
+				  shift);
+	if (hx == HX_EPT && w->silent && !pwc && w->st->memo)
+		return x86_walk_t(w, sp, root, va, HX_EPT, dim, NULL, rsvd, kind, true, out, shift);
 	if (hx == HX_EPT)
-		return x86_walk_t(w, sp, root, va, HX_EPT, dim, pwc, rsvd, kind, out, shift);
-	return x86_walk_t(w, sp, root, va, hx, dim, pwc, rsvd, kind, out, shift);
+		return x86_walk_t(w, sp, root, va, HX_EPT, dim, pwc, rsvd, kind, false, out, shift);
+	return x86_walk_t(w, sp, root, va, hx, dim, pwc, rsvd, kind, false, out, shift);
 }
 
 static const struct mmu_dmt_reg *find_reg(const struct mmu_dmt_reg *regs, uint32_t n, uint32_t max,

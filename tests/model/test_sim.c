@@ -342,6 +342,43 @@ Test(sim, frames_are_asked_again_in_the_next_call)
 	W.ctx.gpa.frame = world_frame;
 }
 
+/* Software walks keep the upper levels (4..2) of a 2 MiB region for the
+ * rest of their call only (struct mmu_upmemo): after the guest's PDE, then
+ * the EPT's PDE of the data went away between calls, the next call's
+ * software walks (ECPT's and FPT's 2D walks, a shadow fill) must fault. */
+Test(sim, software_walks_read_upper_levels_again_in_the_next_call)
+{
+	static const enum mmu_scheme s[] = {MMU_ECPT, MMU_FPT, MMU_X86_SHADOW};
+	struct mmu_walk_result res;
+	uint64_t *pde, old;
+
+	cfg.pwc = true;
+	mk(MMU_SCHEME_BIT(MMU_ECPT) | MMU_SCHEME_BIT(MMU_FPT) | MMU_SCHEME_BIT(MMU_X86_SHADOW));
+	mmu_translate(&cfg, &W.ctx, MMU_X86_NATIVE, VA, MMU_LOAD, &res);
+	cr_assert_eq(res.fault, MMU_OK);
+	for (int round = 0; round < 2; round++) {
+		/* two accesses in the region in one call: the second one's
+		 * software walks start at level 1 */
+		struct mmu_access a[2] = {{.va = VA, .size = 8, .kind = MMU_LOAD},
+					  {.va = VA + 0x1000, .size = 8, .kind = MMU_LOAD}};
+		mmu_sim_run(sim, &W.ctx, a, 2);
+		for (unsigned i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+			cr_expect_eq(C(s[i])->faults, 0, "%s", mmu_scheme_name(s[i]));
+		pde = round ? fx_walk_entry(&W.h, W.ctx.ept_root, res.pa, 2, true)
+			    : world_gentry(&W, VA, 2);
+		old = *pde;
+		*pde = 0;
+		mmu_sim_invalidate(sim, &W.ctx, VA, 4096);
+		one(VA, MMU_LOAD);
+		for (unsigned i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+			cr_expect_eq(C(s[i])->faults, 1, "%s, %s PDE gone: upper levels kept",
+				     mmu_scheme_name(s[i]), round ? "EPT" : "guest");
+		*pde = old;
+		mk(MMU_SCHEME_BIT(MMU_ECPT) | MMU_SCHEME_BIT(MMU_FPT) |
+		   MMU_SCHEME_BIT(MMU_X86_SHADOW));
+	}
+}
+
 Test(sim, reset_empties_everything)
 {
 	mk(MMU_SCHEME_BIT(MMU_X86_NATIVE));
