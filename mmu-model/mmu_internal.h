@@ -199,13 +199,14 @@ struct mmu_fmemo {
 
 /* The upper levels of software walks (mmu_walk.c), by 2 MiB region: the
  * level-1 table that present non-leaf entries at levels 4..2 lead to, so a
- * later software walk in the region reads only its level-1 entry. Two
- * kinds: the EPT walks the software-walk memo fills (eup) and the 2D x86
- * walks over the host EPT (xup). Same generation rule as the memo above. */
+ * later software walk in the region reads only its level-1 entry. Three
+ * kinds: the EPT walks the software-walk memo fills (eup), the EPT12 walks
+ * over EPT01 (mup) and the 2D x86 walks over the host EPT (xup). Same
+ * generation rule as the memo above. */
 #define MMU_UPMEMO_N 512
 struct mmu_upmemo {
 	uint64_t region, root, rsvd, gen;
-	uint64_t table;	   /* the level-1 table (EPT: hPA; x86: gPA) */
+	uint64_t table;	   /* the level-1 table (EPT: hPA; EPT12: L1 gPA; x86: gPA) */
 	uint64_t perm;	   /* EPT: RWX so far; x86: bit 0 RW, bit 1 NX so far */
 	uint64_t rec[3];   /* levels 2..4: entry addresses (EPT: rec_h; x86: rec) */
 	uint64_t rec_t[3]; /* x86 levels 2..4: the tables' hPAs (rec_t) */
@@ -215,7 +216,7 @@ struct mmu_memo {
 	uint64_t gen; /* one per mmu_sim_run call */
 	struct mmu_swmemo sw[MMU_SWMEMO_N];
 	struct mmu_fmemo fm[MMU_FMEMO_N];
-	struct mmu_upmemo eup[MMU_UPMEMO_N], xup[MMU_UPMEMO_N];
+	struct mmu_upmemo eup[MMU_UPMEMO_N], mup[MMU_UPMEMO_N], xup[MMU_UPMEMO_N];
 };
 
 #define MMU_MAX_ROOTS 64

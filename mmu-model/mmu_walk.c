@@ -185,8 +185,9 @@ static inline void upmemo_keep(struct mmu_upmemo *u, uint64_t gen, uint64_t addr
  * One EPT-format radix walk of gpa from root. Tables are read in sp at their
  * address, or, when thx != HX_NONE, their address is first translated by thx
  * (EPT12 tables live in L1-physical memory and are read at their hPA).
- * pwc: [3] walk caches of this dimension, or NULL. up: a software walk of
- * the host EPT that uses the lane's upper-level memo (w->st->memo->eup).
+ * pwc: [3] walk caches of this dimension, or NULL. up: a software walk that
+ * uses the lane's upper-level memo (w->st->memo->eup for the host EPT, mup
+ * for EPT12 over EPT01).
  * One body, inlined into each caller below so that the compiler specialises
  * it for a constant thx (the host walk: HX_NONE) and up.
  */
@@ -200,7 +201,8 @@ ept_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa
 	bool from_pwc = false, line = pwc && w->cfg->pwc_line_tags;
 	int level = pwc_start(w, pwc, thx == HX_NONE ? sp : &w->ctx->l1, root, gpa, dim, true,
 			      &table, &perm, &from_pwc);
-	struct mmu_upmemo *um = up ? upmemo_of(w->st->memo->eup, gpa) : NULL;
+	struct mmu_upmemo *um =
+	    up ? upmemo_of(thx == HX_NONE ? w->st->memo->eup : w->st->memo->mup, gpa) : NULL;
 
 	if (up && upmemo_hit(um, w->st->memo->gen, gpa, root, rsvd)) {
 		level = 1;
@@ -276,6 +278,9 @@ int mmu_wk_ept_walk_full(struct wk *w, const struct mmu_space *sp, uint64_t root
 {
 	if (wk_memo_walk(w, sp, pwc, thx))
 		return ept_walk_memo_fill(w, root, gpa, dim, rsvd, need, out, shift);
+	if (thx == HX_EPT && w->silent && !pwc && w->st->memo) /* EPT12 in software */
+		return ept_walk_t(w, sp, root, gpa, dim, NULL, rsvd, need, HX_EPT, true, out,
+				  shift);
 	if (thx == HX_NONE) /* the same body, specialised for the one-dimensional walk */
 		return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, HX_NONE, false, out,
 				  shift);
