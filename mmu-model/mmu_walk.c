@@ -181,6 +181,18 @@ static inline void upmemo_keep(struct mmu_upmemo *u, uint64_t gen, uint64_t addr
 		memcpy(u->rec_t, rec_t, sizeof(u->rec_t));
 }
 
+static int host_xlate_ept(struct wk *w, uint64_t gpa, unsigned need, uint64_t *hpa,
+			  unsigned *hshift);
+
+/* mmu_wk_host_xlate with the common case (HX_EPT) called directly. */
+static inline __attribute__((always_inline)) int
+host_xlate_t(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uint64_t *hpa, unsigned *hshift)
+{
+	if (hx == HX_EPT)
+		return host_xlate_ept(w, gpa, need, hpa, hshift);
+	return mmu_wk_host_xlate(w, hx, gpa, need, hpa, hshift);
+}
+
 /*
  * One EPT-format radix walk of gpa from root. Tables are read in sp at their
  * address, or, when thx != HX_NONE, their address is first translated by thx
@@ -217,7 +229,7 @@ ept_walk_t(struct wk *w, const struct mmu_space *sp, uint64_t root, uint64_t gpa
 
 		if (thx != HX_NONE && !from_pwc) {
 			unsigned hs;
-			if (mmu_wk_host_xlate(w, thx, table, EPT_R, &ta, &hs))
+			if (host_xlate_t(w, thx, table, EPT_R, &ta, &hs))
 				return -1;
 		}
 		if (pwc && level < 4 && !from_pwc && !line)
@@ -284,6 +296,9 @@ int mmu_wk_ept_walk_full(struct wk *w, const struct mmu_space *sp, uint64_t root
 	if (thx == HX_NONE) /* the same body, specialised for the one-dimensional walk */
 		return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, HX_NONE, false, out,
 				  shift);
+	if (thx == HX_EPT) /* and for EPT12 over EPT01 */
+		return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, HX_EPT, false, out,
+				  shift);
 	return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, thx, false, out, shift);
 }
 
@@ -314,15 +329,6 @@ static int host_xlate_ept(struct wk *w, uint64_t gpa, unsigned need, uint64_t *h
 		mmu_tlb_insert(&w->vp->ntlb, gpa, *hshift > 21 ? 21 : *hshift,
 			       *hpa & ~((1ULL << (*hshift > 21 ? 21 : *hshift)) - 1));
 	return r;
-}
-
-/* mmu_wk_host_xlate with the common case (HX_EPT) called directly. */
-static inline __attribute__((always_inline)) int
-host_xlate_t(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uint64_t *hpa, unsigned *hshift)
-{
-	if (hx == HX_EPT)
-		return host_xlate_ept(w, gpa, need, hpa, hshift);
-	return mmu_wk_host_xlate(w, hx, gpa, need, hpa, hshift);
 }
 
 /*
@@ -504,7 +510,7 @@ int mmu_wk_host_xlate(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uin
 		if (mmu_wk_ept_walk(w, NULL, ctx->ept12_root, gpa, MMU_DIM_MID,
 				    vpwc(w, MMU_DIM_MID), w->rsvd, need, HX_EPT, &l1, &s1))
 			return -1;
-		if (mmu_wk_host_xlate(w, HX_EPT, l1, need, hpa, &s2))
+		if (host_xlate_ept(w, l1, need, hpa, &s2))
 			return -1;
 		*hshift = s1 < s2 ? s1 : s2;
 		return 0;
