@@ -166,6 +166,14 @@ void mmu_pstore_init(struct mmu_pstore *s, uint64_t base);
 void mmu_pstore_free(struct mmu_pstore *s);
 /* Allocates a zeroed frame; returns its address or 0 when out of memory. */
 uint64_t mmu_pstore_alloc(struct mmu_pstore *s);
+/* The frame of pa, or NULL (inline: the walks of own tables ask per reference). */
+static inline uint8_t *mmu_pstore_frame_of(const struct mmu_pstore *s, uint64_t pa)
+{
+	uint64_t idx = (pa - s->base) >> 12;
+
+	return pa >= s->base && idx < s->n ? s->frames[idx] : NULL;
+}
+/* The same as a struct mmu_space frame callback (ctx: the store). */
 const void *mmu_pstore_frame(void *ctx, uint64_t pa);
 uint64_t *mmu_pstore_entry(struct mmu_pstore *s, uint64_t pa);
 

@@ -41,15 +41,12 @@ uint64_t mmu_pstore_alloc(struct mmu_pstore *s)
 
 const void *mmu_pstore_frame(void *ctx, uint64_t pa)
 {
-	struct mmu_pstore *s = ctx;
-	uint64_t idx = (pa - s->base) >> 12;
-
-	return pa >= s->base && idx < s->n ? s->frames[idx] : NULL;
+	return mmu_pstore_frame_of(ctx, pa);
 }
 
 uint64_t *mmu_pstore_entry(struct mmu_pstore *s, uint64_t pa)
 {
-	uint8_t *f = (uint8_t *)mmu_pstore_frame(s, pa);
+	uint8_t *f = mmu_pstore_frame_of(s, pa);
 
 	return f ? (uint64_t *)(f + (pa & 0xff8)) : NULL;
 }

@@ -191,7 +191,9 @@ static inline const uint8_t *frame_of(struct wk *w, const struct mmu_space *sp, 
 
 	if (!sp || !sp->frame)
 		return NULL;
-	if (!m || sp->frame == mmu_pstore_frame)
+	if (sp->frame == mmu_pstore_frame)
+		return mmu_pstore_frame_of(sp->ctx, page);
+	if (!m)
 		return sp->frame(sp->ctx, page);
 	/* hashed: a 2D walk reads a table at gPA X at hPA X + offset */
 	e = &m->fm[((page ^ (uintptr_t)sp) * 0x9E3779B97F4A7C15ULL) >> 56];
