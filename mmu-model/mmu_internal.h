@@ -77,13 +77,8 @@ struct mmu_tlb {
 int mmu_tlb_init(struct mmu_tlb *t, uint32_t entries, uint32_t ways);
 void mmu_tlb_free(struct mmu_tlb *t);
 void mmu_tlb_clear(struct mmu_tlb *t);
-/* Looks up the 4 KiB entry of addr, then (if use_2m) the 2 MiB one. On a hit
- * returns the page shift and *base = the page's physical base. 0 on a miss. */
-unsigned mmu_tlb_lookup(struct mmu_tlb *t, uint64_t addr, bool use_2m, uint64_t *base);
+/* mmu_tlb_lookup and mmu_tlb_insert_missed: inline, in mmu_tlb.h */
 void mmu_tlb_insert(struct mmu_tlb *t, uint64_t addr, unsigned shift, uint64_t base);
-/* The same when a lookup of addr just missed (and nothing was inserted
- * since): the key is not in its set, so no search. */
-void mmu_tlb_insert_missed(struct mmu_tlb *t, uint64_t addr, unsigned shift, uint64_t base);
 void mmu_tlb_flush_page(struct mmu_tlb *t, uint64_t addr);
 
 /* ---- page-walk cache: one small set-associative LRU array per level ---- */

@@ -13,6 +13,7 @@
 
 #include "dmtvm_trace.h"
 #include "mmu_internal.h"
+#include "mmu_tlb.h"
 
 #define NGROUPS 3
 
@@ -442,6 +443,9 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 	/* a new EPT (or EPT12) root also invalidates cached translations */
 	uint64_t ept = g == 0 ? 0 : ctx->ept_root ^ (ctx->ept12_root << 1) ^ ctx->shadow_root;
 	struct mmu_walk_result res;
+	/* the vCPU state last found current: it stays so for the rest of the
+	 * call (the context is the call's, and only a switch changes it) */
+	const struct mmu_group_vcpu *cur = NULL;
 
 	gr->ne = 0;
 	memset(gr->cursor, 0, sizeof(gr->cursor));
@@ -472,7 +476,8 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 			gr->ne = 0;
 			memset(gr->cursor, 0, sizeof(gr->cursor));
 		}
-		if (!gv->valid || gv->asid != ctx->asid || gv->cr3 != key || gv->ept != ept) {
+		if (gv != cur &&
+		    (!gv->valid || gv->asid != ctx->asid || gv->cr3 != key || gv->ept != ept)) {
 			/* the flush empties walk caches: earlier walks go first */
 			catch_up_all(sim, gr, ctx, gr->ne);
 			switch_vcpu(sim, g, vcpu, ctx->asid, key, ept);
@@ -481,6 +486,7 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 			gv->cr3 = key;
 			gv->ept = ept;
 		}
+		cur = gv;
 		gr->accesses[kind]++;
 		l1 = kind == MMU_FETCH ? &gv->l1i : &gv->l1d;
 		if ((s = mmu_tlb_lookup(l1, va, cfg->tlb_2m, &base))) {

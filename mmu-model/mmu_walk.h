@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mmu_internal.h"
+#include "mmu_tlb.h"
 
 #define ADDR_MASK 0x000ffffffffff000ULL
 #define X86_P	  0x1ULL

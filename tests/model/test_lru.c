@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "mmu_internal.h"
+#include "mmu_tlb.h"
 
 /* ---- reference: MRU-first arrays of full keys ---- */
 struct ref_set_assoc {
