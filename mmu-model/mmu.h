@@ -43,7 +43,10 @@
  * frame that holds pa (i.e. the frame starting at pa & ~0xfff), or NULL when
  * pa is outside the memory. The pointer must stay valid during mmu_sim_run,
  * and frame() must give the same frame for a page throughout one call (the
- * model remembers the frames it was given for the rest of the call).
+ * model remembers the frames it was given for the rest of the call). Nor may
+ * the caller's tables (page tables, EPTs, TEAs) change during a call: the
+ * model remembers its software walks of them for the rest of the call.
+ * Changes between calls are seen (mmu_sim_invalidate for cached ones).
  */
 struct mmu_space {
 	const void *(*frame)(void *ctx, uint64_t pa);
