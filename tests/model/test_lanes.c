@@ -3,8 +3,9 @@
  * test_lanes.c: batching and lanes do not move a counter. Each stream runs
  * one access per mmu_sim_run call, in batches, and in batches on 2 and 3
  * lanes (tests/model/lanes.c threads), with the same table edits (remaps,
- * unmaps), invalidations and address-space switches between batches; every
- * counter of every scheme must be equal across the four runs.
+ * unmaps of pages and of page tables), invalidations and address-space
+ * switches between batches; every counter of every scheme must be equal
+ * across the four runs.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -59,6 +60,9 @@ static const struct mmu_ctx *edit(struct world *w, struct mmu_sim *sim, struct m
 	uint64_t vb = W_VA4K + ((r >> 32) & ((4ULL << 20) - 1) & ~0xfffULL);
 	uint64_t *ea = world_gentry(w, va, 1), *eb = world_gentry(w, vb, 1), t;
 
+	if ((!ea || !eb) && r % 7 < 5)
+		return &w->ctx; /* a page table unmapped (below): no leaf to edit */
+
 	switch (r % 7) {
 	case 0: /* remap two pages, no invalidation (stale TLB and shadow entries) */
 		t = *ea, *ea = *eb, *eb = t;
@@ -80,7 +84,10 @@ static const struct mmu_ctx *edit(struct world *w, struct mmu_sim *sim, struct m
 		break;
 	case 5:
 		return other;
-	default:
+	default: /* unmap or map back a guest page table (its PDE), without
+		  * invalidation; software walks must read it again (struct
+		  * mmu_upmemo) */
+		*world_gentry(w, va, 2) ^= 1;
 		break;
 	}
 	return &w->ctx;
