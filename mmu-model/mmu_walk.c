@@ -296,9 +296,6 @@ int mmu_wk_ept_walk_full(struct wk *w, const struct mmu_space *sp, uint64_t root
 	if (thx == HX_NONE) /* the same body, specialised for the one-dimensional walk */
 		return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, HX_NONE, false, out,
 				  shift);
-	if (thx == HX_EPT) /* and for EPT12 over EPT01 */
-		return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, HX_EPT, false, out,
-				  shift);
 	return ept_walk_t(w, sp, root, gpa, dim, pwc, rsvd, need, thx, false, out, shift);
 }
 
