@@ -72,10 +72,10 @@ bool mmu_scheme_has_traj(enum mmu_scheme s)
 	return s != MMU_X86_3D && s != MMU_PVDMT_NESTED && s != MMU_ECPT;
 }
 
-/* Step indices (mmu_traj_name): GxHy, Gx, UDHy by x86 level. */
-#define GH(x, y) ((4 - (x)) * 4 + (4 - (y)))
-#define G(x)	 (16 + 4 - (x))
-#define UDH(y)	 (20 + 4 - (y))
+/* Step indices (mmu_internal.h): GxHy, Gx, UDHy by x86 level. */
+#define GH(x, y) MMU_TRAJ_GH(x, y)
+#define G(x)	 MMU_TRAJ_G(x)
+#define UDH(y)	 MMU_TRAJ_UDH(y)
 
 /* Formula.cs ASAP_Prefetcher over n steps in walk order: the first two are
  * sequential, each later one is prefetched (done at the max). */

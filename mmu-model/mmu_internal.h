@@ -251,6 +251,11 @@ struct mmu_scheme_state {
  * guest leaf level - 1 (bits 49:48), the host leaf level - 1 of rows 0..4
  * (2 bits each from bit 50), bit 63 set; k1 = steps 16..23.
  */
+/* Step indices (mmu_traj_name) by x86 level: GxHy (guest level x's table,
+ * host level y), Gx (guest level x's entry), UDHy (the data's host level y). */
+#define MMU_TRAJ_GH(x, y)	((4 - (x)) * 4 + (4 - (y)))
+#define MMU_TRAJ_G(x)		(16 + 4 - (x))
+#define MMU_TRAJ_UDH(y)		(20 + 4 - (y))
 #define MMU_TK_STEP_SHIFT(step) (3u * ((unsigned)(step)&15))
 #define MMU_TK_GLEAF(level)	((uint64_t)((level) > 0 ? (level)-1 : 0) << 48)
 #define MMU_TK_HLEAF_SHIFT(row) (50u + 2u * (unsigned)(row))

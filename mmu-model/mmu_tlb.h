@@ -7,7 +7,6 @@
 #ifndef MMU_TLB_H
 #define MMU_TLB_H
 
-#include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif

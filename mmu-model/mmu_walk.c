@@ -13,16 +13,26 @@
 
 #include "mmu_walk.h"
 
-/* traj_step's table, [row + 1][dim][level]: in row r < 4 (guest level 4 - r)
- * a guest reference is step Gx = 16 + r and a host one GxHy = 4r + 4 - y; in
- * row 4 (the data) a host reference is UDHy = 24 - y; nothing else is a step. */
+/* traj_step's table, [row + 1][dim][level]: row r < 4 reads guest level
+ * 4 - r's table (a guest reference is Gx, a host one GxHy); row 4 is the
+ * data (a host reference is UDHy); nothing else is a step. */
 const int8_t mmu_wk_traj_steps[6][MMU_NDIMS][5] = {
-    /* row -1 */ {{-1, -1, -1, -1, -1}, {-1, -1, -1, -1, -1}, {-1, -1, -1, -1, -1}},
-    /* row 0 */ {{-1, 16, 16, 16, 16}, {-1, 3, 2, 1, 0}, {-1, -1, -1, -1, -1}},
-    /* row 1 */ {{-1, 17, 17, 17, 17}, {-1, 7, 6, 5, 4}, {-1, -1, -1, -1, -1}},
-    /* row 2 */ {{-1, 18, 18, 18, 18}, {-1, 11, 10, 9, 8}, {-1, -1, -1, -1, -1}},
-    /* row 3 */ {{-1, 19, 19, 19, 19}, {-1, 15, 14, 13, 12}, {-1, -1, -1, -1, -1}},
-    /* row 4 */ {{-1, -1, -1, -1, -1}, {-1, 23, 22, 21, 20}, {-1, -1, -1, -1, -1}},
+    {{-1, -1, -1, -1, -1}, {-1, -1, -1, -1, -1}, {-1, -1, -1, -1, -1}}, /* row -1 */
+    {{-1, MMU_TRAJ_G(4), MMU_TRAJ_G(4), MMU_TRAJ_G(4), MMU_TRAJ_G(4)},
+     {-1, MMU_TRAJ_GH(4, 1), MMU_TRAJ_GH(4, 2), MMU_TRAJ_GH(4, 3), MMU_TRAJ_GH(4, 4)},
+     {-1, -1, -1, -1, -1}}, /* row 0: guest level 4 */
+    {{-1, MMU_TRAJ_G(3), MMU_TRAJ_G(3), MMU_TRAJ_G(3), MMU_TRAJ_G(3)},
+     {-1, MMU_TRAJ_GH(3, 1), MMU_TRAJ_GH(3, 2), MMU_TRAJ_GH(3, 3), MMU_TRAJ_GH(3, 4)},
+     {-1, -1, -1, -1, -1}}, /* row 1: guest level 3 */
+    {{-1, MMU_TRAJ_G(2), MMU_TRAJ_G(2), MMU_TRAJ_G(2), MMU_TRAJ_G(2)},
+     {-1, MMU_TRAJ_GH(2, 1), MMU_TRAJ_GH(2, 2), MMU_TRAJ_GH(2, 3), MMU_TRAJ_GH(2, 4)},
+     {-1, -1, -1, -1, -1}}, /* row 2: guest level 2 */
+    {{-1, MMU_TRAJ_G(1), MMU_TRAJ_G(1), MMU_TRAJ_G(1), MMU_TRAJ_G(1)},
+     {-1, MMU_TRAJ_GH(1, 1), MMU_TRAJ_GH(1, 2), MMU_TRAJ_GH(1, 3), MMU_TRAJ_GH(1, 4)},
+     {-1, -1, -1, -1, -1}}, /* row 3: guest level 1 */
+    {{-1, -1, -1, -1, -1},
+     {-1, MMU_TRAJ_UDH(1), MMU_TRAJ_UDH(2), MMU_TRAJ_UDH(3), MMU_TRAJ_UDH(4)},
+     {-1, -1, -1, -1, -1}}, /* row 4: the data */
 };
 
 /* One walk-cache lookup; with cache_fast_path a tag equal to the last one
@@ -290,7 +300,7 @@ int mmu_wk_ept_walk_full(struct wk *w, const struct mmu_space *sp, uint64_t root
 {
 	if (wk_memo_walk(w, sp, pwc, thx))
 		return ept_walk_memo_fill(w, root, gpa, dim, rsvd, need, out, shift);
-	if (thx == HX_EPT && w->silent && !pwc && w->st->memo) /* EPT12 in software */
+	if (thx == HX_EPT && wk_soft(w, pwc)) /* EPT12 in software */
 		return ept_walk_t(w, sp, root, gpa, dim, NULL, rsvd, need, HX_EPT, true, out,
 				  shift);
 	if (thx == HX_NONE) /* the same body, specialised for the one-dimensional walk */
@@ -304,12 +314,13 @@ static int host_xlate_ept(struct wk *w, uint64_t gpa, unsigned need, uint64_t *h
 			  unsigned *hshift)
 {
 	const struct mmu_ctx *ctx = w->ctx;
-	bool ntlb = w->vp && w->vp->has_ntlb && host_walk_cached(w);
+	bool ntlb;
 	int r;
 
 	if (w->silent) /* a software walk: the memo may answer it */
 		return mmu_wk_ept_walk(w, &ctx->hpa, ctx->ept_root, gpa, MMU_DIM_HOST, NULL,
 				       w->rsvd, need, HX_NONE, hpa, hshift);
+	ntlb = w->vp && w->vp->has_ntlb && host_walk_cached(w);
 	if (ntlb) {
 		uint64_t base;
 		unsigned s = mmu_tlb_lookup(&w->vp->ntlb, gpa, true, &base);
@@ -415,7 +426,7 @@ int mmu_wk_x86_walk(struct wk *w, const struct mmu_space *sp, uint64_t root, uin
 	if (hx == HX_NONE)
 		return x86_walk_t(w, sp, root, va, HX_NONE, dim, pwc, rsvd, kind, false, out,
 				  shift);
-	if (hx == HX_EPT && w->silent && !pwc && w->st->memo)
+	if (hx == HX_EPT && wk_soft(w, pwc))
 		return x86_walk_t(w, sp, root, va, HX_EPT, dim, NULL, rsvd, kind, true, out, shift);
 	if (hx == HX_EPT)
 		return x86_walk_t(w, sp, root, va, HX_EPT, dim, pwc, rsvd, kind, false, out, shift);
@@ -500,7 +511,7 @@ int mmu_wk_host_xlate(struct wk *w, enum hx hx, uint64_t gpa, unsigned need, uin
 		if (!host_tea(w, ctx->host_regs, ctx->n_host_regs, gpa, need, MMU_DIM_HOST, true,
 			      HX_NONE, hpa, hshift))
 			return 0;
-		return mmu_wk_host_xlate(w, HX_EPT, gpa, need, hpa, hshift);
+		return host_xlate_ept(w, gpa, need, hpa, hshift);
 	case HX_EPT02:
 		return mmu_wk_ept02_xlate(w, gpa, need, hpa, hshift);
 	case HX_3D:

@@ -299,12 +299,19 @@ static inline int mmu_wk_ept_check(struct wk *w, uint64_t e, int level, uint64_t
 	return 0;
 }
 
-/* Is this EPT walk a software walk of the host EPT (no counting, no walk
- * caches), which the memo of this mmu_sim_run answers? */
+/* A software walk (no counting, no walk caches) with the lane's memos of
+ * this mmu_sim_run (struct mmu_memo) at hand. */
+static inline bool wk_soft(const struct wk *w, const struct mmu_pwc *pwc)
+{
+	return w->silent && !pwc && w->st->memo;
+}
+
+/* Is this EPT walk a software walk of the host EPT, which the memo of
+ * this mmu_sim_run answers? */
 static inline bool wk_memo_walk(const struct wk *w, const struct mmu_space *sp,
 				const struct mmu_pwc *pwc, enum hx thx)
 {
-	return w->silent && !pwc && thx == HX_NONE && sp == &w->ctx->hpa && w->st->memo;
+	return wk_soft(w, pwc) && thx == HX_NONE && sp == &w->ctx->hpa;
 }
 
 static inline struct mmu_swmemo *mmu_swmemo_of(struct mmu_memo *memo, uint64_t gpa)
