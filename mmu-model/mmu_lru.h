@@ -20,10 +20,16 @@
 #define MMU_LRU_INIT	 0xfedcba9876543210ULL /* way p at LRU position p */
 #define MMU_LRU_NIBBLES	 0x1111111111111111ULL
 
-/* The order word of an empty set of `ways` ways (only the low nibbles used). */
+/* The nibbles of a set's order word in use (its `ways` low nibbles). */
+static inline uint64_t mmu_lru_omask(unsigned ways)
+{
+	return ways >= 16 ? ~0ULL : (1ULL << (4 * ways)) - 1;
+}
+
+/* The order word of an empty set of `ways` ways. */
 static inline uint64_t mmu_lru_init(unsigned ways)
 {
-	return ways >= 16 ? MMU_LRU_INIT : MMU_LRU_INIT & ((1ULL << (4 * ways)) - 1);
+	return MMU_LRU_INIT & mmu_lru_omask(ways);
 }
 
 /* The match bits of a set's `ways` ways (masks what a match read beyond). */
@@ -123,15 +129,10 @@ static inline uint64_t mmu_lru_touch(uint64_t order, unsigned w)
 }
 
 /* A set's geometry for victim and fill, computed once per cache level:
- * the shift of its LRU nibble and the nibbles of its order word in use. */
+ * the shift of its LRU nibble (and mmu_lru_omask above). */
 static inline unsigned mmu_lru_vshift(unsigned ways)
 {
 	return 4 * (ways - 1);
-}
-
-static inline uint64_t mmu_lru_omask(unsigned ways)
-{
-	return ways >= 16 ? ~0ULL : (1ULL << (4 * ways)) - 1;
 }
 
 /* The LRU way of a set (vshift = mmu_lru_vshift(ways)). */
