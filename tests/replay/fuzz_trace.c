@@ -31,7 +31,7 @@ static long run(const uint8_t *data, size_t size, size_t step, enum trace_format
 		return -2;
 	while ((n = trace_reader_read(r, recs, 7)) > 0) {
 		for (long i = 0; i < n; i++) {
-			if (recs[i].kind > TRACE_INVALIDATE)
+			if (recs[i].kind > TRACE_KIND_LAST)
 				abort();
 			if (recs[i].kind <= TRACE_FETCH && recs[i].size == 0)
 				abort();

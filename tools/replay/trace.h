@@ -28,6 +28,7 @@ enum trace_kind {
 	TRACE_ASID = 5, /* va holds the new address-space id */
 	/* TLB entries of [va, va + size pages) dropped; size 0: all (dmtvm control 4 + 5) */
 	TRACE_INVALIDATE = 6,
+	TRACE_KIND_LAST = TRACE_INVALIDATE, /* the largest kind: move it with a new one */
 };
 
 struct trace_rec {
