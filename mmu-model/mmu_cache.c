@@ -313,7 +313,7 @@ static inline __attribute__((always_inline)) bool level_access(struct mmu_cache_
 
 /* The artifact's fast path: a level whose last line is this one answers
  * "not found" without asking the next level (the line stays MRU there). */
-static __attribute__((noinline)) int access_fast_path(struct mmu_cache *c, uint64_t line)
+static int access_fast_path(struct mmu_cache *c, uint64_t line)
 {
 	for (int i = 0; i < 3; i++) {
 		if (c->last[i] == line)
@@ -325,17 +325,6 @@ static __attribute__((noinline)) int access_fast_path(struct mmu_cache *c, uint6
 	return MMU_SRV_DRAM;
 }
 
-/* An L1 miss: the L2, then the LLC. Apart, so that an L1 hit saves no
- * registers. */
-static __attribute__((noinline)) int access_below_l1(struct mmu_cache *c, uint64_t line)
-{
-	if (level_access(&c->lv[1], line))
-		return MMU_SRV_L2;
-	if (level_access(&c->lv[2], line))
-		return MMU_SRV_LLC;
-	return MMU_SRV_DRAM;
-}
-
 int mmu_cache_access(struct mmu_cache *c, uint64_t pa)
 {
 	uint64_t line = fold(pa) >> c->line_shift;
@@ -344,5 +333,9 @@ int mmu_cache_access(struct mmu_cache *c, uint64_t pa)
 		return access_fast_path(c, line);
 	if (level_access(&c->lv[0], line))
 		return MMU_SRV_L1;
-	return access_below_l1(c, line);
+	if (level_access(&c->lv[1], line))
+		return MMU_SRV_L2;
+	if (level_access(&c->lv[2], line))
+		return MMU_SRV_LLC;
+	return MMU_SRV_DRAM;
 }
