@@ -16,24 +16,23 @@
 /* traj_step's table, [row + 1][dim][level]: row r < 4 reads guest level
  * 4 - r's table (a guest reference is Gx, a host one GxHy); row 4 is the
  * data (a host reference is UDHy); nothing else is a step. */
+/* clang-format off */
+#define NO_STEPS { -1, -1, -1, -1, -1 }
+/* guest level x's table: its entry is Gx, the host levels' entries GxHy */
+#define GUEST_ROW(x) {                                                              \
+	{ -1, MMU_TRAJ_G(x), MMU_TRAJ_G(x), MMU_TRAJ_G(x), MMU_TRAJ_G(x) },         \
+	{ -1, MMU_TRAJ_GH(x, 1), MMU_TRAJ_GH(x, 2), MMU_TRAJ_GH(x, 3), MMU_TRAJ_GH(x, 4) }, \
+	NO_STEPS }
 const int8_t mmu_wk_traj_steps[6][MMU_NDIMS][5] = {
-    {{-1, -1, -1, -1, -1}, {-1, -1, -1, -1, -1}, {-1, -1, -1, -1, -1}}, /* row -1 */
-    {{-1, MMU_TRAJ_G(4), MMU_TRAJ_G(4), MMU_TRAJ_G(4), MMU_TRAJ_G(4)},
-     {-1, MMU_TRAJ_GH(4, 1), MMU_TRAJ_GH(4, 2), MMU_TRAJ_GH(4, 3), MMU_TRAJ_GH(4, 4)},
-     {-1, -1, -1, -1, -1}}, /* row 0: guest level 4 */
-    {{-1, MMU_TRAJ_G(3), MMU_TRAJ_G(3), MMU_TRAJ_G(3), MMU_TRAJ_G(3)},
-     {-1, MMU_TRAJ_GH(3, 1), MMU_TRAJ_GH(3, 2), MMU_TRAJ_GH(3, 3), MMU_TRAJ_GH(3, 4)},
-     {-1, -1, -1, -1, -1}}, /* row 1: guest level 3 */
-    {{-1, MMU_TRAJ_G(2), MMU_TRAJ_G(2), MMU_TRAJ_G(2), MMU_TRAJ_G(2)},
-     {-1, MMU_TRAJ_GH(2, 1), MMU_TRAJ_GH(2, 2), MMU_TRAJ_GH(2, 3), MMU_TRAJ_GH(2, 4)},
-     {-1, -1, -1, -1, -1}}, /* row 2: guest level 2 */
-    {{-1, MMU_TRAJ_G(1), MMU_TRAJ_G(1), MMU_TRAJ_G(1), MMU_TRAJ_G(1)},
-     {-1, MMU_TRAJ_GH(1, 1), MMU_TRAJ_GH(1, 2), MMU_TRAJ_GH(1, 3), MMU_TRAJ_GH(1, 4)},
-     {-1, -1, -1, -1, -1}}, /* row 3: guest level 1 */
-    {{-1, -1, -1, -1, -1},
-     {-1, MMU_TRAJ_UDH(1), MMU_TRAJ_UDH(2), MMU_TRAJ_UDH(3), MMU_TRAJ_UDH(4)},
-     {-1, -1, -1, -1, -1}}, /* row 4: the data */
+	{ NO_STEPS, NO_STEPS, NO_STEPS }, /* row -1 */
+	GUEST_ROW(4), GUEST_ROW(3), GUEST_ROW(2), GUEST_ROW(1), /* rows 0..3 */
+	{ NO_STEPS, /* row 4: the data */
+	  { -1, MMU_TRAJ_UDH(1), MMU_TRAJ_UDH(2), MMU_TRAJ_UDH(3), MMU_TRAJ_UDH(4) },
+	  NO_STEPS },
 };
+#undef GUEST_ROW
+#undef NO_STEPS
+/* clang-format on */
 
 /* One walk-cache lookup; with cache_fast_path a tag equal to the last one
  * this cache saw misses (the artifact's caching_device). */
@@ -333,9 +332,10 @@ static int host_xlate_ept(struct wk *w, uint64_t gpa, unsigned need, uint64_t *h
 	}
 	r = ept_walk_t(w, &ctx->hpa, ctx->ept_root, gpa, MMU_DIM_HOST, host_pwc(w), w->rsvd, need,
 		       HX_NONE, false, hpa, hshift);
-	if (!r && ntlb)
-		mmu_tlb_insert(&w->vp->ntlb, gpa, *hshift > 21 ? 21 : *hshift,
-			       *hpa & ~((1ULL << (*hshift > 21 ? 21 : *hshift)) - 1));
+	if (!r && ntlb) {
+		unsigned s = *hshift > 21 ? 21 : *hshift; /* the nested TLB holds 4K and 2M */
+		mmu_tlb_insert(&w->vp->ntlb, gpa, s, *hpa & ~((1ULL << s) - 1));
+	}
 	return r;
 }
 
