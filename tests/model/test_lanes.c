@@ -2,7 +2,7 @@
 /*
  * test_lanes.c: batching and lanes do not move a counter. Each stream runs
  * one access per mmu_sim_run call, in batches, and in batches on 2 and 3
- * lanes (tests/model/lanes.c threads), with the same table edits (remaps,
+ * lanes (mmu-model/lanes/lanes.c threads), with the same table edits (remaps,
  * unmaps of pages and of page tables), invalidations and address-space
  * switches between batches; every counter of every scheme must be equal
  * across the four runs.
@@ -237,4 +237,81 @@ Test(lanes, more_lanes_than_tasks)
 	mmu_sim_destroy(s1);
 	mmu_sim_destroy(s8);
 	world_free(&w);
+}
+
+/* Two simulators per call (a virtualized and a nested world, as bench-model
+ * and dmtvm replay run them): lane i starts at job i % 2 (lanes.h), and
+ * every lane must still pass through both, or a simulator's last lane never
+ * publishes its counters. Sequential mmu_sim_run calls are the reference. */
+static void run_two(unsigned nlanes, struct mmu_sim *sim[2])
+{
+	static struct mmu_access acc[2][NACC];
+	struct lanes *l = nlanes ? lanes_create(nlanes) : NULL;
+	struct world w[2];
+	struct mmu_ctx other[2];
+	const struct mmu_ctx *ctx[2];
+	struct mmu_config cfg;
+	char err[256];
+
+	cr_assert(!nlanes || l);
+	mmu_config_default(&cfg);
+	cr_assert_eq(mmu_config_parse(&cfg, SMALL_TLB, err, sizeof(err)), 0, "%s", err);
+	rng = 0xB7E151628AED2A6BULL;
+	for (int i = 0; i < 2; i++) {
+		sim[i] = mmu_sim_create(&cfg, i ? NESTED | NATIVE : MMU_ALL_SCHEMES & ~NESTED, err,
+					sizeof(err));
+		cr_assert(sim[i], "%s", err);
+		world_build(&w[i], 1, i == 1);
+		other[i] = w[i].ctx;
+		other[i].asid = 2;
+		ctx[i] = &w[i].ctx;
+		stream(acc[i], NACC);
+	}
+	for (size_t k = 0; k < NACC;) {
+		size_t m = 1 + next() % 3000;
+		if (m > NACC - k)
+			m = NACC - k;
+		if (l) {
+			struct lanes_job jobs[2] = {{sim[0], ctx[0], acc[0] + k, m},
+						    {sim[1], ctx[1], acc[1] + k, m}};
+			lanes_run(l, jobs, 2);
+		} else {
+			for (int i = 0; i < 2; i++)
+				mmu_sim_run(sim[i], ctx[i], acc[i] + k, m);
+		}
+		k += m;
+		for (int i = 0; i < 2; i++)
+			ctx[i] = edit(&w[i], sim[i], &other[i]);
+	}
+	lanes_destroy(l);
+	for (int i = 0; i < 2; i++)
+		world_free(&w[i]);
+}
+
+Test(lanes, two_simulators_per_call)
+{
+	struct mmu_sim *ref[2], *sim[2];
+
+	run_two(0, ref);
+	for (unsigned nl = 2; nl <= 3; nl++) {
+		run_two(nl, sim);
+		for (int i = 0; i < 2; i++) {
+			uint32_t mask = mmu_sim_schemes(ref[i]);
+			for (int s = 0; s < MMU_NSCHEMES; s++) {
+				const struct mmu_counters *a, *b;
+				if (!(mask & MMU_SCHEME_BIT(s)))
+					continue;
+				a = mmu_sim_counters(ref[i], (enum mmu_scheme)s);
+				b = mmu_sim_counters(sim[i], (enum mmu_scheme)s);
+				cr_assert_gt(a->walks, 1000, "%s",
+					     mmu_scheme_name((enum mmu_scheme)s));
+				cr_assert_eq(memcmp(a, b, sizeof(*a)), 0,
+					     "%u lanes, simulator %d: %s", nl, i,
+					     mmu_scheme_name((enum mmu_scheme)s));
+			}
+			mmu_sim_destroy(sim[i]);
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		mmu_sim_destroy(ref[i]);
 }

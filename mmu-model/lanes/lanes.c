@@ -49,9 +49,11 @@ static void run_jobs(struct lanes *l, unsigned lane)
 {
 	double t0 = thread_cpu();
 
-	for (unsigned j = 0; j < l->njobs; j++)
+	for (unsigned k = 0; k < l->njobs; k++) {
+		unsigned j = (k + lane) % l->njobs;
 		mmu_sim_run_lane(l->jobs[j].sim, l->jobs[j].ctx, l->jobs[j].acc, l->jobs[j].n, lane,
 				 l->nlanes);
+	}
 	l->busy[lane] += thread_cpu() - t0;
 }
 

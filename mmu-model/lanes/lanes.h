@@ -2,11 +2,14 @@
 /*
  * lanes.h: the caller's threads for mmu_sim_run_lane (libmmu creates none):
  * a pool of nlanes - 1 workers plus the calling thread runs a list of jobs
- * (simulator, context, batch) per call, each lane through every job in
- * order, and returns when all lanes are done.
+ * (simulator, context, batch) per call, each lane through every job, and
+ * returns when all lanes are done. Lane i starts at job i % njobs and goes
+ * round: with two simulators (bench-model's and dmtvm replay's virtualized
+ * and nested worlds) both begin at once, instead of the second lane
+ * waiting on the first simulator's begins while the second one's could run.
  */
-#ifndef MODEL_LANES_H
-#define MODEL_LANES_H
+#ifndef MMU_LANES_H
+#define MMU_LANES_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,4 +35,4 @@ void lanes_run(struct lanes *l, const struct lanes_job *jobs, unsigned njobs);
  * reset): the wall time the calls would take with a core per lane. */
 double lanes_busy_max(struct lanes *l, bool reset);
 
-#endif
+#endif /* MMU_LANES_H */
