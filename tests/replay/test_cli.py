@@ -192,8 +192,28 @@ for what, data, msg in bad:
     if rc != 2 or msg not in err:
         fail(f"{what} on stdin: exit {rc}, stderr {err!r}")
 
-# 9. Usage and environment errors.
+# 9. Model threads: every counter is the same on 1, 2 and 3 threads (both
+# worlds' simulators in one lanes call), with batches of 5000 records, pages
+# mapped (shadow exits) between them and warmup_refs ending mid-batch (that
+# batch runs on the calling thread: mmu_sim_run splits it).
+docs = []
+for t in (1, 2, 3):
+    rc, out, err = run(["--report=json", "--mode=all", "--batch=5000", "--set", "warmup_refs=30000",
+                        f"--threads={t}", "--synthetic=gups:64M:20000"])
+    if rc != 0:
+        fail(f"--threads={t}: exit {rc}: {err.strip()}")
+    docs.append(out)
+if docs[0] != docs[1] or docs[0] != docs[2]:
+    fail("--threads=1/2/3: the reports differ")
+d = json.loads(docs[0]) if docs[0] else None
+# the set-up phase (before the ROI) touches each of the 16384 pages once, so
+# the warm-up ends 13616 accesses into the ROI, inside its third batch
+expect(d, "ecpt", "accesses", 40000 - (30000 - 16384), "--threads after a warm-up of 30000")
+
+# 10. Usage and environment errors.
 for args, code, msg in [
+    (["--threads=0", one], 2, "bad --threads '0'"),
+    (["--threads=9", one], 2, "bad --threads '9'"),
     (["--mode=bogus", one], 2, "bad --mode 'bogus'"),
     (["--set", "no_such_key=1", one], 2, "no_such_key"),
     (["--set", "simos.tea_max=65", one], 2, "simos.tea_max=65"),

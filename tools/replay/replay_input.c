@@ -118,8 +118,11 @@ void replay_progress(struct replay *r, const char *what, uint64_t done, int fina
 		return; /* a short run needs no summary line */
 	r->last_progress = now;
 	double t = secs(&r->t0, &now);
-	fprintf(stderr, "dmtvm replay: %s: %llu records, %.1f s, %.2f M records/s%s", what,
-		(unsigned long long)done, t, t > 0 ? (double)done / t / 1e6 : 0.0,
+	char thr[32] = "";
+	if (final && r->threads > 1)
+		snprintf(thr, sizeof(thr), ", model on %u threads", r->threads);
+	fprintf(stderr, "dmtvm replay: %s: %llu records, %.1f s, %.2f M records/s%s%s", what,
+		(unsigned long long)done, t, t > 0 ? (double)done / t / 1e6 : 0.0, thr,
 		isatty(2) && !final ? "\r" : "\n");
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "lanes.h"
 #include "replay_run.h"
 #include "simhv.h"
 #include "simos.h"
@@ -55,6 +56,11 @@ struct replay {
 	bool world[NWORLDS];
 	struct mmu_sim *sim[NWORLDS];
 	struct mmu_ctx ctx;
+	/* the model threads (--threads > 1, two or more schemes), else NULL;
+	 * a batch on them needs each world's context at once */
+	struct lanes *lanes;
+	unsigned threads; /* model threads in use (1 without lanes) */
+	struct mmu_ctx wctx[NWORLDS];
 	/* pass 2 */
 	struct simos_as *cur; /* NULL: look up cur_asid at the next access */
 	uint64_t cur_asid;

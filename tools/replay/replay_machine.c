@@ -96,11 +96,23 @@ int replay_setup(struct replay *r)
 		if (!r->sim[w])
 			return -1;
 	}
+	/* one scheme is one task: more threads would only wait */
+	r->threads = 1;
+	if (o->threads > 1 && __builtin_popcount(o->mask) >= 2) {
+		r->lanes = lanes_create(o->threads);
+		if (r->lanes)
+			r->threads = o->threads;
+		else
+			fprintf(stderr,
+				"dmtvm replay: cannot start %u model threads; running on one\n",
+				o->threads);
+	}
 	return 0;
 }
 
 void replay_teardown(struct replay *r)
 {
+	lanes_destroy(r->lanes);
 	for (int w = 0; w < NWORLDS; w++)
 		if (r->sim[w])
 			mmu_sim_destroy(r->sim[w]);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "replay.h"
 #include "replay_run.h"
@@ -32,6 +33,9 @@ static void usage(FILE *f)
 		   "                     (default: sized from the trace); sizes take K/M/G\n"
 		   "  --report=table|json, --report-file=FILE\n"
 		   "  --batch=N          records per model batch (default 65536)\n"
+		   "  --threads=N        model threads, 1..8 (default: the online CPUs, at\n"
+		   "                     most 8; DMTVM_MODEL_THREADS=N sets the default);\n"
+		   "                     the counters are the same for every N\n"
 		   "  --synthetic=SPEC   gups:SIZE:N[:SEED] or stream:SIZE:N instead of a trace\n"
 		   "  --write-trace=FILE with --synthetic: write the binary trace, do not replay\n"
 		   "  --quiet            no progress lines on stderr\n"
@@ -48,6 +52,18 @@ static int bad(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (see dmtvm replay --help)\n");
 	return 2;
+}
+
+/* 1..MMU_MAX_LANES model threads. */
+static int parse_threads(const char *v, unsigned *n)
+{
+	char *end;
+	unsigned long x = strtoul(v, &end, 10);
+
+	if (!*v || *end || x < 1 || x > MMU_MAX_LANES)
+		return -1;
+	*n = (unsigned)x;
+	return 0;
 }
 
 static int mode_mask(const char *m, uint32_t *mask)
@@ -196,6 +212,9 @@ int replay_main(int argc, char **argv)
 			if (mmu_parse_size(v, &n) < 0 || n < 2 || n > (1u << 24))
 				return bad("bad --batch '%s': expected 2..16M", v);
 			o.batch = (size_t)n;
+		} else if ((v = opt(argc, argv, &i, "--threads"))) {
+			if (parse_threads(v, &o.threads) < 0)
+				return bad("bad --threads '%s': expected 1..8", v);
 		} else if ((v = opt(argc, argv, &i, "--synthetic"))) {
 			if (synth_parse(&o.synth, v, err, sizeof(err)) < 0) {
 				fprintf(stderr, "dmtvm replay: %s\n", err);
@@ -217,6 +236,16 @@ int replay_main(int argc, char **argv)
 					     : "no TRACE given (a file, or - for stdin)");
 	if (o.write_trace && !o.synthetic)
 		return bad("%s", "--write-trace needs --synthetic");
+	if (o.threads == 0) { /* the default: DMTVM_MODEL_THREADS, else the online CPUs */
+		const char *env = getenv("DMTVM_MODEL_THREADS");
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		if (env && parse_threads(env, &o.threads) < 0)
+			return bad("bad DMTVM_MODEL_THREADS '%s': expected 1..8", env);
+		if (!env)
+			o.threads = cpus < 1		   ? 1
+				    : cpus > MMU_MAX_LANES ? MMU_MAX_LANES
+							   : (unsigned)cpus;
+	}
 	if (o.tea_max == 0)
 		o.tea_max = o.cfg.dmt_regs < 64 ? o.cfg.dmt_regs : 64;
 	if (o.host_shift == 0)

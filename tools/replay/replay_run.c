@@ -114,16 +114,29 @@ oom:
 	return 1;
 }
 
+/* Runs the batch through every world's model: on the model threads, both
+ * worlds in one lanes_run (the same counters as one thread), except while
+ * warmup_refs lasts (mmu_sim_run splits and zeroes around its end). */
 static void flush(struct replay *r)
 {
+	struct lanes_job jobs[NWORLDS];
+	unsigned nj = 0;
+
 	if (r->nacc == 0)
 		return;
 	for (int w = 0; w < NWORLDS; w++) {
 		if (!r->sim[w])
 			continue;
 		replay_build_ctx(r, w);
-		mmu_sim_run(r->sim[w], &r->ctx, r->acc, r->nacc);
+		if (r->lanes && r->simulated >= r->o->cfg.warmup_refs) {
+			r->wctx[w] = r->ctx;
+			jobs[nj++] = (struct lanes_job){r->sim[w], &r->wctx[w], r->acc, r->nacc};
+		} else {
+			mmu_sim_run(r->sim[w], &r->ctx, r->acc, r->nacc);
+		}
 	}
+	if (nj)
+		lanes_run(r->lanes, jobs, nj);
 	r->simulated += r->nacc;
 	r->nacc = 0;
 }

@@ -24,6 +24,7 @@ struct replay_opts {
 	unsigned tea_max;    /* TEAs per address space */
 	uint64_t guest_mem;  /* 0: sized from the first pass */
 	size_t batch;	     /* records per model batch */
+	unsigned threads;    /* model lanes (1 = the calling thread only); 0 = auto */
 	bool json;
 	bool quiet; /* no progress lines */
 	const char *report_file;
