@@ -23,7 +23,7 @@ for t in $targets; do
 		# the model's presets, built into libmmu as meson does
 		python3 "$root/mmu-model/presets/embed.py" "$root"/mmu-model/presets/*.conf \
 			"$out/mmu_presets.c"
-		srcs="$srcs $root/mmu-model/mmu_*.c $out/mmu_presets.c"
+		srcs="$srcs $root/mmu-model/mmu_*.c $root/mmu-model/lanes/lanes.c $out/mmu_presets.c"
 	else
 		src="$here/fuzz_trace.c"
 		[ "$t" = lackey ] && def="-DFUZZ_FORMAT=TRACE_FMT_LACKEY"
@@ -33,7 +33,7 @@ for t in $targets; do
 	# shellcheck disable=SC2086
 	$cc -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-I"$root/tools/replay" -I"$root/hostmm" -I"$root/pvdmt" -I"$root/mmu-model" \
-		$def "$src" $srcs -lm -o "$bin"
+		-I"$root/mmu-model/lanes" $def "$src" $srcs -lm -pthread -o "$bin"
 	mkdir -p "$out/corpus-$t"
 	cp "$here/corpus/$t/"* "$out/corpus-$t/"
 	echo "fuzz.sh: fuzz_$t for ${secs}s"

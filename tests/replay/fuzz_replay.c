@@ -30,10 +30,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	/* Small caches: the model allocates them per run. */
-	char *argv[] = {"replay", "--quiet",	      "--mode=all", "--report-file=/dev/null",
-			"--set",  "llc_size=704K",    "--set",	    "l2_size=64K",
-			"--set",  "simos.tea_min=4M", path,	    NULL};
+	/* Small caches: the model allocates them per run. One model thread:
+	 * a pool per input would cost more than most inputs' replay. */
+	char *argv[] = {"replay",
+			"--quiet",
+			"--mode=all",
+			"--threads=1",
+			"--report-file=/dev/null",
+			"--set",
+			"llc_size=704K",
+			"--set",
+			"l2_size=64K",
+			"--set",
+			"simos.tea_min=4M",
+			path,
+			NULL};
 	int rc = replay_main((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
 	close(fd);
 	if (rc != 0 && rc != 2)
