@@ -381,10 +381,14 @@ void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mm
  * lanes claim; a scheme's state is written by one lane at a time, so the
  * counters are exactly those of mmu_sim_run. The frame callbacks are called
  * from all lanes at once. A lane may wait (spin) for a begin on another.
+ * The warm-up (warmup_refs) is mmu_sim_run's: while mmu_sim_warming, run
+ * batches with mmu_sim_run (it zeroes the counters where the warm-up ends).
  */
 #define MMU_MAX_LANES 8
 void mmu_sim_run_lane(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
 		      size_t n, unsigned lane, unsigned nlanes);
+/* Fewer than warmup_refs accesses have run through sim (since mmu_sim_reset). */
+bool mmu_sim_warming(const struct mmu_sim *sim);
 /* Same for raw dmtvm_trace.h records (control records are ignored). */
 void mmu_sim_run_trace(struct mmu_sim *sim, const struct mmu_ctx *ctx, const uint64_t *recs,
 		       size_t n);

@@ -599,8 +599,14 @@ void mmu_sim_run_lane(struct mmu_sim *sim, const struct mmu_ctx *ctx, const stru
 		for (int g = 0; g < NGROUPS; g++)
 			atomic_store_explicit(&sim->begun[g], 0, memory_order_relaxed);
 		atomic_store_explicit(&sim->lanes_done, 0, memory_order_relaxed);
+		sim->seen += n;
 		sync_counters(sim);
 	}
+}
+
+bool mmu_sim_warming(const struct mmu_sim *sim)
+{
+	return sim->seen < sim->cfg.warmup_refs;
 }
 
 static void run_batch(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
@@ -614,18 +620,16 @@ static void run_batch(struct mmu_sim *sim, const struct mmu_ctx *ctx, const stru
 void mmu_sim_run(struct mmu_sim *sim, const struct mmu_ctx *ctx, const struct mmu_access *acc,
 		 size_t n)
 {
-	if (sim->seen < sim->cfg.warmup_refs) {
+	if (mmu_sim_warming(sim)) {
 		size_t k =
 		    sim->cfg.warmup_refs - sim->seen < n ? sim->cfg.warmup_refs - sim->seen : n;
 		run_batch(sim, ctx, acc, k);
 		mmu_sim_reset_counters(sim);
-		sim->seen += k;
 		acc += k;
 		n -= k;
 		if (!n)
 			return;
 	}
-	sim->seen += n;
 	run_batch(sim, ctx, acc, n);
 }
 

@@ -315,3 +315,33 @@ Test(lanes, two_simulators_per_call)
 	for (int i = 0; i < 2; i++)
 		mmu_sim_destroy(ref[i]);
 }
+
+/* Accesses run on lanes count toward the warm-up (mmu_sim_warming), as
+ * mmu_sim_run's do: a caller that leaves lanes while warming goes back. */
+Test(lanes, lanes_count_toward_the_warm_up)
+{
+	struct mmu_config cfg;
+	struct world w;
+	struct mmu_access a[64];
+	struct mmu_sim *sim;
+	struct lanes *l = lanes_create(2);
+	char err[256];
+
+	cr_assert(l);
+	mmu_config_default(&cfg);
+	cfg.warmup_refs = 100;
+	world_build(&w, 1, false);
+	sim = mmu_sim_create(&cfg, MMU_SCHEME_BIT(MMU_X86_2D), err, sizeof(err));
+	cr_assert(sim, "%s", err);
+	rng = 11;
+	stream(a, 64);
+	struct lanes_job job = {sim, &w.ctx, a, 64};
+	cr_assert(mmu_sim_warming(sim));
+	lanes_run(l, &job, 1);
+	cr_assert(mmu_sim_warming(sim), "64 of 100 warm-up accesses");
+	mmu_sim_run(sim, &w.ctx, a, 64);
+	cr_assert_not(mmu_sim_warming(sim), "128 accesses");
+	lanes_destroy(l);
+	mmu_sim_destroy(sim);
+	world_free(&w);
+}

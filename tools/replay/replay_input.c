@@ -119,8 +119,8 @@ void replay_progress(struct replay *r, const char *what, uint64_t done, int fina
 	r->last_progress = now;
 	double t = secs(&r->t0, &now);
 	char thr[32] = "";
-	if (final && r->threads > 1)
-		snprintf(thr, sizeof(thr), ", model on %u threads", r->threads);
+	if (final && r->lanes)
+		snprintf(thr, sizeof(thr), ", model on %u threads", r->o->threads);
 	fprintf(stderr, "dmtvm replay: %s: %llu records, %.1f s, %.2f M records/s%s%s", what,
 		(unsigned long long)done, t, t > 0 ? (double)done / t / 1e6 : 0.0, thr,
 		isatty(2) && !final ? "\r" : "\n");

@@ -55,12 +55,9 @@ struct replay {
 	struct simhv hv_virt, hv01, hv12;
 	bool world[NWORLDS];
 	struct mmu_sim *sim[NWORLDS];
-	struct mmu_ctx ctx;
-	/* the model threads (--threads > 1, two or more schemes), else NULL;
-	 * a batch on them needs each world's context at once */
+	struct mmu_ctx ctx[NWORLDS]; /* each world's, for the current address space */
+	/* the model threads (--threads > 1, two or more schemes), else NULL */
 	struct lanes *lanes;
-	unsigned threads; /* model threads in use (1 without lanes) */
-	struct mmu_ctx wctx[NWORLDS];
 	/* pass 2 */
 	struct simos_as *cur; /* NULL: look up cur_asid at the next access */
 	uint64_t cur_asid;
@@ -94,7 +91,7 @@ uint32_t replay_setup_mask(uint32_t mask, enum mmu_setup setup);
 /* Builds simos, the hypervisors and the model instances; 0 or -1 (r->err). */
 int replay_setup(struct replay *r);
 void replay_teardown(struct replay *r);
-/* Fills r->ctx for the current address space in world w. */
+/* Fills r->ctx[w] for the current address space in world w. */
 void replay_build_ctx(struct replay *r, int w);
 
 /* replay_report.c */

@@ -97,16 +97,10 @@ int replay_setup(struct replay *r)
 			return -1;
 	}
 	/* one scheme is one task: more threads would only wait */
-	r->threads = 1;
-	if (o->threads > 1 && __builtin_popcount(o->mask) >= 2) {
-		r->lanes = lanes_create(o->threads);
-		if (r->lanes)
-			r->threads = o->threads;
-		else
-			fprintf(stderr,
-				"dmtvm replay: cannot start %u model threads; running on one\n",
-				o->threads);
-	}
+	if (o->threads > 1 && __builtin_popcount(o->mask) >= 2 &&
+	    !(r->lanes = lanes_create(o->threads)))
+		fprintf(stderr, "dmtvm replay: cannot start %u model threads; running on one\n",
+			o->threads);
 	return 0;
 }
 
@@ -148,7 +142,7 @@ static struct mmu_dmt_reg host_reg(const struct simhv *hv)
 /* The modelled CPU state for the current address space in world w. */
 void replay_build_ctx(struct replay *r, int w)
 {
-	struct mmu_ctx *c = &r->ctx;
+	struct mmu_ctx *c = &r->ctx[w];
 	struct simos_as *as = r->cur;
 	memset(c, 0, sizeof(*c));
 	c->gpa.frame = physmem_frame_cb;

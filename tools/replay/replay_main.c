@@ -57,10 +57,9 @@ static int bad(const char *fmt, const char *arg)
 /* 1..MMU_MAX_LANES model threads. */
 static int parse_threads(const char *v, unsigned *n)
 {
-	char *end;
-	unsigned long x = strtoul(v, &end, 10);
+	uint64_t x;
 
-	if (!*v || *end || x < 1 || x > MMU_MAX_LANES)
+	if (mmu_parse_size(v, &x) < 0 || x < 1 || x > MMU_MAX_LANES)
 		return -1;
 	*n = (unsigned)x;
 	return 0;

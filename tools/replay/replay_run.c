@@ -116,7 +116,7 @@ oom:
 
 /* Runs the batch through every world's model: on the model threads, both
  * worlds in one lanes_run (the same counters as one thread), except while
- * warmup_refs lasts (mmu_sim_run splits and zeroes around its end). */
+ * the model warms up (mmu_sim_run splits and zeroes around its end). */
 static void flush(struct replay *r)
 {
 	struct lanes_job jobs[NWORLDS];
@@ -128,12 +128,10 @@ static void flush(struct replay *r)
 		if (!r->sim[w])
 			continue;
 		replay_build_ctx(r, w);
-		if (r->lanes && r->simulated >= r->o->cfg.warmup_refs) {
-			r->wctx[w] = r->ctx;
-			jobs[nj++] = (struct lanes_job){r->sim[w], &r->wctx[w], r->acc, r->nacc};
-		} else {
-			mmu_sim_run(r->sim[w], &r->ctx, r->acc, r->nacc);
-		}
+		if (r->lanes && !mmu_sim_warming(r->sim[w]))
+			jobs[nj++] = (struct lanes_job){r->sim[w], &r->ctx[w], r->acc, r->nacc};
+		else
+			mmu_sim_run(r->sim[w], &r->ctx[w], r->acc, r->nacc);
 	}
 	if (nj)
 		lanes_run(r->lanes, jobs, nj);
@@ -149,7 +147,7 @@ static void new_mapping(struct replay *r, uint64_t va)
 		if (!r->sim[w] || !(mmu_sim_schemes(r->sim[w]) & SHADOW_MASK))
 			continue;
 		replay_build_ctx(r, w);
-		mmu_sim_invalidate(r->sim[w], &r->ctx, va >> shift << shift, 1ULL << shift);
+		mmu_sim_invalidate(r->sim[w], &r->ctx[w], va >> shift << shift, 1ULL << shift);
 	}
 }
 
@@ -181,7 +179,7 @@ static int replay_invalidate(struct replay *r, const struct trace_rec *t)
 		if (!r->sim[w])
 			continue;
 		replay_build_ctx(r, w);
-		mmu_sim_invalidate(r->sim[w], &r->ctx, t->va, (uint64_t)t->size << 12);
+		mmu_sim_invalidate(r->sim[w], &r->ctx[w], t->va, (uint64_t)t->size << 12);
 	}
 	return 0;
 }
