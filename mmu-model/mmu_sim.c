@@ -446,6 +446,16 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 	/* the vCPU state last found current: it stays so for the rest of the
 	 * call (the context is the call's, and only a switch changes it) */
 	const struct mmu_group_vcpu *cur = NULL;
+	/* Per L1 TLB (dTLB, iTLB): the 4 KiB page and vCPU number of the last
+	 * access that hit or filled it in this call (page | vcpu: a vCPU
+	 * number is below 4096; ~0 matches none). Its entry is then its set's
+	 * MRU one, and no other access changed that L1 TLB since (a miss that
+	 * faults changes nothing; any other lookup of it becomes the new
+	 * memo). So another access to that page is an L1 hit that changes no
+	 * TLB state: counted without a lookup (fast[], added at the end). Not
+	 * with data in the caches (the access needs its pa and a log entry). */
+	uint64_t mru[2] = {~0ULL, ~0ULL}, fast[MMU_FETCH + 1] = {0, 0, 0};
+	const bool no_data = !cfg->cache_data;
 
 	gr->ne = 0;
 	memset(gr->cursor, 0, sizeof(gr->cursor));
@@ -461,15 +471,19 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 	grow_log(gr, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct mmu_access *a = &acc[i];
-		unsigned vcpu = a->vcpu < cfg->max_vcpus ? a->vcpu : cfg->max_vcpus - 1;
 		enum mmu_kind kind = a->kind <= MMU_FETCH ? (enum mmu_kind)a->kind : MMU_LOAD;
-		struct mmu_group_vcpu *gv = get_gv(sim, g, vcpu);
+		uint64_t base = 0, pa = 0, va = a->va, page_vcpu = (va & ~0xfffULL) | a->vcpu;
+		unsigned vcpu, s;
+		struct mmu_group_vcpu *gv;
 		struct mmu_tlb *l1;
-		uint64_t base = 0, pa = 0, va = a->va;
-		unsigned s;
 		bool have = true;
 
-		if (!gv)
+		if (page_vcpu == mru[kind == MMU_FETCH] && no_data) {
+			fast[kind]++;
+			continue;
+		}
+		vcpu = a->vcpu < cfg->max_vcpus ? a->vcpu : cfg->max_vcpus - 1;
+		if (!(gv = get_gv(sim, g, vcpu)))
 			continue;
 		if (gr->ne + 2 > gr->cap) { /* the log is full: everyone catches up */
 			catch_up_all(sim, gr, ctx, gr->ne);
@@ -519,8 +533,14 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 				mmu_tlb_insert_missed(l1, va, s, base);
 			}
 		}
+		if (have)
+			mru[kind == MMU_FETCH] = page_vcpu;
 		if (cfg->cache_data && have)
 			gr->ev[gr->ne++] = (struct mmu_event){pa, EV_DATA, 0, 0};
+	}
+	for (int k = 0; k <= MMU_FETCH; k++) {
+		gr->accesses[k] += fast[k];
+		gr->l1_hits += fast[k];
 	}
 }
 

@@ -33,6 +33,11 @@ static uint64_t next(void)
 	return rng;
 }
 
+/* Streams with page runs: most accesses go again to the page of one of the
+ * last 4 (another offset, kind and often vCPU), as real programs do; the
+ * batched runs then take the L1 TLB's same-page shortcut (begin_group). */
+static bool page_runs;
+
 /* Loads, stores and fetches over both VMAs, unmapped addresses, 3 vCPUs. */
 static void stream(struct mmu_access *a, size_t n)
 {
@@ -40,7 +45,9 @@ static void stream(struct mmu_access *a, size_t n)
 		uint64_t r = next(), va;
 		unsigned pick = (unsigned)(r % 100);
 
-		if (pick < 70)
+		if (page_runs && i >= 4 && (r >> 50) % 10 < 7)
+			va = (a[i - 1 - (r >> 54) % 4].va & ~0xfffULL) | ((r >> 8) & 0xff8);
+		else if (pick < 70)
 			va = W_VA4K + ((r >> 8) & ((4ULL << 20) - 1));
 		else if (pick < 90)
 			va = W_VA2M + ((r >> 8) & ((4ULL << 20) - 1));
@@ -200,6 +207,20 @@ Test(lanes, nested_default)
 Test(lanes, nested_data_in_caches)
 {
 	check(SMALL_TLB "cache_data = 1\nntlb_entries = 32\n", true, 0x082EFA98EC4E6C89ULL);
+}
+
+Test(lanes, virt_page_runs)
+{
+	page_runs = true;
+	check(SMALL_TLB, false, 0xBE5466CF34E90C6CULL);
+	check(SMALL_TLB "tlb_2m = 0\n", false, 0xC0AC29B7C97C50DDULL);
+	check(SMALL_TLB "cache_data = 1\n", false, 0x3F84D5B5B5470917ULL);
+}
+
+Test(lanes, nested_page_runs)
+{
+	page_runs = true;
+	check(SMALL_TLB, true, 0x9216D5D98979FB1BULL);
 }
 
 /* The last lane out publishes the counters: lanes that find no task left. */
