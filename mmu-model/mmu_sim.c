@@ -433,6 +433,17 @@ static void grow_log(struct mmu_group *gr, size_t n)
 	gr->cap = (uint32_t)want;
 }
 
+/* Room for an access's events (2 at most) in group gr's log: when it is
+ * full, every scheme catches up and the log starts again. */
+static inline void log_room(struct mmu_sim *sim, struct mmu_group *gr, const struct mmu_ctx *ctx)
+{
+	if (gr->ne + 2 > gr->cap) {
+		catch_up_all(sim, gr, ctx, gr->ne);
+		gr->ne = 0;
+		memset(gr->cursor, 0, sizeof(gr->cursor));
+	}
+}
+
 /* Group g's TLBs and the walks they need; records the other walks. */
 static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 			const struct mmu_access *acc, size_t n, struct mmu_memo *memo)
@@ -448,13 +459,14 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 	const struct mmu_group_vcpu *cur = NULL;
 	/* Per L1 TLB (dTLB, iTLB): the 4 KiB page and vCPU number of the last
 	 * access that hit or filled it in this call (page | vcpu: a vCPU
-	 * number is below 4096; ~0 matches none). Its entry is then its set's
+	 * number is below 4096; ~0 matches none), and the page's base and
+	 * offset mask as that TLB entry has them. The entry is then its set's
 	 * MRU one, and no other access changed that L1 TLB since (a miss that
 	 * faults changes nothing; any other lookup of it becomes the new
 	 * memo). So another access to that page is an L1 hit that changes no
-	 * TLB state: counted without a lookup (fast[], added at the end). Not
-	 * with data in the caches (the access needs its pa and a log entry). */
-	uint64_t mru[2] = {~0ULL, ~0ULL}, fast[MMU_FETCH + 1] = {0, 0, 0};
+	 * TLB state: counted without a lookup (fast[], added at the end). */
+	uint64_t mru[2] = {~0ULL, ~0ULL}, mru_base[2] = {0, 0}, mru_mask[2] = {0, 0};
+	uint64_t fast[MMU_FETCH + 1] = {0, 0, 0};
 	const bool no_data = !cfg->cache_data;
 
 	gr->ne = 0;
@@ -478,18 +490,19 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 		struct mmu_tlb *l1;
 		bool have = true;
 
-		if (page_vcpu == mru[kind == MMU_FETCH] && no_data) {
+		if (page_vcpu == mru[kind == MMU_FETCH]) {
 			fast[kind]++;
+			if (no_data)
+				continue;
+			log_room(sim, gr, ctx);
+			pa = mru_base[kind == MMU_FETCH] | (va & mru_mask[kind == MMU_FETCH]);
+			gr->ev[gr->ne++] = (struct mmu_event){pa, EV_DATA, 0, 0};
 			continue;
 		}
 		vcpu = a->vcpu < cfg->max_vcpus ? a->vcpu : cfg->max_vcpus - 1;
 		if (!(gv = get_gv(sim, g, vcpu)))
 			continue;
-		if (gr->ne + 2 > gr->cap) { /* the log is full: everyone catches up */
-			catch_up_all(sim, gr, ctx, gr->ne);
-			gr->ne = 0;
-			memset(gr->cursor, 0, sizeof(gr->cursor));
-		}
+		log_room(sim, gr, ctx);
 		if (gv != cur &&
 		    (!gv->valid || gv->asid != ctx->asid || gv->cr3 != key || gv->ept != ept)) {
 			/* the flush empties walk caches: earlier walks go first */
@@ -533,8 +546,11 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 				mmu_tlb_insert_missed(l1, va, s, base);
 			}
 		}
-		if (have)
+		if (have) {
 			mru[kind == MMU_FETCH] = page_vcpu;
+			mru_mask[kind == MMU_FETCH] = (1ULL << s) - 1;
+			mru_base[kind == MMU_FETCH] = pa & ~((1ULL << s) - 1);
+		}
 		if (cfg->cache_data && have)
 			gr->ev[gr->ne++] = (struct mmu_event){pa, EV_DATA, 0, 0};
 	}
