@@ -192,10 +192,85 @@ static void test_binary_errors(void)
 		     8, "unknown trace format: bad magic \"\\x7fELF");
 }
 
+/*
+ * The lackey reader decodes valgrind's own line shapes ("I  hex,size",
+ * " L hex,size" ...) in a fast path and everything else in the general
+ * parser. A line led by a tab takes the general parser only (the tab is
+ * skipped like any leading blank), so for each of many random lines near
+ * valgrind's shapes (0x, case, 0 / 16 / 17 digits, sizes around the limits,
+ * non-canonical and crossing ranges, CR, trailing blanks, stray bytes) both
+ * must agree: the same records, or both an error.
+ */
+static uint64_t lrng = 0x2545F4914F6CDD1DULL;
+
+static unsigned lpick(unsigned n)
+{
+	lrng ^= lrng << 13;
+	lrng ^= lrng >> 7;
+	lrng ^= lrng << 17;
+	return (unsigned)(lrng % n);
+}
+
+static void test_lackey_fast_path_agrees(void)
+{
+	static const char *const heads[] = {"I  ", " L ", " S ", " M ", "I ", " L  ", "I\t"};
+	static const char *const addrs[] = {"7fffffffffff",	"7ffffffffff8",	    "800000000000",
+					    "ffff800000000000", "ffffffffffffffff", "0",
+					    "0x1000",		"0X1000",	    "1ffefffe68",
+					    "04000BD0",		"04000bd0"};
+	static const char *const sizes[] = {"1",     "8",     "4096", "4097", "0",    "0004",
+					    "00001", "12345", "",     "65",   "9999", "3"};
+	static const char *const tails[] = {"", "", "", "", "\r", " ", "\t", "x", ",8"};
+	static const char hex[] = "0123456789abcdefABCDEFgx";
+#define MORE "I  1000,4\nI  1004,4\nI  1008,4\n"
+	char line[128], tabbed[192];
+	long fast = 0;
+
+	for (int t = 0; t < 20000; t++) {
+		size_t n = 0;
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s",
+				      heads[lpick(7) < 5 ? lpick(4) : lpick(7)]);
+		if (lpick(3) == 0) {
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s", addrs[lpick(11)]);
+		} else {
+			unsigned digits = lpick(4) == 0 ? lpick(19) : 1 + lpick(12);
+			for (unsigned d = 0; d < digits; d++)
+				line[n++] =
+				    hex[lpick(50) == 0 ? lpick(sizeof(hex) - 1) : lpick(16)];
+		}
+		if (lpick(30))
+			line[n++] = lpick(40) ? ',' : ';';
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", sizes[lpick(12)],
+				      tails[lpick(9)]);
+		line[n] = '\0';
+		/* valid lines after it: the fast path needs the longest line's
+		 * bytes in the buffer */
+		snprintf(tabbed, sizeof(tabbed), "\t%s\n%s", line, MORE);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "\n%s", MORE);
+
+		struct trace_rec a[8], b[8];
+		char ea[256], eb[256];
+		long na = read_all(line, n, 4096, a, 8, ea, sizeof(ea), NULL);
+		long nb = read_all(tabbed, n + 1, 4096, b, 8, eb, sizeof(eb), NULL);
+		CHECK_EQ(na, nb);
+		if (na != nb)
+			fprintf(stderr, "input \"%s\": %ld records against %ld (%s / %s)\n", line,
+				na, nb, ea, eb);
+		for (long i = 0; i < na && na == nb; i++) {
+			CHECK_EQ(a[i].va, b[i].va);
+			CHECK_EQ(a[i].size, b[i].size);
+			CHECK_EQ(a[i].kind, b[i].kind);
+		}
+		fast += na > 3;
+	}
+	CHECK(fast > 2000); /* many lines were valid ones */
+}
+
 int main(void)
 {
 	test_lackey_ok();
 	test_lackey_errors();
+	test_lackey_fast_path_agrees();
 	test_binary_ok();
 	test_binary_errors();
 	if (check_failures) {
