@@ -459,13 +459,14 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 	const struct mmu_group_vcpu *cur = NULL;
 	/* Per L1 TLB (dTLB, iTLB): the 4 KiB page and vCPU number of the last
 	 * access that hit or filled it in this call (page | vcpu: a vCPU
-	 * number is below 4096; ~0 matches none), and the page's base and
-	 * offset mask as that TLB entry has them. The entry is then its set's
+	 * number is below 4096; ~0 matches none), and the 4 KiB frame it
+	 * translates to (whatever the entry's page size, the same page's frame
+	 * for any access to it). The entry is then its set's
 	 * MRU one, and no other access changed that L1 TLB since (a miss that
 	 * faults changes nothing; any other lookup of it becomes the new
 	 * memo). So another access to that page is an L1 hit that changes no
 	 * TLB state: counted without a lookup (fast[], added at the end). */
-	uint64_t mru[2] = {~0ULL, ~0ULL}, mru_base[2] = {0, 0}, mru_mask[2] = {0, 0};
+	uint64_t mru[2] = {~0ULL, ~0ULL}, mru_frame[2] = {0, 0};
 	uint64_t fast[MMU_FETCH + 1] = {0, 0, 0};
 	const bool no_data = !cfg->cache_data;
 
@@ -495,7 +496,7 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 			if (no_data)
 				continue;
 			log_room(sim, gr, ctx);
-			pa = mru_base[kind == MMU_FETCH] | (va & mru_mask[kind == MMU_FETCH]);
+			pa = mru_frame[kind == MMU_FETCH] | (va & 0xfff);
 			gr->ev[gr->ne++] = (struct mmu_event){pa, EV_DATA, 0, 0};
 			continue;
 		}
@@ -548,8 +549,7 @@ static void begin_group(struct mmu_sim *sim, int g, const struct mmu_ctx *ctx,
 		}
 		if (have) {
 			mru[kind == MMU_FETCH] = page_vcpu;
-			mru_mask[kind == MMU_FETCH] = (1ULL << s) - 1;
-			mru_base[kind == MMU_FETCH] = pa & ~((1ULL << s) - 1);
+			mru_frame[kind == MMU_FETCH] = pa & ~0xfffULL;
 		}
 		if (cfg->cache_data && have)
 			gr->ev[gr->ne++] = (struct mmu_event){pa, EV_DATA, 0, 0};
