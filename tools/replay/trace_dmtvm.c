@@ -141,7 +141,7 @@ long trace_dmtvm_read(struct trace_reader *r, struct trace_rec *recs, size_t max
 				if (size == 0)
 					return bad_record(r, v, "access of size 0");
 				o->va = dmtvm_trace_va(v);
-				if ((o->va >> 47) != ((o->va + size - 1) >> 47))
+				if (trace_crosses_half(o->va, size))
 					return bad_record(r, v,
 							  "access crosses the end of its "
 							  "canonical half");

@@ -36,6 +36,13 @@ int trace_fail(struct trace_reader *r, int input, const char *fmt, ...)
 /* Copies at most max bytes of s into out as printable ASCII (\xNN escapes). */
 void trace_escape(char *out, size_t outlen, const uint8_t *s, size_t len, size_t max);
 
+/* Does an access of size >= 1 bytes at va cross the end of its canonical
+ * half (bit 47 changes within it)? */
+static inline int trace_crosses_half(uint64_t va, uint64_t size)
+{
+	return (va >> 47) != ((va + size - 1) >> 47);
+}
+
 long trace_lackey_read(struct trace_reader *r, struct trace_rec *recs, size_t max);
 long trace_dmtvm_read(struct trace_reader *r, struct trace_rec *recs, size_t max);
 

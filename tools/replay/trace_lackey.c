@@ -33,6 +33,33 @@ static int bad_line(struct trace_reader *r, const uint8_t *line, size_t len, con
 			  (unsigned long long)r->units, esc, why);
 }
 
+/* Why an access cannot be translated by a 4-level MMU, or NULL. */
+static const char *range_error(uint64_t va, uint64_t size)
+{
+	uint64_t top = va >> 47;
+
+	if (top != 0 && top != 0x1ffff)
+		return "non-canonical address (bits 63..47 must agree)";
+	if (trace_crosses_half(va, size))
+		return "access crosses the end of its canonical half";
+	return NULL;
+}
+
+/* The records of a line of kind op (I, L, S or M: a load, then a store)
+ * into recs (room for 2); returns their number. */
+static int line_recs(uint8_t op, uint64_t va, uint64_t size, struct trace_rec *recs)
+{
+	struct trace_rec rec = {.va = va, .size = (uint32_t)size};
+
+	rec.kind = op == 'I' ? TRACE_FETCH : op == 'S' ? TRACE_STORE : TRACE_LOAD;
+	recs[0] = rec;
+	if (op != 'M')
+		return 1;
+	rec.kind = TRACE_STORE;
+	recs[1] = rec;
+	return 2;
+}
+
 /*
  * Parses one line (without its newline) into recs (room for 2). Returns
  * the number of records (0 for a skipped line) or -1.
@@ -85,32 +112,10 @@ static int parse_line(struct trace_reader *r, const uint8_t *line, size_t len,
 		i++;
 	if (i != len)
 		return bad_line(r, line, len, "trailing characters after the size");
-	/* Non-canonical addresses cannot be translated by a 4-level MMU. */
-	uint64_t top = va >> 47;
-	if (top != 0 && top != 0x1ffff)
-		return bad_line(r, line, len, "non-canonical address (bits 63..47 must agree)");
-	if ((va >> 47) != ((va + size - 1) >> 47))
-		return bad_line(r, line, len, "access crosses the end of its canonical half");
-	struct trace_rec rec = {.va = va, .size = (uint32_t)size};
-	switch (op) {
-	case 'I':
-		rec.kind = TRACE_FETCH;
-		break;
-	case 'L':
-		rec.kind = TRACE_LOAD;
-		break;
-	case 'S':
-		rec.kind = TRACE_STORE;
-		break;
-	default: /* 'M': read-modify-write */
-		rec.kind = TRACE_LOAD;
-		recs[0] = rec;
-		rec.kind = TRACE_STORE;
-		recs[1] = rec;
-		return 2;
-	}
-	recs[0] = rec;
-	return 1;
+	const char *why = range_error(va, size);
+	if (why)
+		return bad_line(r, line, len, why);
+	return line_recs(op, va, size, recs);
 }
 
 /*
@@ -124,36 +129,24 @@ static int parse_line(struct trace_reader *r, const uint8_t *line, size_t len,
 static size_t fast_line(const uint8_t *p, size_t avail, struct trace_rec *recs, int *k)
 {
 	enum { LONGEST = 3 + 16 + 1 + 4 + 1 }; /* "I  " 16 digits "," 4 digits "\n" */
-	static const uint8_t kinds[4] = {TRACE_FETCH, TRACE_LOAD, TRACE_STORE, TRACE_LOAD};
 	size_t i = 3, d;
 	uint64_t va = 0, size = 0;
-	unsigned op, v;
+	int v;
 
 	if (avail < LONGEST) /* near the end of the buffer: the general parser */
 		return 0;
-	if (p[0] == 'I' && p[1] == ' ' && p[2] == ' ')
-		op = 0;
-	else if (p[0] == ' ' && p[2] == ' ' && (p[1] == 'L' || p[1] == 'S' || p[1] == 'M'))
-		op = p[1] == 'L' ? 1 : p[1] == 'S' ? 2 : 3;
-	else
+	if (!(p[0] == 'I' && p[1] == ' ' && p[2] == ' ') &&
+	    !(p[0] == ' ' && p[2] == ' ' && (p[1] == 'L' || p[1] == 'S' || p[1] == 'M')))
 		return 0;
-	for (; i < 3 + 16 && (v = hex_digit1[p[i]]) != 0; i++)
-		va = va << 4 | (v - 1);
+	for (; i < 3 + 16 && (v = hexval(p[i])) >= 0; i++)
+		va = va << 4 | (uint64_t)v;
 	if (i == 3 || p[i] != ',')
 		return 0; /* no digit, more than 16, or no ',' after them */
 	for (d = ++i; i < d + 4 && p[i] >= '0' && p[i] <= '9'; i++)
 		size = size * 10 + (uint64_t)(p[i] - '0');
-	if (p[i] != '\n' || size == 0 || size > TRACE_LACKEY_MAX_SIZE)
+	if (p[i] != '\n' || size == 0 || size > TRACE_LACKEY_MAX_SIZE || range_error(va, size))
 		return 0;
-	if (((va >> 47) != 0 && (va >> 47) != 0x1ffff) || (va >> 47) != ((va + size - 1) >> 47))
-		return 0;
-	recs[0] = (struct trace_rec){.va = va, .size = (uint32_t)size, .kind = kinds[op]};
-	*k = 1;
-	if (op == 3) { /* 'M': a load, then a store */
-		recs[1] = recs[0];
-		recs[1].kind = TRACE_STORE;
-		*k = 2;
-	}
+	*k = line_recs(p[0] == 'I' ? 'I' : p[1], va, size, recs);
 	return i + 1;
 }
 
